@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "rtcbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rtcbox", targets: ["rtcbox"]),
+        .library(name: "RoomClient", targets: ["RoomClient"]),
+        .library(name: "RoomProtocol", targets: ["RoomProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavdevice libswscale libswresample libavutil",
+            providers: [.apt(["libavcodec-dev", "libavformat-dev", "libavdevice-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .target(name: "FFmpegKit", dependencies: ["CFFmpeg"]),
+        .target(name: "RoomProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "RoomServer",
+            dependencies: [
+                "RoomProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "RoomClient",
+            dependencies: [
+                "RoomProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "Media", dependencies: ["FFmpegKit", "RoomClient", "RoomProtocol"]),
+        .executableTarget(
+            name: "rtcbox",
+            dependencies: [
+                "Media", "RoomServer", "RoomClient", "RoomProtocol", "FFmpegKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "FFmpegKitTests", dependencies: ["FFmpegKit"]),
+        .testTarget(
+            name: "RoomProtocolTests",
+            dependencies: ["RoomProtocol", .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "RoomServerTests",
+            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "FFmpegKit", "RoomProtocol"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ]
+)

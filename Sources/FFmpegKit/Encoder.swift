@@ -1,0 +1,117 @@
+import CFFmpeg
+
+/// Settings of the H.264 encoder (libx264).
+public struct VideoEncoderSettings: Sendable, Equatable {
+    public var codecName = "libx264"
+    public var width: Int
+    public var height: Int
+    public var frameRate: AVRational
+    public var bitRate: Int
+    public var gopFrames: Int
+    public var preset = "veryfast"
+    public var tune: String? = "zerolatency"
+
+    public init(width: Int, height: Int, frameRate: AVRational, bitRate: Int, gopFrames: Int) {
+        self.width = width
+        self.height = height
+        self.frameRate = frameRate
+        self.bitRate = bitRate
+        self.gopFrames = gopFrames
+    }
+}
+
+/// Settings of the AAC encoder (libavcodec's native "aac").
+public struct AudioEncoderSettings: Sendable, Equatable {
+    public var codecName = "aac"
+    public var sampleRate: Int
+    public var channels: Int
+    public var bitRate: Int
+
+    public init(sampleRate: Int, channels: Int, bitRate: Int) {
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.bitRate = bitRate
+    }
+}
+
+/// An opened encoder.
+public final class Encoder {
+    public let context: UnsafeMutablePointer<AVCodecContext>
+
+    public var timeBase: AVRational { context.pointee.time_base }
+    /// Samples per audio frame the encoder wants (1024 for AAC), 0 for video.
+    public var frameSize: Int { Int(context.pointee.frame_size) }
+    public var extradata: [UInt8] {
+        guard let p = context.pointee.extradata, context.pointee.extradata_size > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: p, count: Int(context.pointee.extradata_size)))
+    }
+
+    private init(codecName: String, configure: (UnsafeMutablePointer<AVCodecContext>) throws -> Void,
+                 options: [(String, String)]) throws {
+        guard let codec = avcodec_find_encoder_by_name(codecName) else {
+            throw FFmpegError(operation: "encoder", message: "libavcodec has no encoder \(codecName)", code: cff_averror_encoder_not_found())
+        }
+        guard let ctx = avcodec_alloc_context3(codec) else {
+            throw FFmpegError(code: cff_averror(ENOMEM), operation: "avcodec_alloc_context3")
+        }
+        context = ctx
+        try configure(ctx)
+        var dict = OptionDictionary(options)
+        defer { dict.free() }
+        try FFmpegError.check(avcodec_open2(ctx, codec, &dict.pointer), "open encoder \(codecName)")
+        let unused = dict.remainingKeys
+        if !unused.isEmpty {
+            throw FFmpegError(operation: "open encoder \(codecName)", message: "option not recognised: \(unused.joined(separator: ", "))")
+        }
+    }
+
+    deinit {
+        var c: UnsafeMutablePointer<AVCodecContext>? = context
+        avcodec_free_context(&c)
+    }
+
+    /// H.264 with SPS/PPS repeated in band before every keyframe (no global header), so any keyframe is a join point.
+    public static func video(_ s: VideoEncoderSettings) throws -> Encoder {
+        var options: [(String, String)] = [("preset", s.preset), ("forced-idr", "1")]
+        if let tune = s.tune { options.append(("tune", tune)) }
+        return try Encoder(codecName: s.codecName, configure: { ctx in
+            ctx.pointee.width = Int32(s.width)
+            ctx.pointee.height = Int32(s.height)
+            ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+            ctx.pointee.time_base = av_inv_q(s.frameRate)
+            ctx.pointee.framerate = s.frameRate
+            ctx.pointee.gop_size = Int32(max(1, s.gopFrames))
+            ctx.pointee.max_b_frames = 0
+            ctx.pointee.bit_rate = Int64(s.bitRate)
+            ctx.pointee.rc_max_rate = Int64(s.bitRate)
+            ctx.pointee.rc_buffer_size = Int32(clamping: s.bitRate)
+        }, options: options)
+    }
+
+    /// AAC (fltp), with the AudioSpecificConfig in `extradata`.
+    public static func audio(_ s: AudioEncoderSettings) throws -> Encoder {
+        try Encoder(codecName: s.codecName, configure: { ctx in
+            ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+            ctx.pointee.sample_rate = Int32(s.sampleRate)
+            av_channel_layout_default(&ctx.pointee.ch_layout, Int32(s.channels))
+            ctx.pointee.bit_rate = Int64(s.bitRate)
+            ctx.pointee.time_base = AVRational(num: 1, den: Int32(s.sampleRate))
+            ctx.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
+        }, options: [])
+    }
+
+    /// Sends a frame (nil flushes).
+    public func send(_ frame: Frame?) throws {
+        let ret = avcodec_send_frame(context, frame?.pointer)
+        if ret == cff_averror_eof() { return }
+        try FFmpegError.check(ret, "encode")
+    }
+
+    public func receive(into packet: Packet) throws -> CodecStep {
+        let ret = avcodec_receive_packet(context, packet.pointer)
+        if ret == cff_averror(EAGAIN) { return .needsInput }
+        if ret == cff_averror_eof() { return .finished }
+        try FFmpegError.check(ret, "encode")
+        return .produced
+    }
+}

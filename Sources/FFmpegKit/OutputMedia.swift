@@ -1,0 +1,152 @@
+import CFFmpeg
+
+/// What a muxer needs to know about one stream it writes.
+public struct OutputStreamParameters: Sendable, Equatable {
+    public enum Kind: Sendable { case video, audio }
+    public var kind: Kind
+    /// libavcodec's codec name: "h264", "aac", "opus".
+    public var codecName: String
+    public var width = 0
+    public var height = 0
+    public var frameRate: AVRational?
+    public var sampleRate = 0
+    public var channels = 0
+    public var bitRate = 0
+    public var extradata: [UInt8] = []
+
+    public init(kind: Kind, codecName: String) {
+        self.kind = kind
+        self.codecName = codecName
+    }
+}
+
+extension AVRational: @retroactive Equatable {
+    public static func == (a: AVRational, b: AVRational) -> Bool { a.num == b.num && a.den == b.den }
+}
+
+/// A muxer writing to a file, a URL or stdout (`-`).
+public final class OutputMedia {
+    public let context: UnsafeMutablePointer<AVFormatContext>
+    public let url: String
+    public let formatName: String
+    private var headerWritten = false
+    private var finished = false
+    /// Flush the I/O buffer after every packet (live pipes).
+    public var flushEachPacket: Bool
+
+    public init(url: String, format: String?, flushEachPacket: Bool = false) throws {
+        let path = url == "-" ? "pipe:1" : url
+        self.url = url
+        self.flushEachPacket = flushEachPacket
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        let ret = avformat_alloc_output_context2(&ctx, nil, format, path)
+        guard ret >= 0, let ctx else {
+            let what = format.map { "format \"\($0)\"" } ?? "a format for \"\(url)\" (use --format)"
+            throw FFmpegError(code: ret < 0 ? ret : cff_averror(EINVAL), operation: "choose \(what)")
+        }
+        context = ctx
+        formatName = ctx.pointee.oformat.map { String(cString: $0.pointee.name) } ?? (format ?? "?")
+    }
+
+    deinit {
+        if headerWritten && !finished { try? finish() }
+        if !finished, context.pointee.oformat.map({ $0.pointee.flags & AVFMT_NOFILE == 0 }) ?? false {
+            avio_closep(&context.pointee.pb)
+        }
+        avformat_free_context(context)
+    }
+
+    public var streamCount: Int { Int(context.pointee.nb_streams) }
+
+    /// Adds a stream; returns its index.
+    @discardableResult
+    public func addStream(_ p: OutputStreamParameters) throws -> Int {
+        guard let descriptor = avcodec_descriptor_get_by_name(p.codecName) else {
+            throw FFmpegError(operation: "add \(p.codecName) stream", message: "libavcodec does not know codec \(p.codecName)")
+        }
+        guard let stream = avformat_new_stream(context, nil), let par = stream.pointee.codecpar else {
+            throw FFmpegError(code: cff_averror(ENOMEM), operation: "avformat_new_stream")
+        }
+        par.pointee.codec_id = descriptor.pointee.id
+        par.pointee.bit_rate = Int64(p.bitRate)
+        switch p.kind {
+        case .video:
+            par.pointee.codec_type = AVMEDIA_TYPE_VIDEO
+            par.pointee.width = Int32(p.width)
+            par.pointee.height = Int32(p.height)
+            par.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+            if let fr = p.frameRate {
+                stream.pointee.avg_frame_rate = fr
+                stream.pointee.r_frame_rate = fr
+            }
+            stream.pointee.time_base = AVRational(num: 1, den: 90000)
+        case .audio:
+            par.pointee.codec_type = AVMEDIA_TYPE_AUDIO
+            par.pointee.sample_rate = Int32(p.sampleRate)
+            av_channel_layout_default(&par.pointee.ch_layout, Int32(max(1, p.channels)))
+            par.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+            par.pointee.frame_size = p.codecName == "aac" ? 1024 : 0
+            stream.pointee.time_base = AVRational(num: 1, den: Int32(max(1, p.sampleRate)))
+        }
+        if !p.extradata.isEmpty {
+            let size = p.extradata.count
+            guard let buf = av_mallocz(size + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
+                throw FFmpegError(code: cff_averror(ENOMEM), operation: "av_mallocz")
+            }
+            _ = UnsafeMutableBufferPointer(start: buf, count: size).initialize(from: p.extradata)
+            par.pointee.extradata = buf
+            par.pointee.extradata_size = Int32(size)
+        }
+        return Int(stream.pointee.index)
+    }
+
+    /// Opens the output and writes the header. `options` are muxer options (e.g. movflags).
+    public func start(options: [(String, String)] = []) throws {
+        if let of = context.pointee.oformat, of.pointee.flags & AVFMT_NOFILE == 0 {
+            let path = url == "-" ? "pipe:1" : url
+            try FFmpegError.check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "open output \"\(url)\"")
+        }
+        var dict = OptionDictionary(options)
+        defer { dict.free() }
+        try FFmpegError.check(avformat_write_header(context, &dict.pointer), "write header of \"\(url)\"")
+        headerWritten = true
+    }
+
+    /// The time base the muxer chose for a stream (valid after `start`).
+    public func timeBase(ofStream index: Int) -> AVRational {
+        guard index >= 0, index < streamCount, let streams = context.pointee.streams, let s = streams[index] else {
+            return AVRational(num: 1, den: 1_000_000)
+        }
+        return s.pointee.time_base
+    }
+
+    /// Writes a packet whose timestamps are in `timeBase`.
+    public func write(_ packet: Packet, stream index: Int, timeBase: AVRational) throws {
+        packet.streamIndex = index
+        packet.rescaleTimestamps(from: timeBase, to: self.timeBase(ofStream: index))
+        try FFmpegError.check(av_write_frame(context, packet.pointer), "write packet to \"\(url)\"")
+        if flushEachPacket, let pb = context.pointee.pb { avio_flush(pb) }
+    }
+
+    /// Writes the trailer and closes the output. Safe to call once; later calls do nothing.
+    public func finish() throws {
+        guard !finished else { return }
+        finished = true
+        var firstError: Error? = nil
+        if headerWritten {
+            let ret = av_write_trailer(context)
+            if ret < 0 { firstError = FFmpegError(code: ret, operation: "write trailer of \"\(url)\"") }
+        }
+        if let of = context.pointee.oformat, of.pointee.flags & AVFMT_NOFILE == 0 {
+            if let pb = context.pointee.pb { avio_flush(pb) }
+            avio_closep(&context.pointee.pb)
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// The muxer libavformat would pick for a file name, or nil.
+    public static func guessFormat(forFileName name: String) -> String? {
+        guard let f = av_guess_format(nil, name, nil) else { return nil }
+        return String(cString: f.pointee.name)
+    }
+}

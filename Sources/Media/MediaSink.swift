@@ -1,0 +1,16 @@
+import RoomClient
+import RoomProtocol
+
+/// Where encoded frames go: a published stream, or (for preview) a local muxer. Called from pipeline threads.
+public protocol MediaSink: Sendable {
+    func send(track: TrackKind, keyframe: Bool, pts: Int64, dts: Int64, captureTime: UInt64, payload: UnsafeRawBufferPointer) -> Bool
+    /// True once after someone asked for a keyframe.
+    func takeKeyframeRequest() -> Bool
+}
+
+extension StreamPublisher: MediaSink {}
+
+/// Input timestamps → µs since the pipeline started. Everything the pipelines exchange is in µs.
+enum Micros {
+    static let perSecond: Int64 = 1_000_000
+}

@@ -1,0 +1,37 @@
+import FFmpegKit
+
+/// Container choice for play/record outputs, and the muxer options each needs to work live.
+public enum OutputFormat {
+    /// The libavformat muxer for a `--format` value or, when nil, the output's file name (mpegts on stdout).
+    public static func muxerName(format: String?, output: String) throws -> String {
+        if let format {
+            switch format.lowercased() {
+            case "mpegts", "ts": return "mpegts"
+            case "nut": return "nut"
+            case "matroska", "mkv": return "matroska"
+            case "flv": return "flv"
+            case "mp4", "fmp4": return "mp4"
+            default:
+                throw FFmpegError(operation: "--format", message: "unknown format \"\(format)\" (mpegts, nut, matroska, flv, mp4)")
+            }
+        }
+        if output == "-" { return "mpegts" }
+        guard let guessed = OutputMedia.guessFormat(forFileName: output) else {
+            throw FFmpegError(operation: "output \"\(output)\"", message: "cannot tell the format from the file name; use --format")
+        }
+        switch guessed {
+        case "mp4", "mov", "ipod": return "mp4"
+        case "matroska", "webm": return "matroska"
+        default: return guessed
+        }
+    }
+
+    /// Muxer options: MP4 is always fragmented (works on pipes, survives a kill).
+    public static func muxerOptions(_ muxer: String) -> [(String, String)] {
+        switch muxer {
+        case "mp4": return [("movflags", "frag_keyframe+empty_moov+default_base_moof")]
+        case "matroska": return [("live", "1")]
+        default: return []
+        }
+    }
+}

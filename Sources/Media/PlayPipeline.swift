@@ -1,0 +1,99 @@
+import FFmpegKit
+import Foundation
+import RoomClient
+import RoomProtocol
+
+/// When a player stops.
+public struct PlaySettings: Sendable {
+    public var output: String
+    public var format: String?
+    /// Stop after this much output media (seconds).
+    public var duration: Double?
+    /// Stop after this many video frames (audio frames for audio-only streams).
+    public var frames: Int?
+    /// Stop when the publisher stops (otherwise wait for it to come back).
+    public var untilStreamEnds = true
+
+    public init(output: String, format: String? = nil) {
+        self.output = output
+        self.format = format
+    }
+}
+
+public struct PlaySummary: Sendable, Equatable {
+    public enum Ending: Sendable, Equatable {
+        case durationReached, framesReached, streamEnded, stopped, outputClosed
+    }
+    public var ending: Ending = .stopped
+    public var videoFrames = 0
+    public var audioFrames = 0
+    public var framesDropped = 0
+    public var mediaSeconds = 0.0
+    public init() {}
+}
+
+/// Receives a stream from a MediaQueue and muxes it to a file or stdout, on its own thread.
+public final class PlayPipeline: Sendable {
+    public let settings: PlaySettings
+    public let stop: StopSignal
+
+    public init(settings: PlaySettings, stop: StopSignal = StopSignal()) {
+        self.settings = settings
+        self.stop = stop
+    }
+
+    /// Checks the output settings before anything connects (bad format → error now, not after login).
+    public func validate() throws {
+        _ = try OutputFormat.muxerName(format: settings.format, output: settings.output)
+    }
+
+    public func run(queue: MediaQueue) async throws -> PlaySummary {
+        let settings = self.settings
+        let stop = self.stop
+        return try await runOnThread(name: "rtcbox-play") {
+            try Self.loop(queue: queue, settings: settings, stop: stop)
+        }
+    }
+
+    private static func loop(queue: MediaQueue, settings: PlaySettings, stop: StopSignal) throws -> PlaySummary {
+        let muxer = try StreamMuxer(output: settings.output, format: settings.format)
+        var summary = PlaySummary()
+        let durationLimit = settings.duration.map { Int64($0 * 1_000_000) }
+        func finish(_ ending: PlaySummary.Ending) throws -> PlaySummary {
+            summary.ending = ending
+            summary.videoFrames = muxer.videoFramesWritten
+            summary.audioFrames = muxer.audioFramesWritten
+            summary.framesDropped = muxer.framesDropped + queue.droppedFrames
+            summary.mediaSeconds = Double(muxer.mediaMicros) / 1_000_000
+            if ending == .outputClosed { try? muxer.finish() } else { try muxer.finish() }
+            return summary
+        }
+        while true {
+            if stop.isRaised { return try finish(.stopped) }
+            guard let item = queue.pop(until: Date().addingTimeInterval(0.1)) else { continue }
+            switch item {
+            case .started(let info):
+                muxer.streamStarted(info)
+            case .frame(let frame):
+                do {
+                    guard try muxer.write(frame) else { continue }
+                } catch let e as FFmpegError where e.code == -EPIPE {
+                    return try finish(.outputClosed)
+                }
+                if let durationLimit, muxer.mediaMicros >= durationLimit { return try finish(.durationReached) }
+                if let n = settings.frames {
+                    let count = muxer.hasVideo ? muxer.videoFramesWritten : muxer.audioFramesWritten
+                    if count >= n { return try finish(.framesReached) }
+                }
+            case .stopped:
+                if settings.untilStreamEnds { return try finish(.streamEnded) }
+            case .closed(let error):
+                if let error {
+                    _ = try? finish(.stopped)
+                    throw error
+                }
+                return try finish(.stopped)
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// One `-f FMT -i INPUT` pair, plus demuxer/device options.
+public struct InputSpec: Sendable, Equatable {
+    public var url: String
+    public var format: String?
+    public var options: [String: String]
+
+    public init(url: String, format: String? = nil, options: [String: String] = [:]) {
+        self.url = url
+        self.format = format
+        self.options = options
+    }
+}
+
+/// What publish (and preview) encode, and how.
+public struct PublishSettings: Sendable {
+    public var inputs: [InputSpec]
+    /// Output video size; nil keeps the input's (rounded down to even).
+    public var width: Int?
+    public var height: Int?
+    /// Output frame rate; nil keeps the input's (30 when unknown).
+    public var frameRate: Int?
+    public var videoBitRate = 2_000_000
+    public var gopSeconds = 2.0
+    public var preset = "veryfast"
+    public var tune: String? = "zerolatency"
+    public var audioBitRate = 64_000
+    public var audioSampleRate = 48_000
+    public var audioChannels = 2
+    public var useVideo = true
+    public var useAudio = true
+    /// Read at native rate: nil decides per input (files and lavfi yes, capture devices no).
+    public var realtime: Bool?
+    /// Stop after this much media (seconds).
+    public var duration: Double?
+
+    public init(inputs: [InputSpec]) {
+        self.inputs = inputs
+    }
+}
+
+/// What a finished publish did.
+public struct PublishSummary: Sendable, Equatable {
+    public var videoFrames = 0
+    public var audioFrames = 0
+    public var framesDropped = 0
+    public var mediaSeconds = 0.0
+    public init() {}
+}

@@ -1,0 +1,103 @@
+import CFFmpeg
+import FFmpegKit
+import Foundation
+import RoomProtocol
+
+/// Writes the frames of one played stream into a muxer without re-encoding.
+///
+/// The output starts at a video keyframe (audio before it is dropped) with timestamps rebased to 0;
+/// dts never goes backwards (such packets are dropped and counted); when the stream restarts, its new
+/// timestamps continue after the last written ones.
+final class StreamMuxer {
+    private let output: OutputMedia
+    private let muxerName: String
+    private var opened = false
+    private var tracks: [TrackInfo] = []
+    private var streamIndex: [TrackKind: Int] = [:]
+    /// Added to incoming µs timestamps to get output µs timestamps (set at each (re)start).
+    private var offset: Int64?
+    private var lastDts: [TrackKind: Int64] = [:]
+    private var lastWritten: Int64 = 0
+    private let packet: Packet
+    private(set) var videoFramesWritten = 0
+    private(set) var audioFramesWritten = 0
+    private(set) var framesDropped = 0
+    private(set) var bytesWritten = 0
+    /// The output media time in µs (last written dts).
+    var mediaMicros: Int64 { lastWritten }
+
+    init(output url: String, format: String?) throws {
+        muxerName = try OutputFormat.muxerName(format: format, output: url)
+        output = try OutputMedia(url: url, format: muxerName, flushEachPacket: true)
+        packet = try Packet()
+    }
+
+    /// A (re)started stream: the next written frame must be a join point.
+    func streamStarted(_ info: StreamInfo) {
+        if !opened { tracks = info.tracks }
+        offset = nil
+    }
+
+    var hasVideo: Bool { tracks.contains { $0.kind == .video } }
+
+    /// Writes one frame (or drops it while waiting for a join point). Returns true when written.
+    @discardableResult
+    func write(_ frame: MediaFrame) throws -> Bool {
+        let h = frame.header
+        guard tracks.contains(where: { $0.kind == h.track }) else { return false }
+        let payload = Array(frame.payload.readableBytesView)
+        if offset == nil {
+            let joinPoint = hasVideo ? (h.track == .video && h.isKeyframe) : true
+            guard joinPoint else {
+                framesDropped += 1
+                return false
+            }
+            if !opened { try open(firstKeyframe: h.track == .video ? payload : nil) }
+            let step: Int64 = videoFramesWritten + audioFramesWritten > 0 ? 1_000 : 0
+            offset = lastWritten + step - h.dts
+        }
+        guard let offset, let index = streamIndex[h.track] else { return false }
+        let dts = h.dts + offset
+        let pts = max(h.pts + offset, dts)
+        if dts < 0 || (lastDts[h.track].map { dts <= $0 } ?? false) {
+            framesDropped += 1
+            return false
+        }
+        lastDts[h.track] = dts
+        lastWritten = max(lastWritten, dts)
+        packet.unref()
+        let p = try Packet(copying: payload)
+        p.pts = pts
+        p.dts = dts
+        p.isKeyframe = h.isKeyframe
+        try output.write(p, stream: index, timeBase: AVRational(num: 1, den: 1_000_000))
+        bytesWritten += payload.count
+        if h.track == .video { videoFramesWritten += 1 } else { audioFramesWritten += 1 }
+        return true
+    }
+
+    private func open(firstKeyframe: [UInt8]?) throws {
+        for t in tracks.sorted(by: { $0.kind.rawValue < $1.kind.rawValue }) {
+            var p = OutputStreamParameters(kind: t.kind == .video ? .video : .audio, codecName: t.codec)
+            p.width = t.width ?? 0
+            p.height = t.height ?? 0
+            if let fr = t.frameRate, fr > 0 { p.frameRate = av_d2q(fr, 1000) }
+            p.sampleRate = t.sampleRate ?? 0
+            p.channels = t.channels ?? 0
+            p.bitRate = t.bitRate ?? 0
+            if let e = t.extradata, let data = Data(base64Encoded: e) {
+                p.extradata = Array(data)
+            } else if t.kind == .video, let key = firstKeyframe, let sets = H264AnnexB.parameterSets(in: key) {
+                p.extradata = sets
+            }
+            streamIndex[t.kind] = try output.addStream(p)
+        }
+        try output.start(options: OutputFormat.muxerOptions(muxerName))
+        opened = true
+    }
+
+    /// Writes the trailer (the file is complete and playable afterwards).
+    func finish() throws {
+        try output.finish()
+    }
+}

@@ -1,0 +1,45 @@
+import RoomProtocol
+
+/// Where and who a client is.
+public struct ClientConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var appID: UInt32
+    public var user: UserInfo
+    public var token: String?
+    public var connectTimeoutSeconds: Double = 5
+    /// How long a request waits for its result.
+    public var requestTimeoutSeconds: Double = 10
+    public var maximumFrameLength = RoomProtocolConstants.defaultMaximumFrameLength
+
+    public init(host: String = "127.0.0.1", port: Int = RoomProtocolConstants.defaultPort, appID: UInt32 = 1,
+                user: UserInfo, token: String? = nil) {
+        self.host = host
+        self.port = port
+        self.appID = appID
+        self.user = user
+        self.token = token
+    }
+
+    /// Parses "HOST:PORT", "HOST", ":PORT" or "[v6]:PORT".
+    public static func parseAddress(_ text: String, defaultPort: Int = RoomProtocolConstants.defaultPort) -> (host: String, port: Int)? {
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if rest.isEmpty { return (host, defaultPort) }
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (0...65535).contains(port) else { return nil }
+            return (host, port)
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1:
+            return parts[0].isEmpty ? nil : (String(parts[0]), defaultPort)
+        case 2:
+            guard let port = Int(parts[1]), (0...65535).contains(port) else { return nil }
+            return (parts[0].isEmpty ? "127.0.0.1" : String(parts[0]), port)
+        default:
+            return nil
+        }
+    }
+}

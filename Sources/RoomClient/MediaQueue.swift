@@ -1,0 +1,73 @@
+import Foundation
+import RoomProtocol
+
+/// What a player receives, in order: a stream starting (with its tracks), its frames, its end.
+public enum PlayerItem: Sendable {
+    case started(StreamInfo)
+    case frame(MediaFrame)
+    case stopped(reason: String)
+    /// The session ended or the connection was lost; nothing more will come.
+    case closed(RoomClientError?)
+}
+
+/// A bounded queue between the network (producer) and a media pipeline thread (consumer) with an explicit
+/// drop policy: when full, new video is dropped up to the next keyframe and audio is dropped; stream
+/// boundaries are never dropped.
+public final class MediaQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [PlayerItem] = []
+    private var head = 0
+    private let capacity: Int
+    private var waitingForKeyframe = false
+    private var isClosed = false
+    public private(set) var droppedFrames = 0
+
+    public init(capacity: Int = 1024) {
+        self.capacity = max(1, capacity)
+    }
+
+    public func push(_ item: PlayerItem) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isClosed else { return }
+        if case .frame(let f) = item {
+            let video = f.header.track == .video
+            if items.count - head >= capacity {
+                droppedFrames += 1
+                if video { waitingForKeyframe = true }
+                return
+            }
+            if video && waitingForKeyframe {
+                guard f.header.isKeyframe else {
+                    droppedFrames += 1
+                    return
+                }
+                waitingForKeyframe = false
+            }
+        } else if case .closed = item {
+            isClosed = true
+        }
+        items.append(item)
+        condition.signal()
+    }
+
+    /// Waits for the next item until `deadline` (nil: forever). Returns nil on timeout.
+    public func pop(until deadline: Date? = nil) -> PlayerItem? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head >= items.count {
+            if let deadline {
+                if !condition.wait(until: deadline) { return nil }
+            } else {
+                condition.wait()
+            }
+        }
+        let item = items[head]
+        head += 1
+        if head > 256 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return item
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RoomProtocol
+
+/// What a login returns: the session, and who and what is already in the room.
+public struct LoginResult: Sendable {
+    public var sessionID: String
+    public var users: [UserInfo]
+    public var streams: [StreamInfo]
+}
+
+/// The client engine (the "SDK"): one login to one room, publishing and playing streams, reporting
+/// room, user, stream, publisher and player events on `events`.
+public final class RoomClient: Sendable {
+    public let configuration: ClientConfiguration
+    /// Events in the order they happened. Buffers the newest 4096 if nobody reads.
+    public let events: AsyncStream<RoomEvent>
+    private let eventSink: AsyncStream<RoomEvent>.Continuation
+    private let state = NIOLockedValueBox(ClientState())
+    private let group: EventLoopGroup
+
+    struct ClientState {
+        var connection: RoomConnection?
+        var roomID: String?
+        var publishers: [String: StreamPublisher] = [:]
+        var players: [String: MediaQueue] = [:]
+        var playersByHandle: [UInt32: (streamID: String, queue: MediaQueue)] = [:]
+        var ended: RoomClientError?
+        var loggedOut = false
+    }
+
+    public init(configuration: ClientConfiguration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.group = group
+        (events, eventSink) = AsyncStream.makeStream(of: RoomEvent.self, bufferingPolicy: .bufferingNewest(4096))
+    }
+
+    /// Why the session ended, once it has.
+    public var endReason: RoomClientError? { state.withLockedValue { $0.ended } }
+
+    // MARK: login / logout
+
+    /// Connects and logs into `roomID`. Streams already live are reported as a room_stream_update "add"
+    /// (and members as room_user_update "add" when `userStatus` is set), as the SDK does.
+    public func login(roomID: String, userStatus: Bool) async throws -> LoginResult {
+        emit(.roomState(roomID: roomID, state: .logining, errorCode: nil, reason: ""))
+        do {
+            let connection = try await RoomConnection.connect(configuration, group: group) { [weak self] inbound in
+                self?.handle(inbound)
+            }
+            state.withLockedValue {
+                $0.connection = connection
+                $0.roomID = roomID
+            }
+            let config = configuration
+            let result = try await connection.request(timeoutSeconds: config.requestTimeoutSeconds) { id in
+                .login(LoginRequest(id: id, appID: config.appID, roomID: roomID, user: config.user,
+                                    userStatus: userStatus, token: config.token))
+            }
+            let login = LoginResult(sessionID: result.sessionID ?? "", users: result.users ?? [], streams: result.streams ?? [])
+            emit(.roomState(roomID: roomID, state: .logined, errorCode: nil, reason: ""))
+            if !login.users.isEmpty {
+                emit(.roomUserUpdate(RoomUserUpdate(roomID: roomID, updateType: .add, users: login.users)))
+            }
+            if !login.streams.isEmpty {
+                emit(.roomStreamUpdate(RoomStreamUpdate(roomID: roomID, updateType: .add, streams: login.streams)))
+            }
+            return login
+        } catch let error as RoomClientError {
+            emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.description))
+            close()
+            eventSink.finish()
+            throw error
+        }
+    }
+
+    /// Stops everything, logs out and closes the connection.
+    public func logout() async {
+        let (connection, roomID, publishers, players) = state.withLockedValue { s in
+            s.loggedOut = true
+            return (s.connection, s.roomID, Array(s.publishers.values), Array(s.players.keys))
+        }
+        guard let connection else { return }
+        for p in publishers { try? await stopPublishing(p.streamID) }
+        for streamID in players { try? await stopPlaying(streamID) }
+        _ = try? await connection.request(timeoutSeconds: 2) { .logout(PlainRequest(id: $0)) }
+        emit(.roomState(roomID: roomID ?? "", state: .logout, errorCode: nil, reason: ""))
+        close()
+    }
+
+    public func close() {
+        let connection = state.withLockedValue { $0.connection }
+        connection?.close()
+    }
+
+    // MARK: publish
+
+    /// Starts publishing a stream with these tracks. Send its frames through the returned publisher.
+    public func publish(streamID: String, tracks: [TrackInfo], extraInfo: String? = nil) async throws -> StreamPublisher {
+        let connection = try currentConnection()
+        emit(.publisherState(streamID: streamID, state: .publishRequesting, errorCode: nil, reason: ""))
+        do {
+            let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) { id in
+                .publish(PublishRequest(id: id, streamID: streamID, tracks: tracks, extraInfo: extraInfo))
+            }
+            guard let handle = result.streamHandle else {
+                throw RoomClientError.protocolViolation("publish result without a stream handle")
+            }
+            let publisher = StreamPublisher(streamID: streamID, handle: handle, channel: connection.channel)
+            state.withLockedValue { $0.publishers[streamID] = publisher }
+            emit(.publisherState(streamID: streamID, state: .publishing, errorCode: nil, reason: ""))
+            return publisher
+        } catch let error as RoomClientError {
+            emit(.publisherState(streamID: streamID, state: .noPublish, errorCode: error.code, reason: error.description))
+            throw error
+        }
+    }
+
+    public func stopPublishing(_ streamID: String) async throws {
+        guard let publisher = state.withLockedValue({ $0.publishers.removeValue(forKey: streamID) }) else { return }
+        publisher.markStopped()
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .stopPublish(StreamRequest(id: $0, streamID: streamID))
+        }
+        emit(.publisherState(streamID: streamID, state: .noPublish, errorCode: nil, reason: "stopped"))
+    }
+
+    // MARK: play
+
+    /// Asks to play a stream. Its start, frames and end arrive in `queue`; if it is not live yet, the
+    /// server starts it when it is published (a player_state play_requesting event until then).
+    public func play(streamID: String, into queue: MediaQueue) async throws {
+        let connection = try currentConnection()
+        state.withLockedValue { $0.players[streamID] = queue }
+        emit(.playerState(streamID: streamID, state: .playRequesting, errorCode: nil, reason: ""))
+        do {
+            _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+                .play(StreamRequest(id: $0, streamID: streamID))
+            }
+        } catch let error as RoomClientError {
+            state.withLockedValue { $0.players[streamID] = nil }
+            emit(.playerState(streamID: streamID, state: .noPlay, errorCode: error.code, reason: error.description))
+            throw error
+        }
+    }
+
+    public func stopPlaying(_ streamID: String) async throws {
+        guard state.withLockedValue({ s -> MediaQueue? in
+            s.playersByHandle = s.playersByHandle.filter { $0.value.streamID != streamID }
+            return s.players.removeValue(forKey: streamID)
+        }) != nil else { return }
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .stopPlay(StreamRequest(id: $0, streamID: streamID))
+        }
+        emit(.playerState(streamID: streamID, state: .noPlay, errorCode: nil, reason: "stopped"))
+    }
+
+    /// Asks the publisher of a stream for a keyframe.
+    public func requestKeyframe(streamID: String) {
+        state.withLockedValue { $0.connection }?.send(.requestKeyframe(StreamRequest(id: nil, streamID: streamID)))
+    }
+
+    // MARK: inbound
+
+    private func currentConnection() throws -> RoomConnection {
+        try state.withLockedValue { s in
+            if let ended = s.ended { throw ended }
+            guard let c = s.connection else { throw RoomClientError.protocolViolation("not logged in") }
+            return c
+        }
+    }
+
+    private func handle(_ inbound: ConnectionInbound) {
+        switch inbound {
+        case .media(let frame):
+            let queue = state.withLockedValue { $0.playersByHandle[frame.header.streamHandle]?.queue }
+            queue?.push(.frame(frame))
+        case .event(let message):
+            handleEvent(message)
+        case .closed(let reason):
+            sessionEnded(reason)
+        }
+    }
+
+    private func handleEvent(_ message: ControlMessage) {
+        switch message {
+        case .roomUserUpdate(let u): emit(.roomUserUpdate(u))
+        case .roomStreamUpdate(let u): emit(.roomStreamUpdate(u))
+        case .playStarted(let p):
+            let queue = state.withLockedValue { s -> MediaQueue? in
+                guard let q = s.players[p.streamID] else { return nil }
+                s.playersByHandle[p.streamHandle] = (p.streamID, q)
+                return q
+            }
+            guard let queue else { return }
+            queue.push(.started(p.stream))
+            emit(.playerState(streamID: p.streamID, state: .playing, errorCode: nil, reason: ""))
+        case .playStopped(let p):
+            let queue = state.withLockedValue { s -> MediaQueue? in
+                s.playersByHandle = s.playersByHandle.filter { $0.value.streamID != p.streamID }
+                return s.players[p.streamID]
+            }
+            guard let queue else { return }
+            queue.push(.stopped(reason: p.reason))
+            emit(.playerState(streamID: p.streamID, state: .playRequesting, errorCode: nil, reason: p.reason))
+        case .keyframeRequest(let r):
+            state.withLockedValue { $0.publishers[r.streamID] }?.requestKeyframe()
+        case .sessionEnded(let s):
+            sessionEnded(.sessionEnded(s))
+        case .error(let e):
+            sessionEnded(.refused(e))
+        default:
+            break
+        }
+    }
+
+    private func sessionEnded(_ reason: RoomClientError?) {
+        let (first, roomID, queues, publishers, loggedOut) = state.withLockedValue { s in
+            let first = s.ended == nil
+            if first { s.ended = reason ?? .connectionLost("closed") }
+            return (first, s.roomID, Array(s.players.values), Array(s.publishers.values), s.loggedOut)
+        }
+        guard first else { return }
+        for p in publishers { p.markStopped() }
+        for q in queues { q.push(.closed(loggedOut ? nil : reason)) }
+        if !loggedOut {
+            let code = reason?.code
+            let roomState: RoomState = code == .kickedOut ? .kickedOut : .disconnected
+            emit(.roomState(roomID: roomID ?? "", state: roomState, errorCode: code, reason: reason?.description ?? ""))
+        }
+        eventSink.finish()
+    }
+
+    private func emit(_ event: RoomEvent) {
+        eventSink.yield(event)
+    }
+}

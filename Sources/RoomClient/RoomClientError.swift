@@ -1,0 +1,37 @@
+import RoomProtocol
+
+/// Why a client operation failed.
+public enum RoomClientError: Error, CustomStringConvertible, Sendable {
+    /// The server could not be reached.
+    case unreachable(host: String, port: Int, reason: String)
+    /// The server answered a request with an error.
+    case refused(ErrorMessage)
+    /// The server ended the session (kicked out, slow consumer, shutdown).
+    case sessionEnded(SessionEnded)
+    /// The connection dropped.
+    case connectionLost(String)
+    /// A request got no answer in time.
+    case timedOut(String)
+    /// The peer broke the protocol (or is not an rtcbox server).
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let host, let port, let reason): return "cannot reach server \(host):\(port): \(reason)"
+        case .refused(let e): return "\(e.message) (\(e.name))"
+        case .sessionEnded(let e): return "\(e.reason) (\(e.name))"
+        case .connectionLost(let why): return "connection to the server lost: \(why)"
+        case .timedOut(let what): return "\(what) got no answer in time"
+        case .protocolViolation(let why): return "protocol error: \(why)"
+        }
+    }
+
+    /// The protocol error code, when the server gave one.
+    public var code: RoomErrorCode? {
+        switch self {
+        case .refused(let e): return e.errorCode
+        case .sessionEnded(let e): return e.errorCode
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import RoomProtocol
+
+/// Room states, as the SDK names them.
+public enum RoomState: String, Sendable, Codable {
+    case logining, logined, reconnecting, reconnected
+    case reconnectFailed = "reconnect_failed"
+    case kickedOut = "kicked_out"
+    case logout
+    case disconnected
+}
+
+public enum PublisherState: String, Sendable, Codable {
+    case noPublish = "no_publish"
+    case publishRequesting = "publish_requesting"
+    case publishing
+}
+
+public enum PlayerState: String, Sendable, Codable {
+    case noPlay = "no_play"
+    case playRequesting = "play_requesting"
+    case playing
+}
+
+/// Quality figures a publisher or player reports every few seconds.
+public struct QualityReport: Sendable, Codable, Equatable {
+    public var streamID: String
+    public var fps: Double
+    public var kbps: Double
+    public var framesDropped: Int
+    public var latencyMs: Double?
+
+    public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?) {
+        self.streamID = streamID
+        self.fps = fps
+        self.kbps = kbps
+        self.framesDropped = framesDropped
+        self.latencyMs = latencyMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case fps, kbps
+        case streamID = "stream_id"
+        case framesDropped = "frames_dropped"
+        case latencyMs = "latency_ms"
+    }
+}
+
+/// Everything a client reports, mirroring the SDK's callbacks. `json` is the JSON-lines form of `--events`.
+public enum RoomEvent: Sendable {
+    case roomState(roomID: String, state: RoomState, errorCode: RoomErrorCode?, reason: String)
+    case roomUserUpdate(RoomUserUpdate)
+    case roomStreamUpdate(RoomStreamUpdate)
+    case publisherState(streamID: String, state: PublisherState, errorCode: RoomErrorCode?, reason: String)
+    case playerState(streamID: String, state: PlayerState, errorCode: RoomErrorCode?, reason: String)
+    case publisherQuality(QualityReport)
+    case playerQuality(QualityReport)
+
+    public var name: String {
+        switch self {
+        case .roomState: return "room_state"
+        case .roomUserUpdate: return "room_user_update"
+        case .roomStreamUpdate: return "room_stream_update"
+        case .publisherState: return "publisher_state"
+        case .playerState: return "player_state"
+        case .publisherQuality: return "publisher_quality"
+        case .playerQuality: return "player_quality"
+        }
+    }
+
+    /// One JSON object, `{"ts":UNIX_SECONDS,"event":NAME,...}`, no newline.
+    public func json(at date: Date = Date()) -> String {
+        var fields: [(String, Any)] = [("ts", (date.timeIntervalSince1970 * 1000).rounded() / 1000), ("event", name)]
+        func state(_ key: String, _ value: String, _ code: RoomErrorCode?, _ reason: String) {
+            fields.append(("state", value))
+            fields.append(("error_code", Int(code?.rawValue ?? 0)))
+            if let code { fields.append(("error", code.name)) }
+            if !reason.isEmpty { fields.append(("reason", reason)) }
+        }
+        switch self {
+        case .roomState(let room, let s, let code, let reason):
+            fields.append(("room_id", room))
+            state("state", s.rawValue, code, reason)
+        case .roomUserUpdate(let u):
+            fields += Self.objectFields(u)
+        case .roomStreamUpdate(let u):
+            fields += Self.objectFields(u)
+        case .publisherState(let stream, let s, let code, let reason):
+            fields.append(("stream_id", stream))
+            state("state", s.rawValue, code, reason)
+        case .playerState(let stream, let s, let code, let reason):
+            fields.append(("stream_id", stream))
+            state("state", s.rawValue, code, reason)
+        case .publisherQuality(let q), .playerQuality(let q):
+            fields += Self.objectFields(q)
+        }
+        return Self.render(fields)
+    }
+
+    private static func objectFields<T: Encodable>(_ value: T) -> [(String, Any)] {
+        let bytes = ControlCoding.encodeJSON(value)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return [] }
+        return object.keys.sorted().map { ($0, object[$0] as Any) }
+    }
+
+    /// Keeps the key order given (ts and event first), which JSONSerialization alone would not.
+    private static func render(_ fields: [(String, Any)]) -> String {
+        let parts = fields.map { key, value -> String in
+            let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.fragmentsAllowed, .withoutEscapingSlashes, .sortedKeys])) ?? Data("[null]".utf8)
+            let text = String(decoding: data, as: UTF8.self)
+            return "\"\(key)\":" + text.dropFirst().dropLast()
+        }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,85 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import RoomProtocol
+
+/// The sending end of one published stream. `send` may be called from any thread (a pipeline's);
+/// when the connection is backed up, video is dropped up to the next keyframe and audio is dropped.
+public final class StreamPublisher: Sendable {
+    public let streamID: String
+    public let handle: UInt32
+    private let channel: Channel
+    private let state = NIOLockedValueBox(SendState())
+
+    struct SendState {
+        var waitingForKeyframe = false
+        var keyframeRequested = false
+        var stopped = false
+        var stats = PublisherStatistics()
+    }
+
+    /// Counters since the stream started.
+    public struct PublisherStatistics: Sendable, Equatable {
+        public var framesSent = 0
+        public var videoFramesSent = 0
+        public var bytesSent = 0
+        public var framesDropped = 0
+        public init() {}
+    }
+
+    init(streamID: String, handle: UInt32, channel: Channel) {
+        self.streamID = streamID
+        self.handle = handle
+        self.channel = channel
+    }
+
+    public var statistics: PublisherStatistics { state.withLockedValue { $0.stats } }
+
+    /// False once the stream was stopped or the connection ended.
+    public var isActive: Bool { state.withLockedValue { !$0.stopped } && channel.isActive }
+
+    /// Sends one encoded frame. Returns false when it was dropped.
+    @discardableResult
+    public func send(track: TrackKind, keyframe: Bool, pts: Int64, dts: Int64, captureTime: UInt64,
+                     payload: UnsafeRawBufferPointer) -> Bool {
+        let writable = channel.isWritable
+        let accepted = state.withLockedValue { s -> Bool in
+            if s.stopped { return false }
+            if !writable {
+                s.stats.framesDropped += 1
+                if track == .video { s.waitingForKeyframe = true }
+                return false
+            }
+            if track == .video && s.waitingForKeyframe {
+                guard keyframe else {
+                    s.stats.framesDropped += 1
+                    return false
+                }
+                s.waitingForKeyframe = false
+            }
+            s.stats.framesSent += 1
+            if track == .video { s.stats.videoFramesSent += 1 }
+            s.stats.bytesSent += payload.count
+            return true
+        }
+        guard accepted else { return false }
+        var buffer = channel.allocator.buffer(capacity: payload.count + MediaFrameHeader.size + 5)
+        buffer.writeFrame(.media) { body in
+            MediaFrameHeader(streamHandle: handle, track: track, flags: keyframe ? .keyframe : [], pts: pts, dts: dts,
+                             captureTime: captureTime).write(to: &body)
+            body.writeBytes(payload)
+        }
+        channel.writeAndFlush(buffer, promise: nil)
+        return true
+    }
+
+    /// True once after the server relayed a keyframe request: the encoder should make the next frame an IDR.
+    public func takeKeyframeRequest() -> Bool {
+        state.withLockedValue { s in
+            defer { s.keyframeRequested = false }
+            return s.keyframeRequested
+        }
+    }
+
+    func requestKeyframe() { state.withLockedValue { $0.keyframeRequested = true } }
+    func markStopped() { state.withLockedValue { $0.stopped = true } }
+}

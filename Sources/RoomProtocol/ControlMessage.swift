@@ -1,0 +1,162 @@
+import Foundation
+import NIOCore
+
+/// Every control message, discriminated on the wire by its `"type"` field.
+public enum ControlMessage: Sendable, Equatable {
+    // client → server requests
+    case login(LoginRequest)
+    case logout(PlainRequest)
+    case publish(PublishRequest)
+    case stopPublish(StreamRequest)
+    case play(StreamRequest)
+    case stopPlay(StreamRequest)
+    case requestKeyframe(StreamRequest)
+    case ping(Ping)
+    // server → client answers
+    case pong(Ping)
+    case result(ResultMessage)
+    case error(ErrorMessage)
+    // server → client events
+    case roomUserUpdate(RoomUserUpdate)
+    case roomStreamUpdate(RoomStreamUpdate)
+    case sessionEnded(SessionEnded)
+    case playStarted(PlayStarted)
+    case playStopped(PlayStopped)
+    case keyframeRequest(StreamRequest)
+
+    /// The wire name of each message type.
+    public var typeName: String {
+        switch self {
+        case .login: return "login"
+        case .logout: return "logout"
+        case .publish: return "publish"
+        case .stopPublish: return "stop_publish"
+        case .play: return "play"
+        case .stopPlay: return "stop_play"
+        case .requestKeyframe: return "request_keyframe"
+        case .ping: return "ping"
+        case .pong: return "pong"
+        case .result: return "result"
+        case .error: return "error"
+        case .roomUserUpdate: return "room_user_update"
+        case .roomStreamUpdate: return "room_stream_update"
+        case .sessionEnded: return "session_ended"
+        case .playStarted: return "play_started"
+        case .playStopped: return "play_stopped"
+        case .keyframeRequest: return "keyframe_request"
+        }
+    }
+
+    public static let allTypeNames = [
+        "login", "logout", "publish", "stop_publish", "play", "stop_play", "request_keyframe", "ping", "pong",
+        "result", "error", "room_user_update", "room_stream_update", "session_ended", "play_started",
+        "play_stopped", "keyframe_request",
+    ]
+
+    /// Encodes the JSON object (payload fields plus `"type"`, keys sorted so bytes are stable).
+    public func encodeJSON() -> [UInt8] {
+        var object: [UInt8]
+        switch self {
+        case .login(let m): object = ControlCoding.encodeJSON(m)
+        case .logout(let m): object = ControlCoding.encodeJSON(m)
+        case .publish(let m): object = ControlCoding.encodeJSON(m)
+        case .stopPublish(let m), .play(let m), .stopPlay(let m), .requestKeyframe(let m), .keyframeRequest(let m):
+            object = ControlCoding.encodeJSON(m)
+        case .ping(let m), .pong(let m): object = ControlCoding.encodeJSON(m)
+        case .result(let m): object = ControlCoding.encodeJSON(m)
+        case .error(let m): object = ControlCoding.encodeJSON(m)
+        case .roomUserUpdate(let m): object = ControlCoding.encodeJSON(m)
+        case .roomStreamUpdate(let m): object = ControlCoding.encodeJSON(m)
+        case .sessionEnded(let m): object = ControlCoding.encodeJSON(m)
+        case .playStarted(let m): object = ControlCoding.encodeJSON(m)
+        case .playStopped(let m): object = ControlCoding.encodeJSON(m)
+        }
+        return ControlCoding.prependType(typeName, to: object)
+    }
+
+    /// Writes the message as one control frame.
+    public func write(to buffer: inout ByteBuffer) {
+        let json = encodeJSON()
+        buffer.writeFrame(.control) { $0.writeBytes(json) }
+    }
+
+    /// A ready-to-send frame.
+    public func frame(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256)
+        write(to: &buffer)
+        return buffer
+    }
+
+    /// Decodes a control frame's payload. Unknown fields are ignored; an unknown type throws
+    /// `unknownMessageType` with the request id when there is one, so the peer can be answered.
+    public static func decode(payload: ByteBuffer) throws -> ControlMessage {
+        let data = Data(payload.readableBytesView)
+        let header: Header
+        do {
+            header = try ControlCoding.decoder.decode(Header.self, from: data)
+        } catch {
+            throw RoomProtocolError.malformedControl("not a JSON object with a string \"type\"")
+        }
+        func body<T: Decodable>(_ type: T.Type) throws -> T {
+            do {
+                return try ControlCoding.decoder.decode(T.self, from: data)
+            } catch let DecodingError.keyNotFound(key, _) {
+                throw RoomProtocolError.malformedControl("\(header.type): missing field \"\(key.stringValue)\"")
+            } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+                throw RoomProtocolError.malformedControl("\(header.type): field \"\(path)\" has the wrong type")
+            } catch {
+                throw RoomProtocolError.malformedControl("\(header.type): \(error)")
+            }
+        }
+        switch header.type {
+        case "login": return .login(try body(LoginRequest.self))
+        case "logout": return .logout(try body(PlainRequest.self))
+        case "publish": return .publish(try body(PublishRequest.self))
+        case "stop_publish": return .stopPublish(try body(StreamRequest.self))
+        case "play": return .play(try body(StreamRequest.self))
+        case "stop_play": return .stopPlay(try body(StreamRequest.self))
+        case "request_keyframe": return .requestKeyframe(try body(StreamRequest.self))
+        case "ping": return .ping(try body(Ping.self))
+        case "pong": return .pong(try body(Ping.self))
+        case "result": return .result(try body(ResultMessage.self))
+        case "error": return .error(try body(ErrorMessage.self))
+        case "room_user_update": return .roomUserUpdate(try body(RoomUserUpdate.self))
+        case "room_stream_update": return .roomStreamUpdate(try body(RoomStreamUpdate.self))
+        case "session_ended": return .sessionEnded(try body(SessionEnded.self))
+        case "play_started": return .playStarted(try body(PlayStarted.self))
+        case "play_stopped": return .playStopped(try body(PlayStopped.self))
+        case "keyframe_request": return .keyframeRequest(try body(StreamRequest.self))
+        default: throw RoomProtocolError.unknownMessageType(header.type, requestID: header.id)
+        }
+    }
+
+    private struct Header: Decodable {
+        var type: String
+        var id: UInt32?
+    }
+}
+
+/// The one JSON configuration of the protocol.
+public enum ControlCoding {
+    public static var decoder: JSONDecoder { JSONDecoder() }
+
+    public static func encodeJSON<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding our own Codable structs of strings and numbers cannot fail; an empty object is the fallback.
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    }
+
+    /// Inserts `"type":"NAME"` as the first key of an encoded JSON object.
+    static func prependType(_ name: String, to object: [UInt8]) -> [UInt8] {
+        var out = Array("{\"type\":\"\(name)\"".utf8)
+        if object.count > 2 {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: object.dropFirst())
+        } else {
+            out.append(UInt8(ascii: "}"))
+        }
+        return out
+    }
+}

@@ -1,0 +1,133 @@
+/// The payloads of control messages. Requests carry `id` and get exactly one `result` or `error` back.
+
+public struct LoginRequest: Codable, Sendable, Equatable {
+    public var id: UInt32
+    public var appID: UInt32
+    public var roomID: String
+    public var user: UserInfo
+    /// Whether this login wants room_user_update events (the SDK's "isUserStatusNotify").
+    public var userStatus: Bool
+    public var token: String?
+    /// HMAC-SHA256 of the server's hello nonce with the AppSign, hex (AppSign logins).
+    public var signature: String?
+    /// Set when resuming a session after a reconnect.
+    public var sessionID: String?
+
+    public init(id: UInt32, appID: UInt32, roomID: String, user: UserInfo, userStatus: Bool,
+                token: String? = nil, signature: String? = nil, sessionID: String? = nil) {
+        self.id = id
+        self.appID = appID
+        self.roomID = roomID
+        self.user = user
+        self.userStatus = userStatus
+        self.token = token
+        self.signature = signature
+        self.sessionID = sessionID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, user, token, signature
+        case appID = "app_id"
+        case roomID = "room_id"
+        case userStatus = "user_status"
+        case sessionID = "session_id"
+    }
+}
+
+/// A request with nothing but its id (logout).
+public struct PlainRequest: Codable, Sendable, Equatable {
+    public var id: UInt32
+    public init(id: UInt32) { self.id = id }
+}
+
+public struct PublishRequest: Codable, Sendable, Equatable {
+    public var id: UInt32
+    public var streamID: String
+    public var tracks: [TrackInfo]
+    public var extraInfo: String?
+
+    public init(id: UInt32, streamID: String, tracks: [TrackInfo], extraInfo: String? = nil) {
+        self.id = id
+        self.streamID = streamID
+        self.tracks = tracks
+        self.extraInfo = extraInfo
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, tracks
+        case streamID = "stream_id"
+        case extraInfo = "extra_info"
+    }
+}
+
+/// A request or notice that names one stream (stop_publish, play, stop_play, request_keyframe, keyframe_request).
+public struct StreamRequest: Codable, Sendable, Equatable {
+    public var id: UInt32?
+    public var streamID: String
+
+    public init(id: UInt32?, streamID: String) {
+        self.id = id
+        self.streamID = streamID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case streamID = "stream_id"
+    }
+}
+
+public struct Ping: Codable, Sendable, Equatable {
+    public var id: UInt32
+    /// Sender's clock (µs) echoed back in the pong, for the round-trip time.
+    public var time: UInt64
+
+    public init(id: UInt32, time: UInt64) {
+        self.id = id
+        self.time = time
+    }
+}
+
+/// The success answer to a request. Fields beyond `id` are present when the request has them.
+public struct ResultMessage: Codable, Sendable, Equatable {
+    public var id: UInt32
+    /// login: the session id to resume with after a reconnect.
+    public var sessionID: String?
+    /// login: the members already in the room (only when the login asked for user status).
+    public var users: [UserInfo]?
+    /// login: the streams already live in the room.
+    public var streams: [StreamInfo]?
+    /// publish: the handle media frames of this stream carry.
+    public var streamHandle: UInt32?
+
+    public init(id: UInt32, sessionID: String? = nil, users: [UserInfo]? = nil, streams: [StreamInfo]? = nil,
+                streamHandle: UInt32? = nil) {
+        self.id = id
+        self.sessionID = sessionID
+        self.users = users
+        self.streams = streams
+        self.streamHandle = streamHandle
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, users, streams
+        case sessionID = "session_id"
+        case streamHandle = "stream_handle"
+    }
+}
+
+/// A failure: the answer to request `id`, or unsolicited when `id` is nil.
+public struct ErrorMessage: Codable, Sendable, Equatable, Error {
+    public var id: UInt32?
+    public var code: UInt16
+    public var name: String
+    public var message: String
+
+    public init(id: UInt32?, code: RoomErrorCode, message: String) {
+        self.id = id
+        self.code = code.rawValue
+        self.name = code.name
+        self.message = message
+    }
+
+    public var errorCode: RoomErrorCode? { RoomErrorCode(rawValue: code) }
+}

@@ -1,0 +1,93 @@
+import NIOCore
+
+/// The fixed binary header of a media frame:
+/// `u32 stream handle | u8 track | u8 flags | i64 pts µs | i64 dts µs | u64 capture wall clock µs`.
+public struct MediaFrameHeader: Sendable, Equatable {
+    public static let size = 30
+
+    public struct Flags: OptionSet, Sendable, Equatable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let keyframe = Flags(rawValue: 1 << 0)
+        /// The publisher restarted or dropped frames before this one: timestamps may jump.
+        public static let discontinuity = Flags(rawValue: 1 << 1)
+    }
+
+    public var streamHandle: UInt32
+    public var track: TrackKind
+    public var flags: Flags
+    public var pts: Int64
+    public var dts: Int64
+    /// Wall clock (µs since 1970) when the publisher captured the frame: players compute latency from it.
+    public var captureTime: UInt64
+
+    public init(streamHandle: UInt32, track: TrackKind, flags: Flags, pts: Int64, dts: Int64, captureTime: UInt64) {
+        self.streamHandle = streamHandle
+        self.track = track
+        self.flags = flags
+        self.pts = pts
+        self.dts = dts
+        self.captureTime = captureTime
+    }
+
+    public var isKeyframe: Bool { flags.contains(.keyframe) }
+
+    public func write(to buffer: inout ByteBuffer) {
+        buffer.writeInteger(streamHandle)
+        buffer.writeInteger(track.rawValue)
+        buffer.writeInteger(flags.rawValue)
+        buffer.writeInteger(pts)
+        buffer.writeInteger(dts)
+        buffer.writeInteger(captureTime)
+    }
+
+    /// Reads the header off the front of a media frame payload, leaving the codec payload readable.
+    public static func read(from buffer: inout ByteBuffer) throws -> MediaFrameHeader {
+        guard buffer.readableBytes >= size else {
+            throw RoomProtocolError.malformedMedia("\(buffer.readableBytes) bytes, shorter than the \(size)-byte header")
+        }
+        // The length check above makes each read succeed; the fallbacks are never taken.
+        let handle = buffer.readInteger(as: UInt32.self) ?? 0
+        let trackByte = buffer.readInteger(as: UInt8.self) ?? 0
+        let flags = buffer.readInteger(as: UInt8.self) ?? 0
+        let pts = buffer.readInteger(as: Int64.self) ?? 0
+        let dts = buffer.readInteger(as: Int64.self) ?? 0
+        let capture = buffer.readInteger(as: UInt64.self) ?? 0
+        guard let track = TrackKind(rawValue: trackByte) else {
+            throw RoomProtocolError.malformedMedia("unknown track \(trackByte)")
+        }
+        return MediaFrameHeader(streamHandle: handle, track: track, flags: Flags(rawValue: flags),
+                                pts: pts, dts: dts, captureTime: capture)
+    }
+
+    /// Reads the stream handle of a media frame payload without consuming it.
+    public static func peekStreamHandle(_ payload: ByteBuffer) -> UInt32? {
+        payload.getInteger(at: payload.readerIndex, as: UInt32.self)
+    }
+}
+
+/// A whole media frame: header plus codec payload.
+public struct MediaFrame: Sendable, Equatable {
+    public var header: MediaFrameHeader
+    public var payload: ByteBuffer
+
+    public init(header: MediaFrameHeader, payload: ByteBuffer) {
+        self.header = header
+        self.payload = payload
+    }
+
+    /// Writes the frame (length, type, header, payload) to `buffer`.
+    public func write(to buffer: inout ByteBuffer) {
+        buffer.writeFrame(.media) { body in
+            header.write(to: &body)
+            var copy = payload
+            body.writeBuffer(&copy)
+        }
+    }
+
+    public static func decode(payload: ByteBuffer) throws -> MediaFrame {
+        var p = payload
+        let header = try MediaFrameHeader.read(from: &p)
+        return MediaFrame(header: header, payload: p)
+    }
+}

@@ -1,0 +1,104 @@
+/// Values shared by requests and events: who is in a room, what they publish, how it is encoded.
+
+public struct UserInfo: Codable, Sendable, Equatable, Hashable {
+    public var userID: String
+    public var userName: String
+
+    public init(userID: String, userName: String) {
+        self.userID = userID
+        self.userName = userName
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id"
+        case userName = "user_name"
+    }
+}
+
+/// The media kind of a track; its raw value is the `track` byte of a media frame.
+public enum TrackKind: UInt8, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    case video = 0
+    case audio = 1
+
+    public var description: String { self == .video ? "video" : "audio" }
+
+    public init(from decoder: Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        switch name {
+        case "video": self = .video
+        case "audio": self = .audio
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown track kind \(name)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// How one track of a stream is encoded. Video payloads are H.264 Annex-B access units with SPS/PPS in
+/// band at every keyframe; audio payloads are raw AAC frames whose AudioSpecificConfig is `extradata`.
+public struct TrackInfo: Codable, Sendable, Equatable {
+    public var kind: TrackKind
+    /// "h264", "aac" (later "opus").
+    public var codec: String
+    public var width: Int?
+    public var height: Int?
+    /// Nominal frame rate (frames per second).
+    public var frameRate: Double?
+    public var sampleRate: Int?
+    public var channels: Int?
+    public var bitRate: Int?
+    /// Codec configuration, base64: H.264 SPS/PPS (Annex-B), AAC AudioSpecificConfig.
+    public var extradata: String?
+
+    public init(kind: TrackKind, codec: String, width: Int? = nil, height: Int? = nil, frameRate: Double? = nil,
+                sampleRate: Int? = nil, channels: Int? = nil, bitRate: Int? = nil, extradata: String? = nil) {
+        self.kind = kind
+        self.codec = codec
+        self.width = width
+        self.height = height
+        self.frameRate = frameRate
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.bitRate = bitRate
+        self.extradata = extradata
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, codec, width, height, channels, extradata
+        case frameRate = "frame_rate"
+        case sampleRate = "sample_rate"
+        case bitRate = "bit_rate"
+    }
+}
+
+/// A live stream as members of a room see it.
+public struct StreamInfo: Codable, Sendable, Equatable {
+    public var streamID: String
+    public var user: UserInfo
+    public var extraInfo: String
+    public var tracks: [TrackInfo]
+
+    public init(streamID: String, user: UserInfo, extraInfo: String = "", tracks: [TrackInfo]) {
+        self.streamID = streamID
+        self.user = user
+        self.extraInfo = extraInfo
+        self.tracks = tracks
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamID = "stream_id"
+        case user
+        case extraInfo = "extra_info"
+        case tracks
+    }
+}
+
+/// Whether an update adds or removes users/streams.
+public enum UpdateType: String, Codable, Sendable {
+    case add
+    case delete
+}

@@ -1,0 +1,284 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import RoomProtocol
+
+/// The one owner of apps → rooms → users and streams. Connection handlers call it; it applies the room
+/// rules and sends what each rule says to the sessions concerned, all under one lock so every member sees
+/// events in the order they happened.
+final class RoomRegistry: @unchecked Sendable {
+    private let lock = NIOLock()
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private var rooms: [AppScoped: Room] = [:]
+    /// Logged-in sessions by (app, user id): a user id is unique within an app.
+    private var users: [AppScoped: ServerSession] = [:]
+    /// Live streams by (app, stream id): a stream id is unique within an app.
+    private var streams: [AppScoped: LiveStream] = [:]
+    /// Sessions that asked to play a stream that is not live yet.
+    private var waitingPlayers: [AppScoped: [ServerSession]] = [:]
+    private var nextHandle: UInt32 = 1
+    private var shuttingDown = false
+
+    init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    struct Counts: Equatable, Sendable {
+        var rooms: Int
+        var users: Int
+        var streams: Int
+    }
+
+    var counts: Counts { lock.withLock { Counts(rooms: rooms.count, users: users.count, streams: streams.count) } }
+
+    // MARK: requests
+
+    func login(_ session: ServerSession, _ request: LoginRequest) {
+        lock.withLock {
+            let id = request.id
+            guard session.login == nil else {
+                return session.send(.error(ErrorMessage(id: id, code: .alreadyLoggedIn, message: "this connection is already logged in")))
+            }
+            guard let app = configuration.apps.first(where: { $0.appID == request.appID }) else {
+                return session.send(.error(ErrorMessage(id: id, code: .appNotFound, message: "no app with id \(request.appID) on this server")))
+            }
+            if let problem = Identifier.problem(with: request.roomID, kind: .room) ?? Identifier.problem(with: request.user.userID, kind: .user) {
+                return session.send(.error(ErrorMessage(id: id, code: .invalidID, message: problem)))
+            }
+            if request.user.userName.utf8.count > 256 {
+                return session.send(.error(ErrorMessage(id: id, code: .invalidID, message: "user name is longer than 256 bytes")))
+            }
+            guard app.allowsAnonymous else {
+                return session.send(.error(ErrorMessage(id: id, code: .tokenInvalid, message: "app \(app.appID) needs a token or an app sign")))
+            }
+            let roomKey = AppScoped(appID: request.appID, id: request.roomID)
+            let userKey = AppScoped(appID: request.appID, id: request.user.userID)
+            if let previous = users[userKey] {
+                logger.info("user logged in again, kicking the previous login", metadata: ["user": "\(request.user.userID)"])
+                leave(previous, notifySelf: false)
+                previous.end(.kickedOut, reason: "user \"\(request.user.userID)\" logged in from another connection")
+            }
+            let room = rooms[roomKey] ?? Room(appID: request.appID, roomID: request.roomID)
+            guard room.members.count < app.maxUsersPerRoom else {
+                return session.send(.error(ErrorMessage(id: id, code: .roomFull, message: "room \"\(request.roomID)\" has reached its limit of \(app.maxUsersPerRoom) users")))
+            }
+            rooms[roomKey] = room
+            let sessionID = UUID().uuidString.lowercased()
+            session.login = .init(appID: request.appID, roomID: request.roomID, user: request.user,
+                                  userStatus: request.userStatus, sessionID: sessionID)
+            let others = room.members.values.map { $0.login?.user }.compactMap { $0 }.sorted { $0.userID < $1.userID }
+            room.members[request.user.userID] = session
+            users[userKey] = session
+            session.send(.result(ResultMessage(id: id, sessionID: sessionID, users: request.userStatus ? others : nil,
+                                               streams: room.liveStreams.map(\.info))))
+            notifyUsers(in: room, except: session, .add, [request.user])
+            logger.info("login", metadata: ["room": "\(request.roomID)", "user": "\(request.user.userID)", "session": "\(session.id)"])
+        }
+    }
+
+    func logout(_ session: ServerSession, requestID: UInt32) {
+        lock.withLock {
+            guard session.login != nil else {
+                return session.send(.error(ErrorMessage(id: requestID, code: .notLoggedIn, message: "not logged in")))
+            }
+            leave(session, notifySelf: false)
+            session.send(.result(ResultMessage(id: requestID)))
+        }
+    }
+
+    /// Returns the stream's fan-out when publishing started, so the connection can forward media to it.
+    func publish(_ session: ServerSession, _ request: PublishRequest) -> StreamFanout? {
+        lock.withLock { () -> StreamFanout? in
+            let id = request.id
+            guard let login = session.login, let room = rooms[AppScoped(appID: login.appID, id: login.roomID)] else {
+                session.send(.error(ErrorMessage(id: id, code: .notLoggedIn, message: "publish needs a login first")))
+                return nil
+            }
+            if let problem = Identifier.problem(with: request.streamID, kind: .stream) {
+                session.send(.error(ErrorMessage(id: id, code: .invalidID, message: problem)))
+                return nil
+            }
+            if let problem = Self.problem(with: request.tracks) {
+                session.send(.error(ErrorMessage(id: id, code: .badRequest, message: problem)))
+                return nil
+            }
+            let key = AppScoped(appID: login.appID, id: request.streamID)
+            if let existing = streams[key] {
+                let owner = existing.publisher.login?.user.userID ?? "?"
+                let message = existing.publisher === session
+                    ? "stream \"\(request.streamID)\" is already published by this session"
+                    : "stream \"\(request.streamID)\" is already published in room \"\(existing.roomID)\" by user \"\(owner)\""
+                session.send(.error(ErrorMessage(id: id, code: .duplicateStream, message: message)))
+                return nil
+            }
+            let app = configuration.apps.first { $0.appID == login.appID } ?? .development
+            guard room.streams.count < app.maxStreamsPerRoom else {
+                session.send(.error(ErrorMessage(id: id, code: .roomFull, message: "room \"\(login.roomID)\" has reached its limit of \(app.maxStreamsPerRoom) streams")))
+                return nil
+            }
+            let handle = nextHandle
+            nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
+            let info = StreamInfo(streamID: request.streamID, user: login.user, extraInfo: request.extraInfo ?? "", tracks: request.tracks)
+            let fanout = StreamFanout(handle: handle, hasVideo: request.tracks.contains { $0.kind == .video },
+                                      gopCacheLimitBytes: configuration.gopCacheLimitBytes)
+            let stream = LiveStream(appID: login.appID, roomID: login.roomID, handle: handle, publisher: session, info: info, fanout: fanout)
+            streams[key] = stream
+            room.streams[request.streamID] = stream
+            room.streamOrder.append(request.streamID)
+            session.published[request.streamID] = stream
+            session.send(.result(ResultMessage(id: id, streamHandle: handle)))
+            notifyStreams(in: room, except: session, .add, [info])
+            for player in waitingPlayers.removeValue(forKey: key) ?? [] {
+                startPlaying(player, stream)
+            }
+            logger.info("publish", metadata: ["stream": "\(request.streamID)", "handle": "\(handle)", "user": "\(login.user.userID)"])
+            return fanout
+        }
+    }
+
+    func stopPublish(_ session: ServerSession, _ request: StreamRequest) {
+        lock.withLock {
+            guard let stream = session.published[request.streamID] else {
+                return session.send(.error(ErrorMessage(id: request.id, code: .notPublishing, message: "this session does not publish stream \"\(request.streamID)\"")))
+            }
+            end(stream, reason: "publisher stopped")
+            session.send(.result(ResultMessage(id: request.id ?? 0)))
+        }
+    }
+
+    func play(_ session: ServerSession, _ request: StreamRequest) {
+        lock.withLock {
+            guard let login = session.login else {
+                return session.send(.error(ErrorMessage(id: request.id, code: .notLoggedIn, message: "play needs a login first")))
+            }
+            if let problem = Identifier.problem(with: request.streamID, kind: .stream) {
+                return session.send(.error(ErrorMessage(id: request.id, code: .invalidID, message: problem)))
+            }
+            let key = AppScoped(appID: login.appID, id: request.streamID)
+            session.send(.result(ResultMessage(id: request.id ?? 0)))
+            guard !session.playing.contains(request.streamID) else { return }
+            session.playing.insert(request.streamID)
+            if let stream = streams[key] {
+                startPlaying(session, stream)
+            } else {
+                waitingPlayers[key, default: []].append(session)
+            }
+        }
+    }
+
+    func stopPlay(_ session: ServerSession, _ request: StreamRequest) {
+        lock.withLock {
+            guard let login = session.login, session.playing.remove(request.streamID) != nil else {
+                return session.send(.error(ErrorMessage(id: request.id, code: .streamNotFound, message: "this session does not play stream \"\(request.streamID)\"")))
+            }
+            let key = AppScoped(appID: login.appID, id: request.streamID)
+            streams[key]?.fanout.remove(session)
+            waitingPlayers[key]?.removeAll { $0 === session }
+            session.send(.result(ResultMessage(id: request.id ?? 0)))
+        }
+    }
+
+    /// A player asks for a keyframe: the publisher of the stream is told (issue: keyframes on request).
+    func requestKeyframe(_ session: ServerSession, _ request: StreamRequest) {
+        lock.withLock {
+            guard let login = session.login, let stream = streams[AppScoped(appID: login.appID, id: request.streamID)] else { return }
+            stream.publisher.send(.keyframeRequest(StreamRequest(id: nil, streamID: request.streamID)))
+        }
+    }
+
+    /// The connection closed (or failed): the session leaves its room.
+    func disconnected(_ session: ServerSession) {
+        lock.withLock {
+            guard !session.ended else { return }
+            leave(session, notifySelf: false)
+            session.ended = true
+        }
+    }
+
+    /// Tells every session the server is going away.
+    func shutdown() {
+        lock.withLock {
+            shuttingDown = true
+            for session in users.values {
+                session.end(.serverShutdown, reason: "the server is shutting down")
+            }
+        }
+    }
+
+    // MARK: rules (called under the lock)
+
+    private func startPlaying(_ player: ServerSession, _ stream: LiveStream) {
+        player.send(.playStarted(PlayStarted(streamID: stream.streamID, streamHandle: stream.handle, stream: stream.info)))
+        stream.fanout.add(player)
+    }
+
+    /// Ends a live stream: its players are told and wait for it to come back; the room sees it removed.
+    private func end(_ stream: LiveStream, reason: String) {
+        let key = AppScoped(appID: stream.appID, id: stream.streamID)
+        streams[key] = nil
+        stream.publisher.published[stream.streamID] = nil
+        stream.fanout.close()
+        if let room = rooms[AppScoped(appID: stream.appID, id: stream.roomID)] {
+            room.streams[stream.streamID] = nil
+            room.streamOrder.removeAll { $0 == stream.streamID }
+            notifyStreams(in: room, except: stream.publisher, .delete, [stream.info])
+        }
+        for session in users.values where session.playing.contains(stream.streamID) && session.login?.appID == stream.appID {
+            session.send(.playStopped(PlayStopped(streamID: stream.streamID, reason: reason)))
+            waitingPlayers[key, default: []].append(session)
+        }
+        logger.info("stream ended", metadata: ["stream": "\(stream.streamID)", "reason": "\(reason)"])
+    }
+
+    private func leave(_ session: ServerSession, notifySelf: Bool) {
+        guard let login = session.login else { return }
+        for stream in session.published.values { end(stream, reason: "publisher left") }
+        for streamID in session.playing {
+            let key = AppScoped(appID: login.appID, id: streamID)
+            streams[key]?.fanout.remove(session)
+            waitingPlayers[key]?.removeAll { $0 === session }
+            if waitingPlayers[key]?.isEmpty == true { waitingPlayers[key] = nil }
+        }
+        session.playing.removeAll()
+        let roomKey = AppScoped(appID: login.appID, id: login.roomID)
+        let userKey = AppScoped(appID: login.appID, id: login.user.userID)
+        if users[userKey] === session { users[userKey] = nil }
+        if let room = rooms[roomKey] {
+            if room.members[login.user.userID] === session { room.members[login.user.userID] = nil }
+            notifyUsers(in: room, except: session, .delete, [login.user])
+            if room.members.isEmpty { rooms[roomKey] = nil }
+        }
+        session.login = nil
+        logger.info("left", metadata: ["room": "\(login.roomID)", "user": "\(login.user.userID)", "session": "\(session.id)"])
+    }
+
+    private func notifyUsers(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [UserInfo]) {
+        let message = ControlMessage.roomUserUpdate(RoomUserUpdate(roomID: room.roomID, updateType: type, users: list))
+        for member in room.members.values where member !== except && member.login?.userStatus == true {
+            member.send(message)
+        }
+    }
+
+    private func notifyStreams(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [StreamInfo]) {
+        let message = ControlMessage.roomStreamUpdate(RoomStreamUpdate(roomID: room.roomID, updateType: type, streams: list))
+        for member in room.members.values where member !== except {
+            member.send(message)
+        }
+    }
+
+    static func problem(with tracks: [TrackInfo]) -> String? {
+        if tracks.isEmpty { return "a stream needs at least one track" }
+        if tracks.filter({ $0.kind == .video }).count > 1 { return "a stream has at most one video track" }
+        if tracks.filter({ $0.kind == .audio }).count > 1 { return "a stream has at most one audio track" }
+        for t in tracks {
+            switch (t.kind, t.codec) {
+            case (.video, "h264"), (.audio, "aac"), (.audio, "opus"): continue
+            default: return "unsupported \(t.kind) codec \"\(t.codec)\" (h264 video, aac or opus audio)"
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,81 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RoomProtocol
+
+/// The room server: listens, and hands each connection to a handler that talks to the one registry.
+public final class RoomServer: Sendable {
+    public let configuration: ServerConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private let registry: RoomRegistry
+    private let logger: Logger
+    private let channel: NIOLockedValueBox<Channel?> = .init(nil)
+    private let nextSessionID = NIOLockedValueBox<UInt64>(1)
+
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "rtcbox.serve")) {
+        self.configuration = configuration
+        self.logger = logger
+        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.registry = RoomRegistry(configuration: configuration, logger: logger)
+    }
+
+    /// Binds the listener; returns the bound address (port 0 picks a free port).
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let configuration = self.configuration
+        let registry = self.registry
+        let logger = self.logger
+        let ids = self.nextSessionID
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.subscriberLowWaterMark,
+                                                                    high: configuration.subscriberHighWaterMark))
+            .childChannelInitializer { channel in
+                let id = ids.withLockedValue { value -> UInt64 in
+                    defer { value += 1 }
+                    return value
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(RoomFrameDecoder(maximumFrameLength: configuration.maximumFrameLength)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger))
+                }
+            }
+        let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        channel.withLockedValue { $0 = bound }
+        guard let address = bound.localAddress else {
+            throw ServerError.noLocalAddress
+        }
+        return address
+    }
+
+    public var counts: (rooms: Int, users: Int, streams: Int) {
+        let c = registry.counts
+        return (c.rooms, c.users, c.streams)
+    }
+
+    /// Tells clients the server is going away, stops listening, waits briefly for writes, and shuts down.
+    public func stop() async {
+        registry.shutdown()
+        let listener = channel.withLockedValue { $0 }
+        try? await listener?.close().get()
+        try? await Task.sleep(for: .milliseconds(200))
+        try? await group.shutdownGracefully()
+    }
+
+    /// Waits until the listener closes.
+    public func waitUntilClosed() async {
+        let listener = channel.withLockedValue { $0 }
+        try? await listener?.closeFuture.get()
+    }
+}
+
+public enum ServerError: Error, CustomStringConvertible {
+    case noLocalAddress
+    public var description: String { "the listener has no local address" }
+}

@@ -1,0 +1,96 @@
+import NIOCore
+import RoomProtocol
+
+/// One connection on the server.
+///
+/// Two kinds of state live here, each with one owner: the login fields (`login`, `published`, `playing`)
+/// are read and written only by `RoomRegistry` under its lock; the media delivery fields are touched only
+/// on the connection's event loop.
+final class ServerSession: @unchecked Sendable {
+    struct Login {
+        var appID: UInt32
+        var roomID: String
+        var user: UserInfo
+        var userStatus: Bool
+        var sessionID: String
+    }
+
+    let id: UInt64
+    let channel: Channel
+    var eventLoop: EventLoop { channel.eventLoop }
+    let slowConsumerTimeout: TimeAmount
+
+    // Owned by RoomRegistry (under its lock).
+    var login: Login?
+    var published: [String: LiveStream] = [:]
+    var playing: Set<String> = []
+    var ended = false
+
+    // Owned by the event loop.
+    private var needsKeyframe: [UInt32: Bool] = [:]
+    private var unwritableSince: NIODeadline?
+    private(set) var droppedFrames = 0
+    private var closing = false
+
+    init(id: UInt64, channel: Channel, slowConsumerTimeout: TimeAmount) {
+        self.id = id
+        self.channel = channel
+        self.slowConsumerTimeout = slowConsumerTimeout
+    }
+
+    /// Sends a control message (from any thread; NIO hops to the loop, in order).
+    func send(_ message: ControlMessage) {
+        channel.writeAndFlush(message.frame(allocator: channel.allocator), promise: nil)
+    }
+
+    /// Tells the peer why the session ends, then closes the connection once that is written.
+    func end(_ code: RoomErrorCode, reason: String) {
+        let frame = ControlMessage.sessionEnded(SessionEnded(code: code, reason: reason)).frame(allocator: channel.allocator)
+        let channel = self.channel
+        channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    // MARK: media delivery (on the event loop)
+
+    /// Prepares delivery of a stream: video waits for its next keyframe.
+    func startDelivery(handle: UInt32) {
+        eventLoop.preconditionInEventLoop()
+        needsKeyframe[handle] = true
+    }
+
+    func stopDelivery(handle: UInt32) {
+        eventLoop.preconditionInEventLoop()
+        needsKeyframe[handle] = nil
+    }
+
+    /// Writes one media frame unless the connection is backed up: then video is dropped up to the next
+    /// keyframe and counted; a connection backed up for longer than the limit is closed (slow_consumer).
+    /// The caller flushes.
+    func deliver(_ frame: CachedFrame, handle: UInt32) {
+        guard !closing, let waiting = needsKeyframe[handle] else { return }
+        if !channel.isWritable {
+            let now = NIODeadline.now()
+            if let since = unwritableSince {
+                if now - since > slowConsumerTimeout {
+                    closing = true
+                    end(.slowConsumer, reason: "could not take media for \(slowConsumerTimeout.nanoseconds / 1_000_000_000) s, \(droppedFrames) frames dropped")
+                    return
+                }
+            } else {
+                unwritableSince = now
+            }
+            droppedFrames += 1
+            if frame.isVideo { needsKeyframe[handle] = true }
+            return
+        }
+        unwritableSince = nil
+        if frame.isVideo && waiting {
+            guard frame.isKeyframe else {
+                droppedFrames += 1
+                return
+            }
+            needsKeyframe[handle] = false
+        }
+        channel.write(frame.wire, promise: nil)
+    }
+}

@@ -1,0 +1,94 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A media frame as the publisher sent it (length prefix included), with what fan-out needs to know.
+struct CachedFrame: Sendable {
+    var wire: ByteBuffer
+    var isVideo: Bool
+    var isKeyframe: Bool
+}
+
+/// Forwards one stream's frames to its subscribers: each frame is the buffer the publisher's connection
+/// read (never copied per subscriber), written with one task per event loop, not per subscriber.
+final class StreamFanout: @unchecked Sendable {
+    let handle: UInt32
+    let hasVideo: Bool
+    private let lock = NIOLock()
+    private var cache: GOPCache
+    private var groups: [ObjectIdentifier: LoopGroup] = [:]
+    private var closed = false
+
+    private struct LoopGroup {
+        var loop: EventLoop
+        var sessions: [ServerSession]
+    }
+
+    init(handle: UInt32, hasVideo: Bool, gopCacheLimitBytes: Int) {
+        self.handle = handle
+        self.hasVideo = hasVideo
+        self.cache = GOPCache(limitBytes: gopCacheLimitBytes)
+    }
+
+    var subscriberCount: Int { lock.withLock { groups.values.reduce(0) { $0 + $1.sessions.count } } }
+
+    /// Called on the publisher's event loop for each frame.
+    func forward(_ frame: CachedFrame) {
+        let targets: [LoopGroup] = lock.withLock {
+            guard !closed else { return [] }
+            cache.append(frame, hasVideoTrack: hasVideo)
+            return Array(groups.values)
+        }
+        let handle = self.handle
+        for group in targets {
+            let sessions = group.sessions
+            if group.loop.inEventLoop {
+                Self.deliver(frame, to: sessions, handle: handle)
+            } else {
+                group.loop.execute { Self.deliver(frame, to: sessions, handle: handle) }
+            }
+        }
+    }
+
+    private static func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32) {
+        for s in sessions { s.deliver(frame, handle: handle) }
+        for s in sessions { s.channel.flush() }
+    }
+
+    /// Adds a subscriber and hands it the cached GOP, before any later frame (both happen under the lock).
+    func add(_ session: ServerSession) {
+        lock.withLock {
+            guard !closed else { return }
+            let key = ObjectIdentifier(session.eventLoop)
+            if groups[key] == nil { groups[key] = LoopGroup(loop: session.eventLoop, sessions: []) }
+            guard groups[key]?.sessions.contains(where: { $0 === session }) == false else { return }
+            groups[key]?.sessions.append(session)
+            let frames = cache.frames
+            let handle = self.handle
+            let start: @Sendable () -> Void = {
+                session.startDelivery(handle: handle)
+                for f in frames { session.deliver(f, handle: handle) }
+                session.channel.flush()
+            }
+            if session.eventLoop.inEventLoop { start() } else { session.eventLoop.execute(start) }
+        }
+    }
+
+    func remove(_ session: ServerSession) {
+        lock.withLock {
+            let key = ObjectIdentifier(session.eventLoop)
+            groups[key]?.sessions.removeAll { $0 === session }
+            if groups[key]?.sessions.isEmpty == true { groups[key] = nil }
+        }
+        let handle = self.handle
+        session.eventLoop.execute { session.stopDelivery(handle: handle) }
+    }
+
+    /// Stops forwarding; later frames are ignored.
+    func close() {
+        lock.withLock {
+            closed = true
+            groups.removeAll()
+            cache.clear()
+        }
+    }
+}

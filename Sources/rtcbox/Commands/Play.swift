@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import Media
+import RoomClient
+import RoomProtocol
+
+struct Play: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a stream of a room into a file or stdout, without re-encoding.",
+        discussion: """
+        Writes H.264 + AAC as received into -o PATH or stdout (-o -, MPEG-TS unless --format says \
+        otherwise), flushing every packet so `rtcbox play r1 cam | ffplay -` shows live video. If the stream \
+        is not live yet it waits for it. Exits 0 after --duration or --frames, or when the publisher stops.
+        """)
+
+    @Argument(help: "The room id.")
+    var room: String
+
+    @Argument(help: "The stream id.")
+    var stream: String
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output file, or - for stdout.", valueName: "path|-"))
+    var output = "-"
+
+    @Option(name: .long, help: ArgumentHelp("Container: mpegts, nut, matroska, flv or mp4 (fragmented). Default: from the file name; mpegts on stdout.", valueName: "format"))
+    var format: String?
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this much media (e.g. 10, 10s, 1m).", valueName: "duration"))
+    var duration: DurationValue?
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this many video frames.", valueName: "n"))
+    var frames: Int?
+
+    @Flag(name: .long, help: "Keep playing when the publisher stops, and resume when it comes back.")
+    var keepWaiting = false
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+        if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
+        if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
+        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
+        if output == "-" && outputOptions.events == "-" {
+            throw ValidationError("--events - and -o - would both write to stdout; send events to a file")
+        }
+        if output == "-" && isatty(STDOUT_FILENO) == 1 {
+            throw ValidationError("refusing to write media to a terminal: use -o FILE or a pipe (| ffplay -)")
+        }
+        do { try pipeline(StopSignal()).validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    func pipeline(_ stop: StopSignal) -> PlayPipeline {
+        var s = PlaySettings(output: output, format: format)
+        s.duration = duration?.seconds
+        s.frames = frames
+        s.untilStreamEnds = !keepWaiting
+        return PlayPipeline(settings: s, stop: stop)
+    }
+
+    func run() async throws {
+        let stop = StopSignal()
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "player"))
+        let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events)
+        let pipeline = self.pipeline(stop)
+        let queue = MediaQueue(capacity: 2048)
+        var runError: Error?
+        do {
+            _ = try await roomClient.login(roomID: room, userStatus: false)
+            try await roomClient.play(streamID: stream, into: queue)
+            let summary = try await pipeline.run(queue: queue)
+            if !outputOptions.quiet {
+                printError(String(format: "rtcbox play: %@: %d video, %d audio frames, %.1f s written (%@)", stream,
+                                  summary.videoFrames, summary.audioFrames, summary.mediaSeconds, "\(summary.ending)"))
+            }
+        } catch {
+            runError = error
+        }
+        let failure = session.failure
+        await session.finish()
+        if let failure { throw failure }
+        if let runError { throw runError }
+        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+    }
+}

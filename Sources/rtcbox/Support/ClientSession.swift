@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import Media
+import RoomClient
+import RoomProtocol
+
+/// Runs a client's event loop for a command: writes events where asked, stops the pipeline when the
+/// session ends (kicked out, server gone), and remembers why.
+final class ClientSession: Sendable {
+    let client: RoomClient
+    let stop: StopSignal
+    private let writer: EventWriter?
+    private let watcher: Task<Void, Never>
+
+    init(client: RoomClient, stop: StopSignal, events: String?) throws {
+        self.client = client
+        self.stop = stop
+        let writer = try events.map { try EventWriter(destination: $0) }
+        self.writer = writer
+        watcher = Task {
+            for await event in client.events {
+                writer?.write(event)
+                if case .roomState(_, let state, _, _) = event, state == .kickedOut || state == .disconnected {
+                    stop.raise()
+                }
+            }
+        }
+        InterruptHandler.shared.onInterrupt { stop.raise() }
+    }
+
+    /// Waits until every event so far is written (after logout the stream finishes).
+    func drainEvents() async {
+        _ = await watcher.value
+    }
+
+    /// The error that ended the session early, if any.
+    var failure: RoomClientError? {
+        guard let reason = client.endReason else { return nil }
+        if case .connectionLost = reason, InterruptHandler.shared.wasInterrupted { return nil }
+        return reason
+    }
+
+    /// Logs out (a bounded wait) and flushes events.
+    func finish() async {
+        if client.endReason == nil { await client.logout() } else { client.close() }
+        let watcher = self.watcher
+        let drained = Task { await watcher.value }
+        let timeout = Task {
+            try? await Task.sleep(for: .seconds(2))
+            watcher.cancel()
+        }
+        _ = await drained.value
+        timeout.cancel()
+    }
+}
+
+func makeLogger(_ label: String, _ options: OutputOptions) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = options.quiet ? .error : options.verbose >= 2 ? .debug : options.verbose == 1 ? .info : .notice
+    return logger
+}

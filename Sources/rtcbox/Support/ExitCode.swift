@@ -1,0 +1,69 @@
+import FFmpegKit
+import Foundation
+import RoomClient
+import RoomProtocol
+
+/// Exit statuses (sysexits), the contract scripts branch on. Documented in README and man pages.
+enum ExitStatus: Int32 {
+    case ok = 0
+    case failure = 1
+    case usage = 64
+    case dataError = 65
+    case noInput = 66
+    case unavailable = 69
+    case tempFailure = 75
+    case refused = 77
+    case config = 78
+    case interrupted = 130
+}
+
+/// A failure the CLI reports as one line, with its exit status.
+struct CLIError: Error, CustomStringConvertible {
+    var status: ExitStatus
+    var message: String
+
+    var description: String { message }
+
+    init(_ status: ExitStatus, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    /// Maps any error from the libraries to a line and a status.
+    init(_ error: Error) {
+        switch error {
+        case let e as CLIError:
+            self = e
+        case let e as RoomClientError:
+            self.init(Self.status(for: e), e.description)
+        case let e as FFmpegError:
+            let status: ExitStatus
+            if e.isNotFound { status = .noInput }
+            else if e.code == -1094995529 /* AVERROR_INVALIDDATA */ { status = .dataError }
+            else { status = .failure }
+            self.init(status, e.description)
+        default:
+            self.init(.failure, "\(error)")
+        }
+    }
+
+    static func status(for error: RoomClientError) -> ExitStatus {
+        switch error {
+        case .unreachable, .connectionLost, .timedOut: return .unavailable
+        case .protocolViolation: return .failure
+        case .refused, .sessionEnded:
+            switch error.code {
+            case .serverShutdown: return .unavailable
+            case .badRequest, .invalidID, .unsupportedVersion, .frameTooLarge: return .usage
+            case .internalError: return .tempFailure
+            case .slowConsumer: return .tempFailure
+            default: return .refused
+            }
+        }
+    }
+}
+
+/// Writes one line to stderr, unbuffered.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+
+/// "10", "10s", "500ms", "2m", "1h", "1m30s", "00:01:30.5" → seconds.
+struct DurationValue: ExpressibleByArgument, Sendable {
+    var seconds: Double
+
+    init?(argument: String) {
+        guard let s = Self.parse(argument), s > 0 else { return nil }
+        seconds = s
+    }
+
+    static func parse(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.isEmpty { return nil }
+        if t.contains(":") {
+            var total = 0.0
+            for part in t.split(separator: ":", omittingEmptySubsequences: false) {
+                guard let v = Double(part), v >= 0 else { return nil }
+                total = total * 60 + v
+            }
+            return total
+        }
+        if let v = Double(t) { return v }
+        var total = 0.0
+        var number = ""
+        var i = t.startIndex
+        while i < t.endIndex {
+            let c = t[i]
+            if c.isNumber || c == "." {
+                number.append(c)
+                i = t.index(after: i)
+                continue
+            }
+            var unit = String(c)
+            let next = t.index(after: i)
+            if c == "m", next < t.endIndex, t[next] == "s" { unit = "ms"; i = next }
+            guard let v = Double(number) else { return nil }
+            switch unit {
+            case "h": total += v * 3600
+            case "m": total += v * 60
+            case "s": total += v
+            case "ms": total += v / 1000
+            default: return nil
+            }
+            number = ""
+            i = t.index(after: i)
+        }
+        if !number.isEmpty { return nil }
+        return total
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// "2M", "800k", "64000" → bits per second.
+struct BitRateValue: ExpressibleByArgument, Sendable {
+    var bitsPerSecond: Int
+
+    init?(argument: String) {
+        let t = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        var multiplier = 1.0
+        var digits = Substring(t)
+        if t.hasSuffix("k") { multiplier = 1000; digits = digits.dropLast() }
+        else if t.hasSuffix("m") { multiplier = 1_000_000; digits = digits.dropLast() }
+        guard let v = Double(digits), v > 0 else { return nil }
+        let bits = v * multiplier
+        guard bits >= 1000, bits <= 1_000_000_000 else { return nil }
+        bitsPerSecond = Int(bits)
+    }
+}
+
+/// "1280x720" → width and height.
+struct VideoSizeValue: ExpressibleByArgument, Sendable {
+    var width: Int
+    var height: Int
+
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), (16...8192).contains(w), (16...8192).contains(h) else {
+            return nil
+        }
+        width = w
+        height = h
+    }
+}
+
+/// ffmpeg's rule for inputs: a `-f FMT` applies to the next `-i INPUT`. ArgumentParser keeps each option's
+/// values in order but not their interleaving, so the pairing is read from the raw arguments.
+enum InputPairing {
+    static func pair(arguments: [String]) throws -> [(url: String, format: String?)] {
+        var result: [(String, String?)] = []
+        var pendingFormat: String?
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--" { break }
+            if a == "-f" || a == "--format-in" || a == "-i" || a == "--input" {
+                guard i + 1 < arguments.count else { break }
+                let value = arguments[i + 1]
+                if a == "-f" || a == "--format-in" {
+                    if let pendingFormat {
+                        throw ValidationError("-f \(pendingFormat) is not followed by -i")
+                    }
+                    pendingFormat = value
+                } else {
+                    result.append((value, pendingFormat))
+                    pendingFormat = nil
+                }
+                i += 2
+                continue
+            }
+            i += 1
+        }
+        if let pendingFormat { throw ValidationError("-f \(pendingFormat) is not followed by -i") }
+        return result
+    }
+}
