@@ -61,6 +61,6 @@ let package = Package(
             dependencies: ["RoomServer", "RoomClient", "RoomProtocol", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "MediaTests", dependencies: ["Media", "FFmpegKit", "RoomProtocol"]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "EndToEndTests", dependencies: ["rtcbox"]),
     ]
 )

@@ -69,7 +69,7 @@ public final class RoomClient: Sendable {
             }
             return login
         } catch let error as RoomClientError {
-            emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.description))
+            emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.reason))
             close()
             eventSink.finish()
             throw error
@@ -113,7 +113,7 @@ public final class RoomClient: Sendable {
             emit(.publisherState(streamID: streamID, state: .publishing, errorCode: nil, reason: ""))
             return publisher
         } catch let error as RoomClientError {
-            emit(.publisherState(streamID: streamID, state: .noPublish, errorCode: error.code, reason: error.description))
+            emit(.publisherState(streamID: streamID, state: .noPublish, errorCode: error.code, reason: error.reason))
             throw error
         }
     }
@@ -142,7 +142,7 @@ public final class RoomClient: Sendable {
             }
         } catch let error as RoomClientError {
             state.withLockedValue { $0.players[streamID] = nil }
-            emit(.playerState(streamID: streamID, state: .noPlay, errorCode: error.code, reason: error.description))
+            emit(.playerState(streamID: streamID, state: .noPlay, errorCode: error.code, reason: error.reason))
             throw error
         }
     }
@@ -230,7 +230,7 @@ public final class RoomClient: Sendable {
         if !loggedOut {
             let code = reason?.code
             let roomState: RoomState = code == .kickedOut ? .kickedOut : .disconnected
-            emit(.roomState(roomID: roomID ?? "", state: roomState, errorCode: code, reason: reason?.description ?? ""))
+            emit(.roomState(roomID: roomID ?? "", state: roomState, errorCode: code, reason: reason?.reason ?? ""))
         }
         eventSink.finish()
     }

@@ -26,6 +26,15 @@ public enum RoomClientError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The text of an event's "reason": the server's own words when it gave a code (the code is a field of its own).
+    public var reason: String {
+        switch self {
+        case .refused(let e): return e.message
+        case .sessionEnded(let e): return e.reason
+        default: return description
+        }
+    }
+
     /// The protocol error code, when the server gave one.
     public var code: RoomErrorCode? {
         switch self {

@@ -38,16 +38,20 @@ final class ServerSession: @unchecked Sendable {
         self.slowConsumerTimeout = slowConsumerTimeout
     }
 
-    /// Sends a control message (from any thread; NIO hops to the loop, in order).
+    /// Sends a control message. Always through the loop's task queue, even on the loop: everything sent to a
+    /// session (control and media) then keeps the order it was queued in, and a write that fails and closes
+    /// the channel never re-enters the registry while it holds its lock.
     func send(_ message: ControlMessage) {
-        channel.writeAndFlush(message.frame(allocator: channel.allocator), promise: nil)
+        let frame = message.frame(allocator: channel.allocator)
+        let channel = self.channel
+        eventLoop.execute { channel.writeAndFlush(frame, promise: nil) }
     }
 
     /// Tells the peer why the session ends, then closes the connection once that is written.
     func end(_ code: RoomErrorCode, reason: String) {
         let frame = ControlMessage.sessionEnded(SessionEnded(code: code, reason: reason)).frame(allocator: channel.allocator)
         let channel = self.channel
-        channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+        eventLoop.execute { channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) } }
     }
 
     // MARK: media delivery (on the event loop)

@@ -10,6 +10,8 @@ struct CachedFrame: Sendable {
 
 /// Forwards one stream's frames to its subscribers: each frame is the buffer the publisher's connection
 /// read (never copied per subscriber), written with one task per event loop, not per subscriber.
+/// Everything reaches a session through its loop's task queue, so a subscriber sees play_started, then the
+/// cached GOP, then live frames, in that order.
 final class StreamFanout: @unchecked Sendable {
     let handle: UInt32
     let hasVideo: Bool
@@ -41,11 +43,8 @@ final class StreamFanout: @unchecked Sendable {
         let handle = self.handle
         for group in targets {
             let sessions = group.sessions
-            if group.loop.inEventLoop {
-                Self.deliver(frame, to: sessions, handle: handle)
-            } else {
-                group.loop.execute { Self.deliver(frame, to: sessions, handle: handle) }
-            }
+            // Queued even on the current loop, behind any control message already queued for these sessions.
+            group.loop.execute { Self.deliver(frame, to: sessions, handle: handle) }
         }
     }
 
@@ -69,7 +68,7 @@ final class StreamFanout: @unchecked Sendable {
                 for f in frames { session.deliver(f, handle: handle) }
                 session.channel.flush()
             }
-            if session.eventLoop.inEventLoop { start() } else { session.eventLoop.execute(start) }
+            session.eventLoop.execute(start)
         }
     }
 

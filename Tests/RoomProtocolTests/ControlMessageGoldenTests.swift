@@ -1,0 +1,89 @@
+import NIOCore
+import XCTest
+
+@testable import RoomProtocol
+
+/// Pins the wire form of every control message (docs/protocol.md shows the same objects).
+final class ControlMessageGoldenTests: XCTestCase {
+    let u = UserInfo(userID: "u1", userName: "U")
+    var audioStream: StreamInfo { StreamInfo(streamID: "s1", user: u, tracks: [TrackInfo(kind: .audio, codec: "aac")]) }
+
+    var golden: [(ControlMessage, String)] {
+        [
+            (.login(LoginRequest(id: 1, appID: 1, roomID: "r1", user: u, userStatus: true)),
+             #"{"type":"login","app_id":1,"id":1,"room_id":"r1","user":{"user_id":"u1","user_name":"U"},"user_status":true}"#),
+            (.login(LoginRequest(id: 1, appID: 7, roomID: "r1", user: u, userStatus: false, token: "04abc", sessionID: "s")),
+             #"{"type":"login","app_id":7,"id":1,"room_id":"r1","session_id":"s","token":"04abc","user":{"user_id":"u1","user_name":"U"},"user_status":false}"#),
+            (.logout(PlainRequest(id: 2)), #"{"type":"logout","id":2}"#),
+            (.publish(PublishRequest(id: 3, streamID: "s1", tracks: [
+                TrackInfo(kind: .video, codec: "h264", width: 1280, height: 720, frameRate: 30),
+                TrackInfo(kind: .audio, codec: "aac", sampleRate: 48000, channels: 2, extradata: "EZA="),
+            ])),
+             #"{"type":"publish","id":3,"stream_id":"s1","tracks":[{"codec":"h264","frame_rate":30,"height":720,"kind":"video","width":1280},{"channels":2,"codec":"aac","extradata":"EZA=","kind":"audio","sample_rate":48000}]}"#),
+            (.stopPublish(StreamRequest(id: 4, streamID: "s1")), #"{"type":"stop_publish","id":4,"stream_id":"s1"}"#),
+            (.play(StreamRequest(id: 5, streamID: "s1")), #"{"type":"play","id":5,"stream_id":"s1"}"#),
+            (.stopPlay(StreamRequest(id: 6, streamID: "s1")), #"{"type":"stop_play","id":6,"stream_id":"s1"}"#),
+            (.requestKeyframe(StreamRequest(id: nil, streamID: "s1")), #"{"type":"request_keyframe","stream_id":"s1"}"#),
+            (.ping(Ping(id: 7, time: 123)), #"{"type":"ping","id":7,"time":123}"#),
+            (.pong(Ping(id: 7, time: 123)), #"{"type":"pong","id":7,"time":123}"#),
+            (.result(ResultMessage(id: 1, sessionID: "abc", users: [], streams: [])),
+             #"{"type":"result","id":1,"session_id":"abc","streams":[],"users":[]}"#),
+            (.result(ResultMessage(id: 3, streamHandle: 9)), #"{"type":"result","id":3,"stream_handle":9}"#),
+            (.error(ErrorMessage(id: 3, code: .duplicateStream, message: "m")),
+             #"{"type":"error","code":1201,"id":3,"message":"m","name":"duplicate_stream"}"#),
+            (.roomUserUpdate(RoomUserUpdate(roomID: "r1", updateType: .add, users: [u])),
+             #"{"type":"room_user_update","room_id":"r1","update_type":"add","users":[{"user_id":"u1","user_name":"U"}]}"#),
+            (.roomStreamUpdate(RoomStreamUpdate(roomID: "r1", updateType: .delete, streams: [audioStream])),
+             #"{"type":"room_stream_update","room_id":"r1","streams":[{"extra_info":"","stream_id":"s1","tracks":[{"codec":"aac","kind":"audio"}],"user":{"user_id":"u1","user_name":"U"}}],"update_type":"delete"}"#),
+            (.sessionEnded(SessionEnded(code: .kickedOut, reason: "r")),
+             #"{"type":"session_ended","code":1301,"name":"kicked_out","reason":"r"}"#),
+            (.playStarted(PlayStarted(streamID: "s1", streamHandle: 9, stream: audioStream)),
+             #"{"type":"play_started","stream":{"extra_info":"","stream_id":"s1","tracks":[{"codec":"aac","kind":"audio"}],"user":{"user_id":"u1","user_name":"U"}},"stream_handle":9,"stream_id":"s1"}"#),
+            (.playStopped(PlayStopped(streamID: "s1", reason: "publisher stopped")),
+             #"{"type":"play_stopped","reason":"publisher stopped","stream_id":"s1"}"#),
+            (.keyframeRequest(StreamRequest(id: nil, streamID: "s1")), #"{"type":"keyframe_request","stream_id":"s1"}"#),
+        ]
+    }
+
+    func testEveryMessageTypeHasAGoldenCase() {
+        XCTAssertEqual(Set(golden.map(\.0.typeName)), Set(ControlMessage.allTypeNames))
+    }
+
+    func testGoldenJSONAndRoundTrip() throws {
+        for (message, json) in golden {
+            XCTAssertEqual(String(decoding: message.encodeJSON(), as: UTF8.self), json, message.typeName)
+            XCTAssertEqual(try ControlMessage.decode(payload: ByteBuffer(string: json)), message, message.typeName)
+        }
+    }
+
+    func testControlFrameBytes() {
+        var b = ByteBuffer()
+        ControlMessage.logout(PlainRequest(id: 2)).write(to: &b)
+        let json = Array(#"{"type":"logout","id":2}"#.utf8)
+        XCTAssertEqual(Array(b.readableBytesView), [0, 0, 0, UInt8(json.count + 1), 0x02] + json)
+    }
+
+    func testUnknownFieldsAreIgnored() throws {
+        let json = #"{"type":"play","id":5,"stream_id":"s1","future_field":{"x":1}}"#
+        XCTAssertEqual(try ControlMessage.decode(payload: ByteBuffer(string: json)), .play(StreamRequest(id: 5, streamID: "s1")))
+    }
+
+    func testUnknownTypeKeepsTheRequestID() {
+        let json = #"{"type":"teleport","id":42}"#
+        XCTAssertThrowsError(try ControlMessage.decode(payload: ByteBuffer(string: json))) { error in
+            XCTAssertEqual(error as? RoomProtocolError, .unknownMessageType("teleport", requestID: 42))
+        }
+    }
+
+    func testMissingFieldIsNamed() {
+        XCTAssertThrowsError(try ControlMessage.decode(payload: ByteBuffer(string: #"{"type":"play","id":1}"#))) { error in
+            XCTAssertEqual(error as? RoomProtocolError, .malformedControl("play: missing field \"stream_id\""))
+        }
+    }
+
+    func testNotJSONIsMalformed() {
+        for junk in ["", "[]", "{\"id\":1}", "\u{0}\u{1}garbage"] {
+            XCTAssertThrowsError(try ControlMessage.decode(payload: ByteBuffer(string: junk)), junk)
+        }
+    }
+}
