@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+/// Room rules and error exits as a shell user meets them.
+final class RulesAndErrorsTests: XCTestCase {
+    func testDuplicatePublisherIsRefusedAtOnce() throws {
+        let serve = try ServeProcess()
+        let first = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "--user", "alice"] + testSource + ["--duration", "20"])
+        let login = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--duration", "10"])
+        let deadline = Date().addingTimeInterval(10)
+        while !login.outputText.contains("\"stream_id\":\"cam\"") && Date() < deadline { usleep(50_000) }
+        login.signal(SIGINT)
+        login.wait()
+        let start = Date()
+        let second = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "--user", "bob"] + testSource)
+        XCTAssertEqual(second.wait(timeout: 10), 77)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        let lines = second.errorText.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, second.errorText)
+        XCTAssertEqual(lines.first.map(String.init),
+                       "rtcbox publish: stream \"cam\" is already published in room \"r1\" by user \"alice\" (duplicate_stream)")
+        first.signal(SIGINT)
+        first.wait()
+        _ = serve.stop()
+    }
+
+    func testSecondLoginKicksTheFirst() throws {
+        let serve = try ServeProcess()
+        let first = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "alice", "--duration", "20"])
+        let deadline = Date().addingTimeInterval(10)
+        while !first.outputText.contains("logined") && Date() < deadline { usleep(20_000) }
+        let second = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "alice", "--duration", "1"])
+        XCTAssertEqual(first.wait(timeout: 10), 77)
+        XCTAssertEqual(second.wait(), 0)
+        let events = first.outputText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let last = events.last
+        XCTAssertEqual(last?["event"] as? String, "room_state")
+        XCTAssertEqual(last?["state"] as? String, "kicked_out")
+        XCTAssertEqual(last?["error"] as? String, "kicked_out")
+        XCTAssertTrue(first.errorText.hasSuffix("(kicked_out)\n"), first.errorText)
+        _ = serve.stop()
+    }
+
+    func testLoginPrintsUserEventsOnlyWhenAsked() throws {
+        let serve = try ServeProcess()
+        let watcher = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user-status", "--events", "-", "--duration", "3"])
+        let quiet = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--duration", "3"])
+        usleep(800_000)
+        let visitor = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "visitor", "--duration", "0.5"])
+        XCTAssertEqual(visitor.wait(), 0)
+        XCTAssertEqual(watcher.wait(), 0)
+        XCTAssertEqual(quiet.wait(), 0)
+        _ = serve.stop()
+        XCTAssertTrue(watcher.outputText.contains(#""event":"room_user_update","room_id":"r1","update_type":"add","users":[{"user_id":"visitor""#), watcher.outputText)
+        XCTAssertTrue(watcher.outputText.contains(#""update_type":"delete","users":[{"user_id":"visitor""#), watcher.outputText)
+        XCTAssertFalse(quiet.outputText.contains("room_user_update"), quiet.outputText)
+        for line in watcher.outputText.split(separator: "\n") {
+            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(line.utf8)), "every line is JSON: \(line)")
+        }
+    }
+
+    func testExitCodes() throws {
+        // Usage errors: 64, one line.
+        let missing = try Child(Tool.rtcbox, ["publish", "r1"])
+        XCTAssertEqual(missing.wait(), 64)
+        XCTAssertEqual(missing.errorText.split(separator: "\n").count, 1, missing.errorText)
+        let unknown = try Child(Tool.rtcbox, ["play", "r1", "cam", "--no-such-flag"])
+        XCTAssertEqual(unknown.wait(), 64)
+        let badID = try Child(Tool.rtcbox, ["login", "room with spaces"])
+        XCTAssertEqual(badID.wait(), 64)
+        // Nobody listening: 69.
+        let unreachable = try Child(Tool.rtcbox, ["login", "r1", "--server", "127.0.0.1:1", "--duration", "1"])
+        XCTAssertEqual(unreachable.wait(), 69)
+        XCTAssertTrue(unreachable.errorText.hasPrefix("rtcbox login: cannot reach server 127.0.0.1:1"), unreachable.errorText)
+        // A missing input file: 66, named.
+        let serve = try ServeProcess()
+        let noFile = try Child(Tool.rtcbox, ["publish", "r1", "s", "--server", serve.address, "-i", "/nonexistent/input.mp4"])
+        XCTAssertEqual(noFile.wait(), 66)
+        XCTAssertTrue(noFile.errorText.contains("/nonexistent/input.mp4"), noFile.errorText)
+        // An interrupted login: 130.
+        let login = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address])
+        usleep(700_000)
+        login.signal(SIGINT)
+        XCTAssertEqual(login.wait(timeout: 10), 130)
+        XCTAssertTrue(login.outputText.contains(#""state":"logout""#), "a clean stop logs out: \(login.outputText)")
+        _ = serve.stop()
+    }
+}
