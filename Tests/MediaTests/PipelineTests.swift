@@ -1,0 +1,83 @@
+import FFmpegKit
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import RoomClient
+import RoomProtocol
+import XCTest
+
+@testable import Media
+
+/// Collects what a publish pipeline sends, as a room would receive it.
+final class CollectingSink: MediaSink, @unchecked Sendable {
+    let frames = NIOLockedValueBox<[MediaFrame]>([])
+
+    func send(track: TrackKind, keyframe: Bool, pts: Int64, dts: Int64, captureTime: UInt64, payload: UnsafeRawBufferPointer) -> Bool {
+        let f = MediaFrame(header: MediaFrameHeader(streamHandle: 1, track: track, flags: keyframe ? .keyframe : [], pts: pts, dts: dts,
+                                                    captureTime: captureTime), payload: ByteBuffer(bytes: payload))
+        frames.withLockedValue { $0.append(f) }
+        return true
+    }
+
+    func takeKeyframeRequest() -> Bool { false }
+}
+
+final class PipelineTests: XCTestCase {
+    private func publish(seconds: Double) async throws -> ([TrackInfo], [MediaFrame]) {
+        var settings = PublishSettings(inputs: [
+            InputSpec(url: "testsrc2=size=320x240:rate=30", format: "lavfi"),
+            InputSpec(url: "sine=frequency=440:sample_rate=44100", format: "lavfi"),
+        ])
+        settings.duration = seconds
+        settings.realtime = false
+        settings.gopSeconds = 1
+        let sink = CollectingSink()
+        let tracksBox = NIOLockedValueBox<[TrackInfo]>([])
+        _ = try await PublishPipeline(settings: settings).run { tracks in
+            tracksBox.withLockedValue { $0 = tracks }
+            return sink
+        }
+        return (tracksBox.withLockedValue { $0 }, sink.frames.withLockedValue { $0 })
+    }
+
+    func testPublishPipelineEncodesH264AndAACWithSaneTimestamps() async throws {
+        let (tracks, frames) = try await publish(seconds: 2)
+        XCTAssertEqual(tracks.map(\.kind), [.video, .audio])
+        XCTAssertEqual(tracks[0].width, 320)
+        XCTAssertEqual(tracks[1].sampleRate, 48000, "resampled from 44.1 kHz")
+        XCTAssertNotNil(tracks[1].extradata, "AAC AudioSpecificConfig travels in the track")
+        let video = frames.filter { $0.header.track == .video }
+        let audio = frames.filter { $0.header.track == .audio }
+        XCTAssertEqual(video.count, 60, "2 s at 30 fps")
+        XCTAssertEqual(video.filter(\.header.isKeyframe).count, 2, "GOP of 1 s")
+        XCTAssertTrue(video[0].header.isKeyframe)
+        XCTAssertTrue(zip(video, video.dropFirst()).allSatisfy { $0.header.dts < $1.header.dts })
+        XCTAssertTrue(zip(audio, audio.dropFirst()).allSatisfy { $0.header.dts < $1.header.dts })
+        // 2 s of 48 kHz in 1024-sample frames: 93.75, plus the encoder's priming frame and the padded tail.
+        XCTAssertGreaterThanOrEqual(audio.count, 93)
+        XCTAssertLessThanOrEqual(audio.count, 97)
+        XCTAssertLessThan(abs(video[0].header.pts - max(0, audio[0].header.pts)), 100_000, "A/V start within 100 ms")
+    }
+
+    func testPlayPipelineMuxesReceivedFramesIntoAReadableFile() async throws {
+        let (tracks, frames) = try await publish(seconds: 2)
+        let queue = MediaQueue(capacity: 4096)
+        queue.push(.started(StreamInfo(streamID: "s", user: UserInfo(userID: "u", userName: "u"), tracks: tracks)))
+        // Audio before the first keyframe and a late non-key video frame would both be dropped; start mid-GOP.
+        for f in frames.dropFirst(5) { queue.push(.frame(f)) }
+        queue.push(.stopped(reason: "publisher stopped"))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtcbox-media-\(getpid()).mkv").path
+        let summary = try await PlayPipeline(settings: PlaySettings(output: path)).run(queue: queue)
+        XCTAssertEqual(summary.ending, .streamEnded)
+        XCTAssertEqual(summary.videoFrames, 30, "frames from the second keyframe on")
+        let input = try InputMedia(url: path, format: nil, interrupt: InterruptFlag())
+        XCTAssertEqual(input.streamCount, 2)
+        XCTAssertEqual(input.formatName, "matroska,webm")
+    }
+
+    func testUnknownPlayFormatIsRefusedUpFront() {
+        XCTAssertThrowsError(try PlayPipeline(settings: PlaySettings(output: "-", format: "avi2")).validate())
+        XCTAssertThrowsError(try PlayPipeline(settings: PlaySettings(output: "noextension")).validate())
+        XCTAssertNoThrow(try PlayPipeline(settings: PlaySettings(output: "x.mp4")).validate())
+    }
+}
