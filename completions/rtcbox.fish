@@ -1,0 +1,153 @@
+function __rtcbox_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __rtcbox_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __rtcbox_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __rtcbox_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __rtcbox_parse_tokens -S
+    set -l unparsed_tokens (__rtcbox_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'rtcbox'
+        __rtcbox_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'serve'
+            __rtcbox_parse_subcommand 0 'listen=' 'threads=' 'events=' 'v/verbose' 'q/quiet' 'version' 'h/help'
+        case 'login'
+            __rtcbox_parse_subcommand 1 'server=' 'app-id=' 'token=' 'user=' 'user-name=' 'user-status' 'duration=' 'events=' 'v/verbose' 'q/quiet' 'version' 'h/help'
+        case 'publish'
+            __rtcbox_parse_subcommand 2 'i/input=+' 'f/format-in=+' 'size=' 'fps=' 'video-bitrate=' 'gop=' 'preset=' 'audio-bitrate=' 'no-video' 'no-audio' 'realtime' 'no-realtime' 'duration=' 'extra-info=' 'server=' 'app-id=' 'token=' 'user=' 'user-name=' 'events=' 'v/verbose' 'q/quiet' 'version' 'h/help'
+        case 'play'
+            __rtcbox_parse_subcommand 2 'o/output=' 'format=' 'duration=' 'frames=' 'keep-waiting' 'server=' 'app-id=' 'token=' 'user=' 'user-name=' 'events=' 'v/verbose' 'q/quiet' 'version' 'h/help'
+        case 'help'
+            __rtcbox_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __rtcbox_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __rtcbox_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __rtcbox_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __rtcbox_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__rtcbox_tokens -p)
+    if test -z "$(__rtcbox_tokens -t)"
+        set -l index (count (__rtcbox_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'rtcbox' -f
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox" version' -l 'version' -d 'Show the version.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_positional "rtcbox" -eq 1' -fa 'serve' -d 'Run the room server.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_positional "rtcbox" -eq 1' -fa 'login' -d 'Join a room and print its events as JSON lines.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_positional "rtcbox" -eq 1' -fa 'publish' -d 'Capture or read media, encode H.264 + AAC, and publish it as a stream of a room.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_positional "rtcbox" -eq 1' -fa 'play' -d 'Play a stream of a room into a file or stdout, without re-encoding.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_positional "rtcbox" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" listen' -l 'listen' -d 'Listen on HOST:PORT (port 0 picks a free one).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" threads' -l 'threads' -d 'Event loop threads (default: one per core).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" events' -l 'events' -d 'Write JSON-lines events to FILE, or - for stdout.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve"' -s 'v' -l 'verbose' -d 'Log more on stderr (repeat for debug).'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" q quiet' -s 'q' -l 'quiet' -d 'Log only errors on stderr.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" version' -l 'version' -d 'Show the version.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" server' -l 'server' -d 'Room server HOST:PORT (env RTCBOX_SERVER).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" app-id' -l 'app-id' -d 'Application id (env RTCBOX_APP_ID). The embedded server\'s dev app is 1.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" token' -l 'token' -d 'Login token (env RTCBOX_TOKEN).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" user' -l 'user' -d 'User id, unique within the app (default: a random one).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" user-name' -l 'user-name' -d 'User name shown to others (default: the user id).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" user-status' -l 'user-status' -d 'Receive room_user_update events (users joining and leaving).'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" duration' -l 'duration' -d 'Stay logged in this long (e.g. 30, 10s, 2m), then log out.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" events' -l 'events' -d 'Write JSON-lines events to FILE, or - for stdout.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login"' -s 'v' -l 'verbose' -d 'Log more on stderr (repeat for debug).'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" q quiet' -s 'q' -l 'quiet' -d 'Log only errors on stderr.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" version' -l 'version' -d 'Show the version.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox login" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish"' -s 'i' -l 'input' -d 'An input (repeatable; - is stdin).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish"' -s 'f' -l 'format-in' -d 'Format or device of the next -i (lavfi, v4l2, alsa, pulse, x11grab, mpegts...).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" size' -l 'size' -d 'Output video size, WxH (default: the input\'s).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" fps' -l 'fps' -d 'Output frame rate (default: the input\'s, else 30).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" video-bitrate' -l 'video-bitrate' -d 'Video bit rate (e.g. 2M, 800k).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" gop' -l 'gop' -d 'Keyframe interval in seconds.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" preset' -l 'preset' -d 'libx264 preset (ultrafast ... veryslow).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" audio-bitrate' -l 'audio-bitrate' -d 'Audio bit rate (e.g. 64k).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" no-video' -l 'no-video' -d 'Publish no video even if an input has some.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" no-audio' -l 'no-audio' -d 'Publish no audio even if an input has some.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" realtime' -l 'realtime' -d 'Read files and lavfi at native rate (default); capture devices are always live.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" no-realtime' -l 'no-realtime' -d 'Read files and lavfi at native rate (default); capture devices are always live.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" duration' -l 'duration' -d 'Stop after this much media (e.g. 30, 10s, 1m).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" extra-info' -l 'extra-info' -d 'Stream extra info shown to the room.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" server' -l 'server' -d 'Room server HOST:PORT (env RTCBOX_SERVER).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" app-id' -l 'app-id' -d 'Application id (env RTCBOX_APP_ID). The embedded server\'s dev app is 1.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" token' -l 'token' -d 'Login token (env RTCBOX_TOKEN).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" user' -l 'user' -d 'User id, unique within the app (default: a random one).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" user-name' -l 'user-name' -d 'User name shown to others (default: the user id).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" events' -l 'events' -d 'Write JSON-lines events to FILE, or - for stdout.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish"' -s 'v' -l 'verbose' -d 'Log more on stderr (repeat for debug).'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" q quiet' -s 'q' -l 'quiet' -d 'Log only errors on stderr.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" version' -l 'version' -d 'Show the version.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" o output' -s 'o' -l 'output' -d 'Output file, or - for stdout.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" format' -l 'format' -d 'Container: mpegts, nut, matroska, flv or mp4 (fragmented). Default: from the file name; mpegts on stdout.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" duration' -l 'duration' -d 'Stop after this much media (e.g. 10, 10s, 1m).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" frames' -l 'frames' -d 'Stop after this many video frames.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" keep-waiting' -l 'keep-waiting' -d 'Keep playing when the publisher stops, and resume when it comes back.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" server' -l 'server' -d 'Room server HOST:PORT (env RTCBOX_SERVER).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" app-id' -l 'app-id' -d 'Application id (env RTCBOX_APP_ID). The embedded server\'s dev app is 1.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" token' -l 'token' -d 'Login token (env RTCBOX_TOKEN).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" user' -l 'user' -d 'User id, unique within the app (default: a random one).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" user-name' -l 'user-name' -d 'User name shown to others (default: the user id).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" events' -l 'events' -d 'Write JSON-lines events to FILE, or - for stdout.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play"' -s 'v' -l 'verbose' -d 'Log more on stderr (repeat for debug).'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" q quiet' -s 'q' -l 'quiet' -d 'Log only errors on stderr.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" version' -l 'version' -d 'Show the version.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox help" version' -l 'version' -d 'Show the version.'
