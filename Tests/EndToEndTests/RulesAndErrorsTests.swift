@@ -77,6 +77,14 @@ final class RulesAndErrorsTests: XCTestCase {
         let noFile = try Child(Tool.rtcbox, ["publish", "r1", "s", "--server", serve.address, "-i", "/nonexistent/input.mp4"])
         XCTAssertEqual(noFile.wait(), 66)
         XCTAssertTrue(noFile.errorText.contains("/nonexistent/input.mp4"), noFile.errorText)
+        // A reader that goes away (`| head -1`) stops the events cleanly, no crash.
+        let pipe = Pipe()
+        let reader = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--duration", "5"], stdoutTo: pipe)
+        let firstLine = pipe.fileHandleForReading.availableData
+        XCTAssertTrue(String(decoding: firstLine, as: UTF8.self).contains("room_state"))
+        try pipe.fileHandleForReading.close()
+        XCTAssertEqual(reader.wait(timeout: 10), 0, reader.errorText)
+        XCTAssertFalse(reader.errorText.contains("Fatal error"), reader.errorText)
         // An interrupted login: 130.
         let login = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address])
         usleep(700_000)

@@ -19,7 +19,9 @@ final class ClientSession: Sendable {
         self.writer = writer
         watcher = Task {
             for await event in client.events {
-                writer?.write(event)
+                if let writer, !writer.write(event) {
+                    stop.raise()  // whoever read the events is gone: stop as a pipe's writer should
+                }
                 if case .roomState(_, let state, _, _) = event, state == .kickedOut || state == .disconnected {
                     stop.raise()
                 }

@@ -18,10 +18,17 @@ final class EventWriter: @unchecked Sendable {
         }
     }
 
-    func write(_ event: RoomEvent) {
+    /// Writes one event line. Returns false when the reader went away (EPIPE: `| head` is done).
+    @discardableResult
+    func write(_ event: RoomEvent) -> Bool {
         let line = event.json() + "\n"
         lock.lock()
         defer { lock.unlock() }
-        handle.write(Data(line.utf8))
+        do {
+            try handle.write(contentsOf: Data(line.utf8))
+            return true
+        } catch {
+            return false
+        }
     }
 }

@@ -65,5 +65,5 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Writes one line to stderr, unbuffered.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
 }
