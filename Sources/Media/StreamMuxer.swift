@@ -18,7 +18,6 @@ final class StreamMuxer {
     private var offset: Int64?
     private var lastDts: [TrackKind: Int64] = [:]
     private var lastWritten: Int64 = 0
-    private let packet: Packet
     private(set) var videoFramesWritten = 0
     private(set) var audioFramesWritten = 0
     private(set) var framesDropped = 0
@@ -29,7 +28,6 @@ final class StreamMuxer {
     init(output url: String, format: String?) throws {
         muxerName = try OutputFormat.muxerName(format: format, output: url)
         output = try OutputMedia(url: url, format: muxerName, flushEachPacket: true)
-        packet = try Packet()
     }
 
     /// A (re)started stream: the next written frame must be a join point.
@@ -65,7 +63,6 @@ final class StreamMuxer {
         }
         lastDts[h.track] = dts
         lastWritten = max(lastWritten, dts)
-        packet.unref()
         let p = try Packet(copying: payload)
         p.pts = pts
         p.dts = dts
