@@ -29,6 +29,11 @@ public final class RoomClient: Sendable {
         var playersByHandle: [UInt32: (streamID: String, queue: MediaQueue)] = [:]
         var ended: RoomClientError?
         var loggedOut = false
+
+        /// Forgets the handle(s) a stream's media arrived with: later frames of it are ignored.
+        mutating func forgetHandles(of streamID: String) {
+            playersByHandle = playersByHandle.filter { $0.value.streamID != streamID }
+        }
     }
 
     public init(configuration: ClientConfiguration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -149,7 +154,7 @@ public final class RoomClient: Sendable {
 
     public func stopPlaying(_ streamID: String) async throws {
         guard state.withLockedValue({ s -> MediaQueue? in
-            s.playersByHandle = s.playersByHandle.filter { $0.value.streamID != streamID }
+            s.forgetHandles(of: streamID)
             return s.players.removeValue(forKey: streamID)
         }) != nil else { return }
         let connection = try currentConnection()
@@ -201,7 +206,7 @@ public final class RoomClient: Sendable {
             emit(.playerState(streamID: p.streamID, state: .playing, errorCode: nil, reason: ""))
         case .playStopped(let p):
             let queue = state.withLockedValue { s -> MediaQueue? in
-                s.playersByHandle = s.playersByHandle.filter { $0.value.streamID != p.streamID }
+                s.forgetHandles(of: p.streamID)
                 return s.players[p.streamID]
             }
             guard let queue else { return }

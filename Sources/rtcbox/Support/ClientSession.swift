@@ -30,11 +30,6 @@ final class ClientSession: Sendable {
         InterruptHandler.shared.onInterrupt { stop.raise() }
     }
 
-    /// Waits until every event so far is written (after logout the stream finishes).
-    func drainEvents() async {
-        _ = await watcher.value
-    }
-
     /// The error that ended the session early, if any.
     var failure: RoomClientError? {
         guard let reason = client.endReason else { return nil }
