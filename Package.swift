@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,10 +24,12 @@ let package = Package(
         ),
         .target(name: "FFmpegKit", dependencies: ["CFFmpeg"]),
         .target(name: "RoomProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "RoomAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "RoomServer",
             dependencies: [
-                "RoomProtocol",
+                "RoomProtocol", "RoomAuth",
+                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -34,7 +38,7 @@ let package = Package(
         .target(
             name: "RoomClient",
             dependencies: [
-                "RoomProtocol",
+                "RoomProtocol", "RoomAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -44,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "rtcbox",
             dependencies: [
-                "Media", "RoomServer", "RoomClient", "RoomProtocol", "FFmpegKit",
+                "Media", "RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", "FFmpegKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -52,13 +56,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FFmpegKitTests", dependencies: ["FFmpegKit"]),
+        .testTarget(name: "RoomAuthTests", dependencies: ["RoomAuth"]),
         .testTarget(
             name: "RoomProtocolTests",
             dependencies: ["RoomProtocol", .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "RoomServerTests",
-            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "MediaTests", dependencies: ["Media", "FFmpegKit", "RoomProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["rtcbox"]),

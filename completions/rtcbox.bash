@@ -173,13 +173,13 @@ _rtcbox() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|login|publish|play|help)
+    serve|token|login|publish|play|help)
         # Offer subcommand argument completions
         "_rtcbox_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve login publish play help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve token login publish play help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,15 +188,24 @@ _rtcbox_serve() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--listen --threads --events)
+    non_repeating_options=(--config --listen --threads --slow-consumer-timeout --token-warning --events)
     __rtcbox_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
+    '--config')
+        return
+        ;;
     '--listen')
         return
         ;;
     '--threads')
+        return
+        ;;
+    '--slow-consumer-timeout')
+        return
+        ;;
+    '--token-warning')
         return
         ;;
     '--events')
@@ -205,11 +214,47 @@ _rtcbox_serve() {
     esac
 }
 
+_rtcbox_token() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--app-id --secret --user --room --privilege --streams --expire --decode)
+    __rtcbox_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--app-id')
+        return
+        ;;
+    '--secret')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--room')
+        return
+        ;;
+    '--privilege')
+        return
+        ;;
+    '--streams')
+        return
+        ;;
+    '--expire')
+        return
+        ;;
+    '--decode')
+        return
+        ;;
+    esac
+}
+
 _rtcbox_login() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--user-status -q --quiet --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--server --app-id --token --user --user-name --duration --events)
+    non_repeating_flags=(--user-status --stdin-commands --once -q --quiet --version -h --help)
+    repeating_options=(--send-message --set-extra-info)
+    non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --user --user-name --duration --events)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -223,10 +268,25 @@ _rtcbox_login() {
     '--token')
         return
         ;;
+    '--token-file')
+        return
+        ;;
+    '--token-command')
+        return
+        ;;
+    '--app-sign')
+        return
+        ;;
     '--user')
         return
         ;;
     '--user-name')
+        return
+        ;;
+    '--send-message')
+        return
+        ;;
+    '--set-extra-info')
         return
         ;;
     '--duration')
@@ -242,7 +302,7 @@ _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--no-video --no-audio --realtime --no-realtime -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in)
-    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --user --user-name --events)
+    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --user --user-name --events)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -286,6 +346,15 @@ _rtcbox_publish() {
     '--token')
         return
         ;;
+    '--token-file')
+        return
+        ;;
+    '--token-command')
+        return
+        ;;
+    '--app-sign')
+        return
+        ;;
     '--user')
         return
         ;;
@@ -302,7 +371,7 @@ _rtcbox_play() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--keep-waiting -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(-o --output --format --duration --frames --server --app-id --token --user --user-name --events)
+    non_repeating_options=(-o --output --format --duration --frames --server --app-id --token --token-file --token-command --app-sign --user --user-name --events)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -326,6 +395,15 @@ _rtcbox_play() {
         return
         ;;
     '--token')
+        return
+        ;;
+    '--token-file')
+        return
+        ;;
+    '--token-command')
+        return
+        ;;
+    '--app-sign')
         return
         ;;
     '--user')

@@ -7,18 +7,21 @@ public struct ClientConfiguration: Sendable {
     public var appID: UInt32
     public var user: UserInfo
     public var token: String?
+    /// The app's AppSign (64 hex characters); it never travels, the login carries a signature made with it.
+    public var appSign: String?
     public var connectTimeoutSeconds: Double = 5
     /// How long a request waits for its result.
     public var requestTimeoutSeconds: Double = 10
     public var maximumFrameLength = RoomProtocolConstants.defaultMaximumFrameLength
 
     public init(host: String = "127.0.0.1", port: Int = RoomProtocolConstants.defaultPort, appID: UInt32 = 1,
-                user: UserInfo, token: String? = nil) {
+                user: UserInfo, token: String? = nil, appSign: String? = nil) {
         self.host = host
         self.port = port
         self.appID = appID
         self.user = user
         self.token = token
+        self.appSign = appSign
     }
 
     /// Parses "HOST:PORT", "HOST", ":PORT" or "[v6]:PORT".

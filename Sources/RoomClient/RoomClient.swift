@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RoomAuth
 import RoomProtocol
 
 /// What a login returns: the session, and who and what is already in the room.
@@ -9,6 +10,9 @@ public struct LoginResult: Sendable {
     public var sessionID: String
     public var users: [UserInfo]
     public var streams: [StreamInfo]
+    public var roomExtraInfo: [RoomExtraInfo]
+    /// When the session's token expires (unix seconds), for token logins.
+    public var tokenExpire: Int64?
 }
 
 /// The client engine (the "SDK"): one login to one room, publishing and playing streams, reporting
@@ -60,17 +64,28 @@ public final class RoomClient: Sendable {
                 $0.roomID = roomID
             }
             let config = configuration
+            var signature: String?
+            if let hex = config.appSign, config.token == nil {
+                let sign: AppSign
+                do { sign = try AppSign(hex: hex) } catch { throw RoomClientError.invalidCredentials("\(error)") }
+                signature = sign.signature(nonce: connection.serverHello.details.nonce ?? "", appID: config.appID,
+                                           userID: config.user.userID, roomID: roomID)
+            }
             let result = try await connection.request(timeoutSeconds: config.requestTimeoutSeconds) { id in
                 .login(LoginRequest(id: id, appID: config.appID, roomID: roomID, user: config.user,
-                                    userStatus: userStatus, token: config.token))
+                                    userStatus: userStatus, token: config.token, signature: signature))
             }
-            let login = LoginResult(sessionID: result.sessionID ?? "", users: result.users ?? [], streams: result.streams ?? [])
+            let login = LoginResult(sessionID: result.sessionID ?? "", users: result.users ?? [], streams: result.streams ?? [],
+                                    roomExtraInfo: result.roomExtraInfo ?? [], tokenExpire: result.tokenExpire)
             emit(.roomState(roomID: roomID, state: .logined, errorCode: nil, reason: ""))
             if !login.users.isEmpty {
                 emit(.roomUserUpdate(RoomUserUpdate(roomID: roomID, updateType: .add, users: login.users)))
             }
             if !login.streams.isEmpty {
                 emit(.roomStreamUpdate(RoomStreamUpdate(roomID: roomID, updateType: .add, streams: login.streams)))
+            }
+            if !login.roomExtraInfo.isEmpty {
+                emit(.roomExtraInfoUpdate(RoomExtraInfoUpdate(roomID: roomID, extraInfo: login.roomExtraInfo)))
             }
             return login
         } catch let error as RoomClientError {
@@ -164,6 +179,52 @@ public final class RoomClient: Sendable {
         emit(.playerState(streamID: streamID, state: .noPlay, errorCode: nil, reason: "stopped"))
     }
 
+    // MARK: room extras
+
+    /// Sets one key of the room's extra info; the other members get a room_extra_info_update.
+    public func setRoomExtraInfo(key: String, value: String) async throws {
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .setRoomExtraInfo(SetRoomExtraInfo(id: $0, key: key, value: value))
+        }
+    }
+
+    /// Changes the extra info of a stream this client publishes.
+    public func setStreamExtraInfo(streamID: String, extraInfo: String) async throws {
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .setStreamExtraInfo(SetStreamExtraInfo(id: $0, streamID: streamID, extraInfo: extraInfo))
+        }
+    }
+
+    /// Sends a text to every other member of the room; returns its message id.
+    @discardableResult
+    public func sendBroadcastMessage(_ message: String) async throws -> UInt64 {
+        let connection = try currentConnection()
+        let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .sendBroadcastMessage(SendBroadcastMessage(id: $0, message: message))
+        }
+        return result.messageID ?? 0
+    }
+
+    /// Sends a text to the listed members of the room.
+    public func sendCustomCommand(_ command: String, to userIDs: [String]) async throws {
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .sendCustomCommand(SendCustomCommand(id: $0, toUserIDs: userIDs, command: command))
+        }
+    }
+
+    /// Replaces the session's token (after token_will_expire) without logging in again; returns its expiry.
+    @discardableResult
+    public func renewToken(_ token: String) async throws -> Int64? {
+        let connection = try currentConnection()
+        let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .renewToken(RenewToken(id: $0, token: token))
+        }
+        return result.tokenExpire
+    }
+
     /// Asks the publisher of a stream for a keyframe.
     public func requestKeyframe(streamID: String) {
         state.withLockedValue { $0.connection }?.send(.requestKeyframe(StreamRequest(id: nil, streamID: streamID)))
@@ -214,6 +275,11 @@ public final class RoomClient: Sendable {
             emit(.playerState(streamID: p.streamID, state: .playRequesting, errorCode: nil, reason: p.reason))
         case .keyframeRequest(let r):
             state.withLockedValue { $0.publishers[r.streamID] }?.requestKeyframe()
+        case .roomExtraInfoUpdate(let u): emit(.roomExtraInfoUpdate(u))
+        case .roomStreamExtraInfoUpdate(let u): emit(.roomStreamExtraInfoUpdate(u))
+        case .broadcastMessage(let m): emit(.broadcastMessage(m))
+        case .customCommand(let c): emit(.customCommand(c))
+        case .tokenWillExpire(let t): emit(.tokenWillExpire(t))
         case .sessionEnded(let s):
             sessionEnded(.sessionEnded(s))
         case .error(let e):
@@ -234,7 +300,8 @@ public final class RoomClient: Sendable {
         for q in queues { q.push(.closed(loggedOut ? nil : reason)) }
         if !loggedOut {
             let code = reason?.code
-            let roomState: RoomState = code == .kickedOut ? .kickedOut : .disconnected
+            // The SDK reports a takeover and an expired token alike: kicked out, with the reason's code.
+            let roomState: RoomState = code == .kickedOut || code == .tokenExpired ? .kickedOut : .disconnected
             emit(.roomState(roomID: roomID ?? "", state: roomState, errorCode: code, reason: reason?.reason ?? ""))
         }
         eventSink.finish()

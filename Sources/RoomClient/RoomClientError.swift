@@ -14,6 +14,8 @@ public enum RoomClientError: Error, CustomStringConvertible, Sendable {
     case timedOut(String)
     /// The peer broke the protocol (or is not an rtcbox server).
     case protocolViolation(String)
+    /// The client's own credentials cannot be used (an app sign that is not 64 hex characters).
+    case invalidCredentials(String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum RoomClientError: Error, CustomStringConvertible, Sendable {
         case .connectionLost(let why): return "connection to the server lost: \(why)"
         case .timedOut(let what): return "\(what) got no answer in time"
         case .protocolViolation(let why): return "protocol error: \(why)"
+        case .invalidCredentials(let why): return why
         }
     }
 

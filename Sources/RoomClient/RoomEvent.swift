@@ -55,6 +55,11 @@ public enum RoomEvent: Sendable {
     case playerState(streamID: String, state: PlayerState, errorCode: RoomErrorCode?, reason: String)
     case publisherQuality(QualityReport)
     case playerQuality(QualityReport)
+    case roomExtraInfoUpdate(RoomExtraInfoUpdate)
+    case roomStreamExtraInfoUpdate(RoomStreamExtraInfoUpdate)
+    case broadcastMessage(BroadcastMessage)
+    case customCommand(CustomCommand)
+    case tokenWillExpire(TokenWillExpire)
 
     public var name: String {
         switch self {
@@ -65,6 +70,11 @@ public enum RoomEvent: Sendable {
         case .playerState: return "player_state"
         case .publisherQuality: return "publisher_quality"
         case .playerQuality: return "player_quality"
+        case .roomExtraInfoUpdate: return "room_extra_info_update"
+        case .roomStreamExtraInfoUpdate: return "room_stream_extra_info_update"
+        case .broadcastMessage: return "broadcast_message"
+        case .customCommand: return "custom_command"
+        case .tokenWillExpire: return "token_will_expire"
         }
     }
 
@@ -93,6 +103,11 @@ public enum RoomEvent: Sendable {
             state("state", s.rawValue, code, reason)
         case .publisherQuality(let q), .playerQuality(let q):
             fields += Self.objectFields(q)
+        case .roomExtraInfoUpdate(let u): fields += Self.objectFields(u)
+        case .roomStreamExtraInfoUpdate(let u): fields += Self.objectFields(u)
+        case .broadcastMessage(let m): fields += Self.objectFields(m)
+        case .customCommand(let c): fields += Self.objectFields(c)
+        case .tokenWillExpire(let t): fields += Self.objectFields(t)
         }
         return Self.render(fields)
     }

@@ -12,6 +12,11 @@ public enum ControlMessage: Sendable, Equatable {
     case stopPlay(StreamRequest)
     case requestKeyframe(StreamRequest)
     case ping(Ping)
+    case setRoomExtraInfo(SetRoomExtraInfo)
+    case setStreamExtraInfo(SetStreamExtraInfo)
+    case sendBroadcastMessage(SendBroadcastMessage)
+    case sendCustomCommand(SendCustomCommand)
+    case renewToken(RenewToken)
     // server → client answers
     case pong(Ping)
     case result(ResultMessage)
@@ -23,6 +28,11 @@ public enum ControlMessage: Sendable, Equatable {
     case playStarted(PlayStarted)
     case playStopped(PlayStopped)
     case keyframeRequest(StreamRequest)
+    case roomExtraInfoUpdate(RoomExtraInfoUpdate)
+    case roomStreamExtraInfoUpdate(RoomStreamExtraInfoUpdate)
+    case broadcastMessage(BroadcastMessage)
+    case customCommand(CustomCommand)
+    case tokenWillExpire(TokenWillExpire)
 
     /// The wire name of each message type.
     public var typeName: String {
@@ -44,13 +54,25 @@ public enum ControlMessage: Sendable, Equatable {
         case .playStarted: return "play_started"
         case .playStopped: return "play_stopped"
         case .keyframeRequest: return "keyframe_request"
+        case .setRoomExtraInfo: return "set_room_extra_info"
+        case .setStreamExtraInfo: return "set_stream_extra_info"
+        case .sendBroadcastMessage: return "send_broadcast_message"
+        case .sendCustomCommand: return "send_custom_command"
+        case .renewToken: return "renew_token"
+        case .roomExtraInfoUpdate: return "room_extra_info_update"
+        case .roomStreamExtraInfoUpdate: return "room_stream_extra_info_update"
+        case .broadcastMessage: return "broadcast_message"
+        case .customCommand: return "custom_command"
+        case .tokenWillExpire: return "token_will_expire"
         }
     }
 
     public static let allTypeNames = [
         "login", "logout", "publish", "stop_publish", "play", "stop_play", "request_keyframe", "ping", "pong",
         "result", "error", "room_user_update", "room_stream_update", "session_ended", "play_started",
-        "play_stopped", "keyframe_request",
+        "play_stopped", "keyframe_request", "set_room_extra_info", "set_stream_extra_info", "send_broadcast_message",
+        "send_custom_command", "renew_token", "room_extra_info_update", "room_stream_extra_info_update",
+        "broadcast_message", "custom_command", "token_will_expire",
     ]
 
     /// Encodes the JSON object (payload fields plus `"type"`, keys sorted so bytes are stable).
@@ -70,6 +92,16 @@ public enum ControlMessage: Sendable, Equatable {
         case .sessionEnded(let m): object = ControlCoding.encodeJSON(m)
         case .playStarted(let m): object = ControlCoding.encodeJSON(m)
         case .playStopped(let m): object = ControlCoding.encodeJSON(m)
+        case .setRoomExtraInfo(let m): object = ControlCoding.encodeJSON(m)
+        case .setStreamExtraInfo(let m): object = ControlCoding.encodeJSON(m)
+        case .sendBroadcastMessage(let m): object = ControlCoding.encodeJSON(m)
+        case .sendCustomCommand(let m): object = ControlCoding.encodeJSON(m)
+        case .renewToken(let m): object = ControlCoding.encodeJSON(m)
+        case .roomExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
+        case .roomStreamExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
+        case .broadcastMessage(let m): object = ControlCoding.encodeJSON(m)
+        case .customCommand(let m): object = ControlCoding.encodeJSON(m)
+        case .tokenWillExpire(let m): object = ControlCoding.encodeJSON(m)
         }
         return ControlCoding.prependType(typeName, to: object)
     }
@@ -127,6 +159,16 @@ public enum ControlMessage: Sendable, Equatable {
         case "play_started": return .playStarted(try body(PlayStarted.self))
         case "play_stopped": return .playStopped(try body(PlayStopped.self))
         case "keyframe_request": return .keyframeRequest(try body(StreamRequest.self))
+        case "set_room_extra_info": return .setRoomExtraInfo(try body(SetRoomExtraInfo.self))
+        case "set_stream_extra_info": return .setStreamExtraInfo(try body(SetStreamExtraInfo.self))
+        case "send_broadcast_message": return .sendBroadcastMessage(try body(SendBroadcastMessage.self))
+        case "send_custom_command": return .sendCustomCommand(try body(SendCustomCommand.self))
+        case "renew_token": return .renewToken(try body(RenewToken.self))
+        case "room_extra_info_update": return .roomExtraInfoUpdate(try body(RoomExtraInfoUpdate.self))
+        case "room_stream_extra_info_update": return .roomStreamExtraInfoUpdate(try body(RoomStreamExtraInfoUpdate.self))
+        case "broadcast_message": return .broadcastMessage(try body(BroadcastMessage.self))
+        case "custom_command": return .customCommand(try body(CustomCommand.self))
+        case "token_will_expire": return .tokenWillExpire(try body(TokenWillExpire.self))
         default: throw RoomProtocolError.unknownMessageType(header.type, requestID: header.id)
         }
     }

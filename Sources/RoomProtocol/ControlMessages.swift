@@ -98,20 +98,33 @@ public struct ResultMessage: Codable, Sendable, Equatable {
     public var streams: [StreamInfo]?
     /// publish: the handle media frames of this stream carry.
     public var streamHandle: UInt32?
+    /// login: the room's extra info.
+    public var roomExtraInfo: [RoomExtraInfo]?
+    /// login, renew_token: when the session's token expires (unix seconds).
+    public var tokenExpire: Int64?
+    /// send_broadcast_message: the message's id in the room.
+    public var messageID: UInt64?
 
     public init(id: UInt32, sessionID: String? = nil, users: [UserInfo]? = nil, streams: [StreamInfo]? = nil,
-                streamHandle: UInt32? = nil) {
+                streamHandle: UInt32? = nil, roomExtraInfo: [RoomExtraInfo]? = nil, tokenExpire: Int64? = nil,
+                messageID: UInt64? = nil) {
         self.id = id
         self.sessionID = sessionID
         self.users = users
         self.streams = streams
         self.streamHandle = streamHandle
+        self.roomExtraInfo = roomExtraInfo
+        self.tokenExpire = tokenExpire
+        self.messageID = messageID
     }
 
     enum CodingKeys: String, CodingKey {
         case id, users, streams
         case sessionID = "session_id"
         case streamHandle = "stream_handle"
+        case roomExtraInfo = "room_extra_info"
+        case tokenExpire = "token_expire"
+        case messageID = "message_id"
     }
 }
 

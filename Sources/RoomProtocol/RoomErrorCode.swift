@@ -8,6 +8,7 @@ public enum RoomErrorCode: UInt16, Sendable, CaseIterable, Codable {
     case alreadyLoggedIn = 1005
     case invalidID = 1006
     case internalError = 1007
+    case valueTooLong = 1008
     case tokenInvalid = 1101
     case tokenExpired = 1102
     case noPrivilege = 1103
@@ -17,6 +18,7 @@ public enum RoomErrorCode: UInt16, Sendable, CaseIterable, Codable {
     case roomFull = 1203
     case notPublishing = 1204
     case rateLimited = 1205
+    case userNotFound = 1206
     case kickedOut = 1301
     case slowConsumer = 1302
     case serverShutdown = 1303
@@ -31,6 +33,7 @@ public enum RoomErrorCode: UInt16, Sendable, CaseIterable, Codable {
         case .alreadyLoggedIn: return "already_logged_in"
         case .invalidID: return "invalid_id"
         case .internalError: return "internal_error"
+        case .valueTooLong: return "value_too_long"
         case .tokenInvalid: return "token_invalid"
         case .tokenExpired: return "token_expired"
         case .noPrivilege: return "no_privilege"
@@ -40,6 +43,7 @@ public enum RoomErrorCode: UInt16, Sendable, CaseIterable, Codable {
         case .roomFull: return "room_full"
         case .notPublishing: return "not_publishing"
         case .rateLimited: return "rate_limited"
+        case .userNotFound: return "user_not_found"
         case .kickedOut: return "kicked_out"
         case .slowConsumer: return "slow_consumer"
         case .serverShutdown: return "server_shutdown"
@@ -57,6 +61,7 @@ public enum RoomErrorCode: UInt16, Sendable, CaseIterable, Codable {
         case .alreadyLoggedIn: return "this connection is already logged in"
         case .invalidID: return "a room, user or stream id is empty, too long or has characters outside A-Z a-z 0-9 - _ ."
         case .internalError: return "the server failed; the request may be retried"
+        case .valueTooLong: return "an extra info key or value, message or command is longer than its limit"
         case .tokenInvalid: return "the token or signature is malformed or does not match the app, user or secret"
         case .tokenExpired: return "the token has expired"
         case .noPrivilege: return "the token does not allow this room, action or stream id"
@@ -66,6 +71,7 @@ public enum RoomErrorCode: UInt16, Sendable, CaseIterable, Codable {
         case .roomFull: return "the room reached its user or stream limit"
         case .notPublishing: return "media or a request named a stream this session does not publish"
         case .rateLimited: return "too many messages in a short time"
+        case .userNotFound: return "none of the users a command was sent to is in the room"
         case .kickedOut: return "another login with the same user id took over"
         case .slowConsumer: return "the connection could not keep up with its media and was closed"
         case .serverShutdown: return "the server is shutting down"

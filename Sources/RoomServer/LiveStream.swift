@@ -1,3 +1,4 @@
+import NIOCore
 import RoomProtocol
 
 /// A stream being published: who publishes it, how it is encoded, and its fan-out.
@@ -31,13 +32,45 @@ final class Room {
     /// Live streams by stream id, in publish order for stable listings.
     var streams: [String: LiveStream] = [:]
     var streamOrder: [String] = []
+    /// Room extra info by key, in the order keys were first set.
+    var extraInfo: [String: RoomExtraInfo] = [:]
+    var extraInfoOrder: [String] = []
+    var messageBucket: RateBucket
+    var nextMessageID: UInt64 = 1
 
-    init(appID: UInt32, roomID: String) {
+    init(appID: UInt32, roomID: String, messagesPerSecond: Double) {
         self.appID = appID
         self.roomID = roomID
+        self.messageBucket = RateBucket(perSecond: messagesPerSecond)
     }
 
     var liveStreams: [LiveStream] { streamOrder.compactMap { streams[$0] } }
+    var extraInfoList: [RoomExtraInfo] { extraInfoOrder.compactMap { extraInfo[$0] } }
+}
+
+/// A token bucket: a burst of `perSecond` (at least 1), refilled continuously.
+struct RateBucket {
+    let perSecond: Double
+    let capacity: Double
+    private var tokens: Double
+    private var last: NIODeadline
+
+    init(perSecond: Double, now: NIODeadline = .now()) {
+        self.perSecond = perSecond
+        self.capacity = max(1, perSecond)
+        self.tokens = capacity
+        self.last = now
+    }
+
+    /// Takes one token if there is one.
+    mutating func take(now: NIODeadline = .now()) -> Bool {
+        let elapsed = Double((now - last).nanoseconds) / 1e9
+        last = now
+        tokens = min(capacity, tokens + elapsed * perSecond)
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
 }
 
 struct AppScoped: Hashable {

@@ -2,22 +2,26 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import RoomAuth
 import RoomProtocol
 
 /// The one owner of apps → rooms → users and streams. Connection handlers call it; it applies the room
 /// rules and sends what each rule says to the sessions concerned, all under one lock so every member sees
 /// events in the order they happened.
+///
+/// The state below is touched only under `lock`; extensions in RoomRegistry+*.swift add the rules for
+/// credentials and for the room's extras (extra info, messages, commands).
 final class RoomRegistry: @unchecked Sendable {
-    private let lock = NIOLock()
-    private let configuration: ServerConfiguration
-    private let logger: Logger
-    private var rooms: [AppScoped: Room] = [:]
+    let lock = NIOLock()
+    let configuration: ServerConfiguration
+    let logger: Logger
+    var rooms: [AppScoped: Room] = [:]
     /// Logged-in sessions by (app, user id): a user id is unique within an app.
-    private var users: [AppScoped: ServerSession] = [:]
+    var users: [AppScoped: ServerSession] = [:]
     /// Live streams by (app, stream id): a stream id is unique within an app.
-    private var streams: [AppScoped: LiveStream] = [:]
+    var streams: [AppScoped: LiveStream] = [:]
     /// Sessions that asked to play a stream that is not live yet.
-    private var waitingPlayers: [AppScoped: [ServerSession]] = [:]
+    var waitingPlayers: [AppScoped: [ServerSession]] = [:]
     private var nextHandle: UInt32 = 1
     private var shuttingDown = false
 
@@ -40,40 +44,48 @@ final class RoomRegistry: @unchecked Sendable {
         lock.withLock {
             let id = request.id
             guard session.login == nil else {
-                return session.send(.error(ErrorMessage(id: id, code: .alreadyLoggedIn, message: "this connection is already logged in")))
+                return session.refuse(id, .alreadyLoggedIn, "this connection is already logged in")
             }
-            guard let app = configuration.apps.first(where: { $0.appID == request.appID }) else {
-                return session.send(.error(ErrorMessage(id: id, code: .appNotFound, message: "no app with id \(request.appID) on this server")))
+            guard let app = configuration.app(request.appID) else {
+                return session.refuse(id, .appNotFound, "no app with id \(request.appID) on this server")
             }
             if let problem = Identifier.problem(with: request.roomID, kind: .room) ?? Identifier.problem(with: request.user.userID, kind: .user) {
-                return session.send(.error(ErrorMessage(id: id, code: .invalidID, message: problem)))
+                return session.refuse(id, .invalidID, problem)
             }
             if request.user.userName.utf8.count > 256 {
-                return session.send(.error(ErrorMessage(id: id, code: .invalidID, message: "user name is longer than 256 bytes")))
+                return session.refuse(id, .invalidID, "user name is longer than 256 bytes")
             }
-            guard app.allowsAnonymous else {
-                return session.send(.error(ErrorMessage(id: id, code: .tokenInvalid, message: "app \(app.appID) needs a token or an app sign")))
+            let grant: ServerSession.Grant
+            switch authenticate(session, request, app: app) {
+            case .success(let g): grant = g
+            case .failure(let refusal): return session.refuse(id, refusal.code, refusal.message)
             }
             let roomKey = AppScoped(appID: request.appID, id: request.roomID)
             let userKey = AppScoped(appID: request.appID, id: request.user.userID)
+            let existing = rooms[roomKey]
+            let takesOver = users[userKey].map { $0.login?.roomID == request.roomID } ?? false
+            if let existing, existing.members.count >= app.maxUsersPerRoom, !takesOver {
+                return session.refuse(id, .roomFull, "room \"\(request.roomID)\" has reached its limit of \(app.maxUsersPerRoom) users")
+            }
             if let previous = users[userKey] {
                 logger.info("user logged in again, kicking the previous login", metadata: ["user": "\(request.user.userID)"])
                 leave(previous, notifySelf: false)
                 previous.end(.kickedOut, reason: "user \"\(request.user.userID)\" logged in from another connection")
             }
-            let room = rooms[roomKey] ?? Room(appID: request.appID, roomID: request.roomID)
-            guard room.members.count < app.maxUsersPerRoom else {
-                return session.send(.error(ErrorMessage(id: id, code: .roomFull, message: "room \"\(request.roomID)\" has reached its limit of \(app.maxUsersPerRoom) users")))
-            }
+            let room = rooms[roomKey] ?? Room(appID: request.appID, roomID: request.roomID, messagesPerSecond: app.messagesPerSecond)
             rooms[roomKey] = room
             let sessionID = UUID().uuidString.lowercased()
             session.login = .init(appID: request.appID, roomID: request.roomID, user: request.user,
                                   userStatus: request.userStatus, sessionID: sessionID)
+            session.grant = grant
             let others = room.members.values.map { $0.login?.user }.compactMap { $0 }.sorted { $0.userID < $1.userID }
             room.members[request.user.userID] = session
             users[userKey] = session
             session.send(.result(ResultMessage(id: id, sessionID: sessionID, users: request.userStatus ? others : nil,
-                                               streams: room.liveStreams.map(\.info))))
+                                               streams: room.liveStreams.map(\.info),
+                                               roomExtraInfo: room.extraInfoList.isEmpty ? nil : room.extraInfoList,
+                                               tokenExpire: grant.expiresAt)))
+            scheduleTokenTimers(session)
             notifyUsers(in: room, except: session, .add, [request.user])
             logger.info("login", metadata: ["room": "\(request.roomID)", "user": "\(request.user.userID)", "session": "\(session.id)"])
         }
@@ -114,7 +126,15 @@ final class RoomRegistry: @unchecked Sendable {
                 session.send(.error(ErrorMessage(id: id, code: .duplicateStream, message: message)))
                 return nil
             }
-            let app = configuration.apps.first { $0.appID == login.appID } ?? .development
+            if let payload = session.grant.payload {
+                do {
+                    try TokenVerifier.checkPublish(payload, streamID: request.streamID)
+                } catch {
+                    session.refuse(id, .noPrivilege, "\(error)")
+                    return nil
+                }
+            }
+            let app = configuration.app(login.appID) ?? .development
             guard room.streams.count < app.maxStreamsPerRoom else {
                 session.send(.error(ErrorMessage(id: id, code: .roomFull, message: "room \"\(login.roomID)\" has reached its limit of \(app.maxStreamsPerRoom) streams")))
                 return nil
@@ -233,8 +253,9 @@ final class RoomRegistry: @unchecked Sendable {
         logger.info("stream ended", metadata: ["stream": "\(stream.streamID)", "reason": "\(reason)"])
     }
 
-    private func leave(_ session: ServerSession, notifySelf: Bool) {
+    func leave(_ session: ServerSession, notifySelf: Bool) {
         guard let login = session.login else { return }
+        cancelTokenTimers(session)
         for stream in session.published.values { end(stream, reason: "publisher left") }
         for streamID in session.playing {
             let key = AppScoped(appID: login.appID, id: streamID)
@@ -255,15 +276,19 @@ final class RoomRegistry: @unchecked Sendable {
         logger.info("left", metadata: ["room": "\(login.roomID)", "user": "\(login.user.userID)", "session": "\(session.id)"])
     }
 
-    private func notifyUsers(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [UserInfo]) {
+    func notifyUsers(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [UserInfo]) {
         let message = ControlMessage.roomUserUpdate(RoomUserUpdate(roomID: room.roomID, updateType: type, users: list))
         for member in room.members.values where member !== except && member.login?.userStatus == true {
             member.send(message)
         }
     }
 
-    private func notifyStreams(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [StreamInfo]) {
-        let message = ControlMessage.roomStreamUpdate(RoomStreamUpdate(roomID: room.roomID, updateType: type, streams: list))
+    func notifyStreams(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [StreamInfo]) {
+        notifyOthers(in: room, except: except, .roomStreamUpdate(RoomStreamUpdate(roomID: room.roomID, updateType: type, streams: list)))
+    }
+
+    /// Sends an event to every member of the room but one (its cause).
+    func notifyOthers(in room: Room, except: ServerSession, _ message: ControlMessage) {
         for member in room.members.values where member !== except {
             member.send(message)
         }

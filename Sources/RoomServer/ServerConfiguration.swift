@@ -1,3 +1,4 @@
+import RoomAuth
 import RoomProtocol
 
 /// Everything `rtcbox serve` can be told. Defaults give the embedded dev server.
@@ -16,24 +17,47 @@ public struct ServerConfiguration: Sendable {
     public var slowConsumerTimeoutSeconds: Double = 10
     /// The largest GOP (bytes) the server keeps per stream for joining players.
     public var gopCacheLimitBytes = 8 << 20
+    /// token_will_expire is sent this long before a session's token expires.
+    public var tokenWarningSeconds: Double = 30
 
     public init() {}
+
+    public func app(_ id: UInt32) -> AppConfiguration? { apps.first { $0.appID == id } }
 }
 
-/// One application: its id, and (from issue 4 on) its credentials and limits.
+/// One application: its id, credentials and limits.
 public struct AppConfiguration: Sendable, Equatable {
     public var appID: UInt32
+    /// Logins with an AppSign prove it with a signature over the server's nonce.
+    public var appSign: AppSign?
+    /// Tokens (token04) are opened with this 32-character secret.
+    public var serverSecret: String?
     /// Logins need no token or signature (the dev app).
     public var allowsAnonymous: Bool
     public var maxUsersPerRoom: Int
     public var maxStreamsPerRoom: Int
+    /// Broadcast messages a room accepts per second (a burst of this many, refilled continuously).
+    public var messagesPerSecond: Double
 
-    public init(appID: UInt32, allowsAnonymous: Bool, maxUsersPerRoom: Int = 10_000, maxStreamsPerRoom: Int = 1_000) {
+    public init(appID: UInt32, appSign: AppSign? = nil, serverSecret: String? = nil, allowsAnonymous: Bool = false,
+                maxUsersPerRoom: Int = 10_000, maxStreamsPerRoom: Int = 1_000, messagesPerSecond: Double = 10) {
         self.appID = appID
+        self.appSign = appSign
+        self.serverSecret = serverSecret
         self.allowsAnonymous = allowsAnonymous
         self.maxUsersPerRoom = maxUsersPerRoom
         self.maxStreamsPerRoom = maxStreamsPerRoom
+        self.messagesPerSecond = messagesPerSecond
     }
 
     public static let development = AppConfiguration(appID: 1, allowsAnonymous: true)
+
+    /// How logins to this app authenticate, for the startup line.
+    public var authSummary: String {
+        var ways: [String] = []
+        if serverSecret != nil { ways.append("token") }
+        if appSign != nil { ways.append("app sign") }
+        if allowsAnonymous { ways.append("anonymous") }
+        return ways.joined(separator: ", ")
+    }
 }

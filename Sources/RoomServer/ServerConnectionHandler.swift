@@ -34,10 +34,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        let hello = Self.serverHello(configuration)
         session = ServerSession(id: sessionID, channel: context.channel,
-                                slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)))
+                                slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)),
+                                helloNonce: hello.details.nonce ?? "")
         var buffer = context.channel.allocator.buffer(capacity: 128)
-        Self.serverHello(configuration).write(to: &buffer)
+        hello.write(to: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         context.fireChannelActive()
     }
@@ -126,7 +128,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .stopPlay(let r): registry.stopPlay(session, r)
         case .requestKeyframe(let r): registry.requestKeyframe(session, r)
         case .ping(let p): session.send(.pong(p))
-        case .pong, .result, .error, .roomUserUpdate, .roomStreamUpdate, .sessionEnded, .playStarted, .playStopped, .keyframeRequest:
+        case .setRoomExtraInfo(let r): registry.setRoomExtraInfo(session, r)
+        case .setStreamExtraInfo(let r): registry.setStreamExtraInfo(session, r)
+        case .sendBroadcastMessage(let r): registry.broadcast(session, r)
+        case .sendCustomCommand(let r): registry.customCommand(session, r)
+        case .renewToken(let r): registry.renewToken(session, r)
+        case .pong, .result, .error, .roomUserUpdate, .roomStreamUpdate, .sessionEnded, .playStarted, .playStopped,
+             .keyframeRequest, .roomExtraInfoUpdate, .roomStreamExtraInfoUpdate, .broadcastMessage, .customCommand,
+             .tokenWillExpire:
             session.send(.error(ErrorMessage(id: nil, code: .badRequest, message: "\(message.typeName) is sent by servers, not clients")))
         }
     }

@@ -1,4 +1,5 @@
 import NIOCore
+import RoomAuth
 import RoomProtocol
 
 /// One connection on the server.
@@ -15,13 +16,26 @@ final class ServerSession: @unchecked Sendable {
         var sessionID: String
     }
 
+    /// What the session's credentials allow: set at login, replaced by renew_token.
+    struct Grant {
+        /// The token's payload; nil for AppSign and anonymous logins (everything allowed).
+        var payload: TokenPayload?
+        /// When the token expires (unix seconds); nil when it never does.
+        var expiresAt: Int64?
+    }
+
     let id: UInt64
     let channel: Channel
     var eventLoop: EventLoop { channel.eventLoop }
     let slowConsumerTimeout: TimeAmount
+    /// The nonce of the server's hello to this connection; AppSign logins sign it.
+    let helloNonce: String
 
     // Owned by RoomRegistry (under its lock).
     var login: Login?
+    var grant = Grant()
+    /// token_will_expire and expiry timers of the current token.
+    var tokenTimers: [Scheduled<Void>] = []
     var published: [String: LiveStream] = [:]
     var playing: Set<String> = []
     var ended = false
@@ -32,10 +46,16 @@ final class ServerSession: @unchecked Sendable {
     private(set) var droppedFrames = 0
     private var closing = false
 
-    init(id: UInt64, channel: Channel, slowConsumerTimeout: TimeAmount) {
+    init(id: UInt64, channel: Channel, slowConsumerTimeout: TimeAmount, helloNonce: String) {
         self.id = id
         self.channel = channel
         self.slowConsumerTimeout = slowConsumerTimeout
+        self.helloNonce = helloNonce
+    }
+
+    /// Sends an error answer to request `id`.
+    func refuse(_ id: UInt32?, _ code: RoomErrorCode, _ message: String) {
+        send(.error(ErrorMessage(id: id, code: code, message: message)))
     }
 
     /// Sends a control message. Always through the loop's task queue, even on the loop: everything sent to a

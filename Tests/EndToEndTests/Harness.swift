@@ -34,9 +34,13 @@ final class Child: @unchecked Sendable {
     private var errText = Data()
     private var outData = Data()
 
-    init(_ executable: String, _ arguments: [String], stdin: Pipe? = nil, stdoutTo: Pipe? = nil) throws {
+    init(_ executable: String, _ arguments: [String], stdin: Pipe? = nil, stdoutTo: Pipe? = nil,
+         environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = stdoutTo ?? stdout
         process.standardError = stderr
         if let stdin { process.standardInput = stdin } else { process.standardInput = FileHandle.nullDevice }
@@ -86,8 +90,8 @@ final class ServeProcess {
     let port: Int
     var address: String { "127.0.0.1:\(port)" }
 
-    init() throws {
-        child = try Child(Tool.rtcbox, ["serve", "--listen", "127.0.0.1:0"])
+    init(_ extra: [String] = []) throws {
+        child = try Child(Tool.rtcbox, ["serve", "--listen", "127.0.0.1:0"] + extra)
         let deadline = Date().addingTimeInterval(10)
         var found: Int?
         while Date() < deadline && found == nil {
@@ -140,6 +144,14 @@ struct Probe {
         c.wait()
         return c.errorText
     }
+}
+
+/// Runs a short command to its end; returns (status, stdout, stderr).
+func runTool(_ executable: String, _ arguments: [String], timeout: Double = 60,
+             environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    let child = try Child(executable, arguments, environment: environment)
+    let status = child.wait(timeout: timeout)
+    return (status, child.outputText, child.errorText)
 }
 
 func temporaryPath(_ name: String) -> String {

@@ -11,17 +11,19 @@ final class ServerHarness {
     let server: RoomServer
     let port: Int
 
-    init() async throws {
+    init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         var config = ServerConfiguration()
         config.port = 0
         config.threads = 2
+        configure(&config)
         server = RoomServer(configuration: config)
         let address = try await server.start()
         port = address.port ?? 0
     }
 
-    func client(_ user: String) -> RoomClient {
-        RoomClient(configuration: ClientConfiguration(host: "127.0.0.1", port: port, user: UserInfo(userID: user, userName: user)))
+    func client(_ user: String, appID: UInt32 = 1, token: String? = nil, appSign: String? = nil) -> RoomClient {
+        RoomClient(configuration: ClientConfiguration(host: "127.0.0.1", port: port, appID: appID,
+                                                      user: UserInfo(userID: user, userName: user), token: token, appSign: appSign))
     }
 
     func stop() async { await server.stop() }
@@ -68,6 +70,7 @@ extension RoomEvent {
     var userUpdate: RoomUserUpdate? { if case .roomUserUpdate(let u) = self { return u } else { return nil } }
     var streamUpdate: RoomStreamUpdate? { if case .roomStreamUpdate(let u) = self { return u } else { return nil } }
     var roomState: RoomState? { if case .roomState(_, let s, _, _) = self { return s } else { return nil } }
+    var roomStateCode: RoomErrorCode? { if case .roomState(_, _, let c, _) = self { return c } else { return nil } }
 }
 
 /// Sends synthetic frames (no codec involved: the server forwards bytes, it never decodes).

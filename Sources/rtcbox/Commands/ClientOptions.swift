@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoomAuth
 import RoomClient
 import RoomProtocol
 
@@ -11,8 +12,17 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Application id (env RTCBOX_APP_ID). The embedded server's dev app is 1.", valueName: "id"))
     var appID: UInt32?
 
-    @Option(name: .long, help: ArgumentHelp("Login token (env RTCBOX_TOKEN).", valueName: "token"))
+    @Option(name: .long, help: ArgumentHelp("Login token, token04 format (env RTCBOX_TOKEN).", valueName: "token"))
     var token: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the login token from FILE, and again to renew it when it is about to expire.", valueName: "file"))
+    var tokenFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Run CMD (with sh -c) for the login token, and again to renew it; it prints the token on stdout.", valueName: "cmd"))
+    var tokenCommand: String?
+
+    @Option(name: .long, help: ArgumentHelp("The app's AppSign, 64 hex characters (env RTCBOX_APP_SIGN); it never leaves this machine, the login carries a signature.", valueName: "hex"))
+    var appSign: String?
 
     @Option(name: .long, help: ArgumentHelp("User id, unique within the app (default: a random one).", valueName: "id"))
     var user: String?
@@ -27,6 +37,21 @@ struct ClientOptions: ParsableArguments {
         if address == nil {
             throw ValidationError("--server \"\(serverText)\" is not HOST:PORT")
         }
+        if [token != nil, tokenFile != nil, tokenCommand != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --token, --token-file and --token-command")
+        }
+        if let sign = appSignText, (try? AppSign(hex: sign)) == nil {
+            throw ValidationError("\(appSign != nil ? "--app-sign" : "RTCBOX_APP_SIGN") is not 64 hex characters")
+        }
+    }
+
+    var appSignText: String? { appSign ?? environment["RTCBOX_APP_SIGN"] }
+
+    /// Where a fresh token comes from when the current one is about to expire.
+    var tokenSource: TokenSource? {
+        if let tokenFile { return .file(tokenFile) }
+        if let tokenCommand { return .command(tokenCommand) }
+        return nil
     }
 
     private var environment: [String: String] { ProcessInfo.processInfo.environment }
@@ -44,9 +69,10 @@ struct ClientOptions: ParsableArguments {
             app = v
         }
         let userID = user ?? "\(defaultUserPrefix)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let loginToken = try token ?? tokenSource?.fetch() ?? environment["RTCBOX_TOKEN"]
         return ClientConfiguration(host: address.host, port: address.port, appID: app,
                                    user: UserInfo(userID: userID, userName: userName ?? userID),
-                                   token: token ?? environment["RTCBOX_TOKEN"])
+                                   token: loginToken.flatMap { $0.isEmpty ? nil : $0 }, appSign: appSignText)
     }
 }
 

@@ -61,7 +61,7 @@ struct Play: AsyncParsableCommand {
     func run() async throws {
         let stop = StopSignal()
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "player"))
-        let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events)
+        let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events, tokenSource: client.tokenSource)
         let pipeline = self.pipeline(stop)
         let queue = MediaQueue(capacity: 2048)
         var runError: Error?

@@ -105,7 +105,7 @@ struct Publish: AsyncParsableCommand {
     func run() async throws {
         let stop = StopSignal()
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"))
-        let session = try ClientSession(client: roomClient, stop: stop, events: output.events)
+        let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource)
         let pipeline = PublishPipeline(settings: try settings(), stop: stop)
         let streamID = stream, room = self.room, extraInfo = self.extraInfo
         var runError: Error?

@@ -8,32 +8,80 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the room server.",
         discussion: """
-        Without a configuration the server runs the dev app (id 1, no authentication) and listens on \
-        127.0.0.1:7700 only. Stop it with SIGINT or SIGTERM: members are told (server_shutdown) and it exits 0.
+        Without --config the server runs the dev app (id 1, no authentication) and listens on loopback \
+        only. --config FILE (TOML) names the apps (app_id, app_sign, server_secret, limits) and may set \
+        every option below; each option also reads an RTCBOX_* environment variable. Precedence: flag, \
+        then environment, then file, then default. Stop the server with SIGINT or SIGTERM: members are \
+        told (server_shutdown) and it exits 0.
         """)
 
-    @Option(name: .long, help: ArgumentHelp("Listen on HOST:PORT (port 0 picks a free one).", valueName: "host:port"))
-    var listen = "127.0.0.1:7700"
+    @Option(name: .long, help: ArgumentHelp("TOML configuration: apps and server options (env RTCBOX_CONFIG).", valueName: "file"))
+    var config: String?
 
-    @Option(name: .long, help: "Event loop threads (default: one per core).")
-    var threads: Int = 0
+    @Option(name: .long, help: ArgumentHelp("Listen on HOST:PORT; port 0 picks a free one (env RTCBOX_LISTEN, default 127.0.0.1:7700).", valueName: "host:port"))
+    var listen: String?
+
+    @Option(name: .long, help: ArgumentHelp("Event loop threads, 0 for one per core (env RTCBOX_THREADS).", valueName: "n"))
+    var threads: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Disconnect a subscriber that cannot take media this long (env RTCBOX_SLOW_CONSUMER_TIMEOUT, default 10s).", valueName: "duration"))
+    var slowConsumerTimeout: DurationValue?
+
+    @Option(name: .long, help: ArgumentHelp("Send token_will_expire this long before a token expires (env RTCBOX_TOKEN_WARNING, default 30s).", valueName: "duration"))
+    var tokenWarning: DurationValue?
 
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard ClientConfiguration.parseAddress(listen) != nil else {
+        if let listen, ClientConfiguration.parseAddress(listen) == nil {
             throw ValidationError("--listen \"\(listen)\" is not HOST:PORT")
         }
-        guard (0...256).contains(threads) else { throw ValidationError("--threads must be between 0 and 256") }
+        if let threads, !(0...256).contains(threads) { throw ValidationError("--threads must be between 0 and 256") }
+    }
+
+    /// The server configuration from flags, environment, file and defaults, in that order.
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
+        let layers = Layered(environment: environment)
+        var file = ServerConfigFile()
+        let configPath = config ?? environment["RTCBOX_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        if let configPath {
+            do {
+                file = try ServerConfigFile.load(path: configPath)
+            } catch let error as ConfigError {
+                throw CLIError(.config, error.description)
+            }
+        }
+        var result = ServerConfiguration()
+        let listenText = try layers.value(flag: listen, env: "RTCBOX_LISTEN", file: file.listen, default: "127.0.0.1:7700",
+                                          what: "HOST:PORT") { ClientConfiguration.parseAddress($0) == nil ? nil : $0 }
+        guard let address = ClientConfiguration.parseAddress(listenText) else {
+            throw CLIError(.config, "\(configPath ?? "config"): listen \"\(listenText)\" is not HOST:PORT")
+        }
+        (result.host, result.port) = address
+        result.threads = try layers.value(flag: threads, env: "RTCBOX_THREADS", file: file.threads, default: 0,
+                                          what: "a number from 0 to 256") { Int($0).flatMap { (0...256).contains($0) ? $0 : nil } }
+        result.slowConsumerTimeoutSeconds = try layers.value(flag: slowConsumerTimeout?.seconds, env: "RTCBOX_SLOW_CONSUMER_TIMEOUT",
+                                                             file: file.slowConsumerTimeoutSeconds, default: result.slowConsumerTimeoutSeconds,
+                                                             what: "a duration", parse: DurationValue.parse)
+        result.tokenWarningSeconds = try layers.value(flag: tokenWarning?.seconds, env: "RTCBOX_TOKEN_WARNING",
+                                                      file: file.tokenWarningSeconds, default: result.tokenWarningSeconds,
+                                                      what: "a duration", parse: DurationValue.parse)
+        if let length = file.maximumFrameLength { result.maximumFrameLength = UInt32(length) }
+        if let bytes = file.gopCacheLimitBytes { result.gopCacheLimitBytes = bytes }
+        if let apps = file.apps { result.apps = apps }
+        let loopback = Self.isLoopback(result.host)
+        if file.apps == nil && !loopback {
+            throw CLIError(.config, "listening on \(result.host) needs --config with apps: the dev app has no authentication, so it listens on loopback only")
+        }
+        return result
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     func run() async throws {
-        var config = ServerConfiguration()
-        if let (host, port) = ClientConfiguration.parseAddress(listen) {
-            config.host = host
-            config.port = port
-        }
-        config.threads = threads
+        let config = try resolve()
         let logger = makeLogger("rtcbox.serve", output)
         let server = RoomServer(configuration: config, logger: logger)
         let address: String
@@ -41,10 +89,12 @@ struct Serve: AsyncParsableCommand {
             let bound = try await server.start()
             address = "\(bound.ipAddress ?? config.host):\(bound.port ?? config.port)"
         } catch {
-            throw CLIError(.unavailable, "cannot listen on \(listen): \(error)")
+            throw CLIError(.unavailable, "cannot listen on \(config.host):\(config.port): \(error)")
         }
-        let loopback = ["127.0.0.1", "localhost", "::1"].contains(config.host)
-        printError("rtcbox serve: listening on \(address) (dev app 1, no authentication\(loopback ? ", loopback only" : ""))")
+        let apps = config.apps == [.development]
+            ? "dev app 1, no authentication, loopback only"
+            : "apps: " + config.apps.map { "\($0.appID) (\($0.authSummary))" }.joined(separator: ", ")
+        printError("rtcbox serve: listening on \(address) (\(apps))")
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             InterruptHandler.shared.onInterrupt { continuation.resume() }
         }

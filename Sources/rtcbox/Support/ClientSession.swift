@@ -9,10 +9,10 @@ import RoomProtocol
 final class ClientSession: Sendable {
     let client: RoomClient
     let stop: StopSignal
-    private let writer: EventWriter?
+    let writer: EventWriter?
     private let watcher: Task<Void, Never>
 
-    init(client: RoomClient, stop: StopSignal, events: String?) throws {
+    init(client: RoomClient, stop: StopSignal, events: String?, tokenSource: TokenSource? = nil) throws {
         self.client = client
         self.stop = stop
         let writer = try events.map { try EventWriter(destination: $0) }
@@ -22,12 +22,33 @@ final class ClientSession: Sendable {
                 if let writer, !writer.write(event) {
                     stop.raise()  // whoever read the events is gone: stop as a pipe's writer should
                 }
-                if case .roomState(_, let state, _, _) = event, state == .kickedOut || state == .disconnected {
+                switch event {
+                case .roomState(_, let state, _, _) where state == .kickedOut || state == .disconnected:
                     stop.raise()
+                case .tokenWillExpire(let notice):
+                    Self.renew(client, from: tokenSource, remaining: notice.remainingSeconds)
+                default:
+                    break
                 }
             }
         }
         InterruptHandler.shared.onInterrupt { stop.raise() }
+    }
+
+    /// Gets a fresh token from the file or command and renews the session's token with it.
+    private static func renew(_ client: RoomClient, from source: TokenSource?, remaining: Int) {
+        guard let source else {
+            printWarning("the login token expires in \(remaining) s and there is no --token-file or --token-command to renew it")
+            return
+        }
+        Task {
+            do {
+                let token = try source.fetch()
+                try await client.renewToken(token)
+            } catch {
+                printWarning("cannot renew the login token from the \(source.description): \(CLIError(error).message)")
+            }
+        }
     }
 
     /// The error that ended the session early, if any.

@@ -21,7 +21,13 @@ final class EventWriter: @unchecked Sendable {
     /// Writes one event line. Returns false when the reader went away (EPIPE: `| head` is done).
     @discardableResult
     func write(_ event: RoomEvent) -> Bool {
-        let line = event.json() + "\n"
+        write(line: event.json())
+    }
+
+    /// Writes one JSON object (already rendered, no newline) as a line.
+    @discardableResult
+    func write(line object: String) -> Bool {
+        let line = object + "\n"
         lock.lock()
         defer { lock.unlock() }
         do {

@@ -51,6 +51,7 @@ struct CLIError: Error, CustomStringConvertible {
         switch error {
         case .unreachable, .connectionLost, .timedOut: return .unavailable
         case .protocolViolation: return .failure
+        case .invalidCredentials: return .usage
         case .refused, .sessionEnded:
             switch error.code {
             case .serverShutdown: return .unavailable
@@ -61,6 +62,11 @@ struct CLIError: Error, CustomStringConvertible {
             }
         }
     }
+}
+
+/// Writes `rtcbox CMD: line` to stderr: a warning that does not stop the command.
+func printWarning(_ line: String) {
+    printError("\(Multicall.commandName(for: Multicall.arguments(argv: CommandLine.arguments))): \(line)")
 }
 
 /// Writes one line to stderr, unbuffered.
