@@ -15,6 +15,7 @@ final class RoomRegistry: @unchecked Sendable {
     let lock = NIOLock()
     let configuration: ServerConfiguration
     let logger: Logger
+    let metrics: ServerMetrics
     var rooms: [AppScoped: Room] = [:]
     /// Logged-in sessions by (app, user id): a user id is unique within an app.
     var users: [AppScoped: ServerSession] = [:]
@@ -25,70 +26,89 @@ final class RoomRegistry: @unchecked Sendable {
     private var nextHandle: UInt32 = 1
     private var shuttingDown = false
 
-    init(configuration: ServerConfiguration, logger: Logger) {
+    init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = .disabled) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     struct Counts: Equatable, Sendable {
         var rooms: Int
         var users: Int
         var streams: Int
+        var subscribers: Int
     }
 
-    var counts: Counts { lock.withLock { Counts(rooms: rooms.count, users: users.count, streams: streams.count) } }
+    var counts: Counts {
+        lock.withLock {
+            Counts(rooms: rooms.count, users: users.count, streams: streams.count,
+                   subscribers: streams.values.reduce(0) { $0 + $1.fanout.subscriberCount })
+        }
+    }
 
     // MARK: requests
 
     func login(_ session: ServerSession, _ request: LoginRequest) {
-        lock.withLock {
-            let id = request.id
-            guard session.login == nil else {
-                return session.refuse(id, .alreadyLoggedIn, "this connection is already logged in")
-            }
-            guard let app = configuration.app(request.appID) else {
-                return session.refuse(id, .appNotFound, "no app with id \(request.appID) on this server")
-            }
-            if let problem = Identifier.problem(with: request.roomID, kind: .room) ?? Identifier.problem(with: request.user.userID, kind: .user) {
-                return session.refuse(id, .invalidID, problem)
-            }
-            if request.user.userName.utf8.count > 256 {
-                return session.refuse(id, .invalidID, "user name is longer than 256 bytes")
-            }
-            let grant: ServerSession.Grant
-            switch authenticate(session, request, app: app) {
-            case .success(let g): grant = g
-            case .failure(let refusal): return session.refuse(id, refusal.code, refusal.message)
-            }
-            let roomKey = AppScoped(appID: request.appID, id: request.roomID)
-            let userKey = AppScoped(appID: request.appID, id: request.user.userID)
-            let existing = rooms[roomKey]
-            let takesOver = users[userKey].map { $0.login?.roomID == request.roomID } ?? false
-            if let existing, existing.members.count >= app.maxUsersPerRoom, !takesOver {
-                return session.refuse(id, .roomFull, "room \"\(request.roomID)\" has reached its limit of \(app.maxUsersPerRoom) users")
-            }
-            if let previous = users[userKey] {
-                logger.info("user logged in again, kicking the previous login", metadata: ["user": "\(request.user.userID)"])
-                leave(previous, notifySelf: false)
-                previous.end(.kickedOut, reason: "user \"\(request.user.userID)\" logged in from another connection")
-            }
-            let room = rooms[roomKey] ?? Room(appID: request.appID, roomID: request.roomID, messagesPerSecond: app.messagesPerSecond)
-            rooms[roomKey] = room
-            let sessionID = UUID().uuidString.lowercased()
-            session.login = .init(appID: request.appID, roomID: request.roomID, user: request.user,
-                                  userStatus: request.userStatus, sessionID: sessionID)
-            session.grant = grant
-            let others = room.members.values.map { $0.login?.user }.compactMap { $0 }.sorted { $0.userID < $1.userID }
-            room.members[request.user.userID] = session
-            users[userKey] = session
-            session.send(.result(ResultMessage(id: id, sessionID: sessionID, users: request.userStatus ? others : nil,
-                                               streams: room.liveStreams.map(\.info),
-                                               roomExtraInfo: room.extraInfoList.isEmpty ? nil : room.extraInfoList,
-                                               tokenExpire: grant.expiresAt)))
-            scheduleTokenTimers(session)
-            notifyUsers(in: room, except: session, .add, [request.user])
-            logger.info("login", metadata: ["room": "\(request.roomID)", "user": "\(request.user.userID)", "session": "\(session.id)"])
+        let started = NIODeadline.now()
+        let accepted = lock.withLock { loginLocked(session, request) }
+        (accepted ? metrics.logins : metrics.loginsRefused).increment()
+        metrics.loginLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+    }
+
+    /// Applies the login rules; returns whether the login was accepted.
+    private func loginLocked(_ session: ServerSession, _ request: LoginRequest) -> Bool {
+        let id = request.id
+        guard session.login == nil else {
+            return Self.refuse(session, id, .alreadyLoggedIn, "this connection is already logged in")
         }
+        guard let app = configuration.app(request.appID) else {
+            return Self.refuse(session, id, .appNotFound, "no app with id \(request.appID) on this server")
+        }
+        if let problem = Identifier.problem(with: request.roomID, kind: .room) ?? Identifier.problem(with: request.user.userID, kind: .user) {
+            return Self.refuse(session, id, .invalidID, problem)
+        }
+        if request.user.userName.utf8.count > 256 {
+            return Self.refuse(session, id, .invalidID, "user name is longer than 256 bytes")
+        }
+        let grant: ServerSession.Grant
+        switch authenticate(session, request, app: app) {
+        case .success(let g): grant = g
+        case .failure(let refusal): return Self.refuse(session, id, refusal.code, refusal.message)
+        }
+        let roomKey = AppScoped(appID: request.appID, id: request.roomID)
+        let userKey = AppScoped(appID: request.appID, id: request.user.userID)
+        let existing = rooms[roomKey]
+        let takesOver = users[userKey].map { $0.login?.roomID == request.roomID } ?? false
+        if let existing, existing.members.count >= app.maxUsersPerRoom, !takesOver {
+            return Self.refuse(session, id, .roomFull, "room \"\(request.roomID)\" has reached its limit of \(app.maxUsersPerRoom) users")
+        }
+        if let previous = users[userKey] {
+            logger.info("user logged in again, kicking the previous login", metadata: ["user": "\(request.user.userID)"])
+            leave(previous, notifySelf: false)
+            previous.end(.kickedOut, reason: "user \"\(request.user.userID)\" logged in from another connection")
+        }
+        let room = rooms[roomKey] ?? Room(appID: request.appID, roomID: request.roomID, messagesPerSecond: app.messagesPerSecond)
+        rooms[roomKey] = room
+        let sessionID = UUID().uuidString.lowercased()
+        session.login = .init(appID: request.appID, roomID: request.roomID, user: request.user,
+                              userStatus: request.userStatus, sessionID: sessionID)
+        session.grant = grant
+        let others = room.members.values.map { $0.login?.user }.compactMap { $0 }.sorted { $0.userID < $1.userID }
+        room.members[request.user.userID] = session
+        users[userKey] = session
+        session.send(.result(ResultMessage(id: id, sessionID: sessionID, users: request.userStatus ? others : nil,
+                                           streams: room.liveStreams.map(\.info),
+                                           roomExtraInfo: room.extraInfoList.isEmpty ? nil : room.extraInfoList,
+                                           tokenExpire: grant.expiresAt)))
+        scheduleTokenTimers(session)
+        notifyUsers(in: room, except: session, .add, [request.user])
+        logger.info("login", metadata: ["room": "\(request.roomID)", "user": "\(request.user.userID)", "session": "\(session.id)"])
+        return true
+    }
+
+    private static func refuse(_ session: ServerSession, _ id: UInt32, _ code: RoomErrorCode, _ message: String) -> Bool {
+        session.refuse(id, code, message)
+        return false
     }
 
     func logout(_ session: ServerSession, requestID: UInt32) {

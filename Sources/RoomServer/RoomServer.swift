@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Prometheus
 import RoomProtocol
 
 /// The room server: listens, and hands each connection to a handler that talks to the one registry.
@@ -11,14 +12,28 @@ public final class RoomServer: Sendable {
     private let registry: RoomRegistry
     private let logger: Logger
     private let channel: NIOLockedValueBox<Channel?> = .init(nil)
+    private let metricsChannel: NIOLockedValueBox<Channel?> = .init(nil)
     private let nextSessionID = NIOLockedValueBox<UInt64>(1)
+    private let metrics: ServerMetrics
+    private let prometheus: PrometheusCollectorRegistry?
 
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "rtcbox.serve")) {
         self.configuration = configuration
         self.logger = logger
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        self.registry = RoomRegistry(configuration: configuration, logger: logger)
+        if configuration.metricsHost != nil {
+            let registry = PrometheusCollectorRegistry()
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.durationHistogramBuckets = ["rtcbox_login_seconds": ServerMetrics.loginBuckets,
+                                                "rtcbox_join_seconds": ServerMetrics.joinBuckets]
+            self.prometheus = registry
+            self.metrics = ServerMetrics(factory: factory)
+        } else {
+            self.prometheus = nil
+            self.metrics = .disabled
+        }
+        self.registry = RoomRegistry(configuration: configuration, logger: logger, metrics: metrics)
     }
 
     /// Binds the listener; returns the bound address (port 0 picks a free port).
@@ -28,6 +43,8 @@ public final class RoomServer: Sendable {
         let registry = self.registry
         let logger = self.logger
         let ids = self.nextSessionID
+        let metrics = self.metrics
+        let counting = prometheus != nil
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -40,10 +57,12 @@ public final class RoomServer: Sendable {
                     return value
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if counting { try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(metrics: metrics)) }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(RoomFrameDecoder(maximumFrameLength: configuration.maximumFrameLength)))
                     try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger))
+                        ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger,
+                                                metrics: metrics))
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -51,8 +70,27 @@ public final class RoomServer: Sendable {
         guard let address = bound.localAddress else {
             throw ServerError.noLocalAddress
         }
+        if let prometheus, let host = configuration.metricsHost {
+            let endpoint = MetricsEndpoint(registry: prometheus) { [registry, metrics] in
+                let c = registry.counts
+                metrics.rooms.set(c.rooms)
+                metrics.users.set(c.users)
+                metrics.streams.set(c.streams)
+                metrics.subscribers.set(c.subscribers)
+            }
+            do {
+                let listener = try await endpoint.bind(host: host, port: configuration.metricsPort, group: group)
+                metricsChannel.withLockedValue { $0 = listener }
+            } catch {
+                try? await bound.close().get()
+                throw ServerError.metricsListener("\(host):\(configuration.metricsPort)", "\(error)")
+            }
+        }
         return address
     }
+
+    /// Where `GET /metrics` answers, once started with a metrics address.
+    public var metricsAddress: SocketAddress? { metricsChannel.withLockedValue { $0?.localAddress } }
 
     public var counts: (rooms: Int, users: Int, streams: Int) {
         let c = registry.counts
@@ -64,6 +102,7 @@ public final class RoomServer: Sendable {
         registry.shutdown()
         let listener = channel.withLockedValue { $0 }
         try? await listener?.close().get()
+        try? await metricsChannel.withLockedValue { $0 }?.close().get()
         try? await Task.sleep(for: .milliseconds(200))
         try? await group.shutdownGracefully()
     }
@@ -77,5 +116,12 @@ public final class RoomServer: Sendable {
 
 public enum ServerError: Error, CustomStringConvertible {
     case noLocalAddress
-    public var description: String { "the listener has no local address" }
+    case metricsListener(String, String)
+
+    public var description: String {
+        switch self {
+        case .noLocalAddress: return "the listener has no local address"
+        case .metricsListener(let address, let why): return "cannot listen for metrics on \(address): \(why)"
+        }
+    }
 }

@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     public var gopCacheLimitBytes = 8 << 20
     /// token_will_expire is sent this long before a session's token expires.
     public var tokenWarningSeconds: Double = 30
+    /// Where Prometheus scrapes `GET /metrics` (nil: no metrics listener).
+    public var metricsHost: String?
+    public var metricsPort = 0
 
     public init() {}
 

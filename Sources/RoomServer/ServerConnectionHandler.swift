@@ -17,6 +17,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let registry: RoomRegistry
     private let configuration: ServerConfiguration
     private let sessionID: UInt64
+    private let metrics: ServerMetrics
     private var logger: Logger
     private var state = State.awaitingHello
     private var session: ServerSession?
@@ -25,8 +26,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var fanoutsByStreamID: [String: UInt32] = [:]
     private(set) var mediaFramesIgnored = 0
 
-    init(registry: RoomRegistry, configuration: ServerConfiguration, sessionID: UInt64, logger: Logger) {
+    init(registry: RoomRegistry, configuration: ServerConfiguration, sessionID: UInt64, logger: Logger,
+         metrics: ServerMetrics = .disabled) {
         self.registry = registry
+        self.metrics = metrics
         self.configuration = configuration
         self.sessionID = sessionID
         self.logger = logger
@@ -37,7 +40,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let hello = Self.serverHello(configuration)
         session = ServerSession(id: sessionID, channel: context.channel,
                                 slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)),
-                                helloNonce: hello.details.nonce ?? "")
+                                helloNonce: hello.details.nonce ?? "", metrics: metrics)
+        metrics.connections.increment()
         var buffer = context.channel.allocator.buffer(capacity: 128)
         hello.write(to: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
@@ -51,6 +55,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
+        metrics.connections.decrement()
         if let session { registry.disconnected(session) }
         fanouts.removeAll()
         context.fireChannelInactive()
@@ -147,6 +152,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             mediaFramesIgnored += 1
             return
         }
+        metrics.mediaFramesIn.increment()
         fanout.forward(CachedFrame(wire: frame.wire, isVideo: header.track == .video, isKeyframe: header.isKeyframe))
     }
 }

@@ -30,6 +30,7 @@ final class ServerSession: @unchecked Sendable {
     let slowConsumerTimeout: TimeAmount
     /// The nonce of the server's hello to this connection; AppSign logins sign it.
     let helloNonce: String
+    let metrics: ServerMetrics
 
     // Owned by RoomRegistry (under its lock).
     var login: Login?
@@ -42,12 +43,15 @@ final class ServerSession: @unchecked Sendable {
 
     // Owned by the event loop.
     private var needsKeyframe: [UInt32: Bool] = [:]
+    /// When delivery of each stream started, until its first frame is written (join time).
+    private var joinStarted: [UInt32: NIODeadline] = [:]
     private var unwritableSince: NIODeadline?
     private(set) var droppedFrames = 0
     private var closing = false
 
-    init(id: UInt64, channel: Channel, slowConsumerTimeout: TimeAmount, helloNonce: String) {
+    init(id: UInt64, channel: Channel, slowConsumerTimeout: TimeAmount, helloNonce: String, metrics: ServerMetrics = .disabled) {
         self.id = id
+        self.metrics = metrics
         self.channel = channel
         self.slowConsumerTimeout = slowConsumerTimeout
         self.helloNonce = helloNonce
@@ -80,11 +84,13 @@ final class ServerSession: @unchecked Sendable {
     func startDelivery(handle: UInt32) {
         eventLoop.preconditionInEventLoop()
         needsKeyframe[handle] = true
+        joinStarted[handle] = .now()
     }
 
     func stopDelivery(handle: UInt32) {
         eventLoop.preconditionInEventLoop()
         needsKeyframe[handle] = nil
+        joinStarted[handle] = nil
     }
 
     /// Writes one media frame unless the connection is backed up: then video is dropped up to the next
@@ -97,6 +103,7 @@ final class ServerSession: @unchecked Sendable {
             if let since = unwritableSince {
                 if now - since > slowConsumerTimeout {
                     closing = true
+                    metrics.slowConsumers.increment()
                     end(.slowConsumer, reason: "could not take media for \(slowConsumerTimeout.nanoseconds / 1_000_000_000) s, \(droppedFrames) frames dropped")
                     return
                 }
@@ -104,6 +111,7 @@ final class ServerSession: @unchecked Sendable {
                 unwritableSince = now
             }
             droppedFrames += 1
+            metrics.framesDropped.increment()
             if frame.isVideo { needsKeyframe[handle] = true }
             return
         }
@@ -114,6 +122,9 @@ final class ServerSession: @unchecked Sendable {
                 return
             }
             needsKeyframe[handle] = false
+        }
+        if let started = joinStarted.removeValue(forKey: handle) {
+            metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
         channel.write(frame.wire, promise: nil)
     }

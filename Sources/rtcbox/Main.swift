@@ -1,12 +1,15 @@
 import ArgumentParser
 import FFmpegKit
 import Foundation
+import Logging
 import RoomClient
 
 @main
 enum Main {
     static func main() async {
         signal(SIGPIPE, SIG_IGN)
+        // Logs go to stderr: stdout is for media and events.
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         FFmpegLibrary.setLogLevel(.error)
         InterruptHandler.shared.install()
         let arguments = Multicall.arguments(argv: CommandLine.arguments)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RoomAuth
 import RoomClient
 import RoomProtocol
@@ -84,6 +85,22 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Log more on stderr (repeat for debug).")
     var verbose: Int
 
-    @Flag(name: [.short, .long], help: "Log only errors on stderr.")
+    @Flag(name: [.short, .long], help: "Log only errors on stderr, and no progress line.")
     var quiet = false
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical (env RTCBOX_LOG_LEVEL).", valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    /// --log-level, else RTCBOX_LOG_LEVEL, else -q / -v / -vv, else notice.
+    var level: Logger.Level {
+        if let logLevel, let level = Logger.Level(rawValue: logLevel) { return level }
+        if let text = ProcessInfo.processInfo.environment["RTCBOX_LOG_LEVEL"], let level = Logger.Level(rawValue: text) { return level }
+        return quiet ? .error : verbose >= 2 ? .debug : verbose == 1 ? .info : .notice
+    }
 }

@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Send token_will_expire this long before a token expires (env RTCBOX_TOKEN_WARNING, default 30s).", valueName: "duration"))
     var tokenWarning: DurationValue?
 
+    @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics on http://HOST:PORT/metrics (env RTCBOX_METRICS).", valueName: "host:port"))
+    var metrics: String?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -37,10 +40,14 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen \"\(listen)\" is not HOST:PORT")
         }
         if let threads, !(0...256).contains(threads) { throw ValidationError("--threads must be between 0 and 256") }
+        if let metrics, ClientConfiguration.parseAddress(metrics) == nil {
+            throw ValidationError("--metrics \"\(metrics)\" is not HOST:PORT")
+        }
     }
 
     /// The server configuration from flags, environment, file and defaults, in that order.
-    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (ServerConfiguration, logLevel: String?) {
+        var logLevel: String?
         let layers = Layered(environment: environment)
         var file = ServerConfigFile()
         let configPath = config ?? environment["RTCBOX_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
@@ -66,6 +73,16 @@ struct Serve: AsyncParsableCommand {
         result.tokenWarningSeconds = try layers.value(flag: tokenWarning?.seconds, env: "RTCBOX_TOKEN_WARNING",
                                                       file: file.tokenWarningSeconds, default: result.tokenWarningSeconds,
                                                       what: "a duration", parse: DurationValue.parse)
+        if let metricsText = try layers.optional(flag: metrics, env: "RTCBOX_METRICS", file: file.metrics, what: "HOST:PORT",
+                                                 parse: { ClientConfiguration.parseAddress($0) == nil ? nil : $0 }) {
+            guard let address = ClientConfiguration.parseAddress(metricsText) else {
+                throw CLIError(.config, "\(configPath ?? "config"): metrics \"\(metricsText)\" is not HOST:PORT")
+            }
+            (result.metricsHost, result.metricsPort) = (address.host, address.port)
+        }
+        logLevel = try layers.optional(flag: output.logLevel, env: "RTCBOX_LOG_LEVEL", file: file.logLevel,
+                                       what: "a log level (\(ServerConfigFile.logLevels.joined(separator: ", ")))",
+                                       parse: { ServerConfigFile.logLevels.contains($0) ? $0 : nil })
         if let length = file.maximumFrameLength { result.maximumFrameLength = UInt32(length) }
         if let bytes = file.gopCacheLimitBytes { result.gopCacheLimitBytes = bytes }
         if let apps = file.apps { result.apps = apps }
@@ -73,7 +90,7 @@ struct Serve: AsyncParsableCommand {
         if file.apps == nil && !loopback {
             throw CLIError(.config, "listening on \(result.host) needs --config with apps: the dev app has no authentication, so it listens on loopback only")
         }
-        return result
+        return (result, logLevel)
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -81,8 +98,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try resolve()
-        let logger = makeLogger("rtcbox.serve", output)
+        let (config, logLevel) = try resolve()
+        var logger = makeLogger("rtcbox.serve", output)
+        if let logLevel, let level = Logger.Level(rawValue: logLevel) { logger.logLevel = level }
         let server = RoomServer(configuration: config, logger: logger)
         let address: String
         do {
@@ -95,6 +113,9 @@ struct Serve: AsyncParsableCommand {
             ? "dev app 1, no authentication, loopback only"
             : "apps: " + config.apps.map { "\($0.appID) (\($0.authSummary))" }.joined(separator: ", ")
         printError("rtcbox serve: listening on \(address) (\(apps))")
+        if let metricsAddress = server.metricsAddress {
+            printError("rtcbox serve: metrics on http://\(metricsAddress.ipAddress ?? "?"):\(metricsAddress.port ?? 0)/metrics")
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             InterruptHandler.shared.onInterrupt { continuation.resume() }
         }

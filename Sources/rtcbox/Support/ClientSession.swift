@@ -74,6 +74,6 @@ final class ClientSession: Sendable {
 
 func makeLogger(_ label: String, _ options: OutputOptions) -> Logger {
     var logger = Logger(label: label)
-    logger.logLevel = options.quiet ? .error : options.verbose >= 2 ? .debug : options.verbose == 1 ? .info : .notice
+    logger.logLevel = options.level
     return logger
 }

@@ -1,0 +1,50 @@
+import CoreMetrics
+import Foundation
+
+/// The server's figures, through swift-metrics: with a Prometheus factory they are scraped from
+/// `serve --metrics`; without one they go to a no-op handler and cost next to nothing.
+final class ServerMetrics: Sendable {
+    let connections: Meter
+    let rooms: Meter
+    let users: Meter
+    let streams: Meter
+    let subscribers: Meter
+    let bytesIn: Counter
+    let bytesOut: Counter
+    let mediaFramesIn: Counter
+    let framesDropped: Counter
+    let slowConsumers: Counter
+    let logins: Counter
+    let loginsRefused: Counter
+    /// From a login request's arrival to its answer being queued.
+    let loginLatency: CoreMetrics.Timer
+    /// From a player being added to a live stream to its first media frame written.
+    let joinTime: CoreMetrics.Timer
+
+    init(factory: MetricsFactory) {
+        connections = Meter(label: "rtcbox_connections", factory: factory)
+        rooms = Meter(label: "rtcbox_rooms", factory: factory)
+        users = Meter(label: "rtcbox_users", factory: factory)
+        streams = Meter(label: "rtcbox_streams", factory: factory)
+        subscribers = Meter(label: "rtcbox_subscribers", factory: factory)
+        bytesIn = Counter(label: "rtcbox_bytes_in_total", factory: factory)
+        bytesOut = Counter(label: "rtcbox_bytes_out_total", factory: factory)
+        mediaFramesIn = Counter(label: "rtcbox_media_frames_in_total", factory: factory)
+        framesDropped = Counter(label: "rtcbox_frames_dropped_total", factory: factory)
+        slowConsumers = Counter(label: "rtcbox_slow_consumers_total", factory: factory)
+        logins = Counter(label: "rtcbox_logins_total", dimensions: [("result", "ok")], factory: factory)
+        loginsRefused = Counter(label: "rtcbox_logins_total", dimensions: [("result", "refused")], factory: factory)
+        loginLatency = CoreMetrics.Timer(label: "rtcbox_login_seconds", factory: factory)
+        joinTime = CoreMetrics.Timer(label: "rtcbox_join_seconds", factory: factory)
+    }
+
+    static let disabled = ServerMetrics(factory: NOOPMetricsHandler.instance)
+
+    /// Histogram buckets that fit these timings (sub-millisecond logins, joins of tens of ms).
+    static let loginBuckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                                           .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50),
+                                           .milliseconds(250), .seconds(1)]
+    static let joinBuckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                          .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                                          .seconds(1), .seconds(2), .seconds(5)]
+}
