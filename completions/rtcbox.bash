@@ -173,13 +173,13 @@ _rtcbox() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|token|login|publish|play|help)
+    serve|token|login|publish|play|install-links|help)
         # Offer subcommand argument completions
         "_rtcbox_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve token login publish play help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve token login publish play install-links help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _rtcbox_serve() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --listen --threads --slow-consumer-timeout --token-warning --events)
+    non_repeating_options=(--config --listen --threads --slow-consumer-timeout --token-warning --metrics --events --log-level)
     __rtcbox_offer_flags_options 0
 
     # Offer option value completions
@@ -208,7 +208,13 @@ _rtcbox_serve() {
     '--token-warning')
         return
         ;;
+    '--metrics')
+        return
+        ;;
     '--events')
+        return
+        ;;
+    '--log-level')
         return
         ;;
     esac
@@ -254,7 +260,7 @@ _rtcbox_login() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--user-status --stdin-commands --once -q --quiet --version -h --help)
     repeating_options=(--send-message --set-extra-info)
-    non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --user --user-name --duration --events)
+    non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --user --user-name --duration --events --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -295,14 +301,17 @@ _rtcbox_login() {
     '--events')
         return
         ;;
+    '--log-level')
+        return
+        ;;
     esac
 }
 
 _rtcbox_publish() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--no-video --no-audio --realtime --no-realtime -q --quiet --version -h --help)
+    non_repeating_flags=(--no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in)
-    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --user --user-name --events)
+    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -364,6 +373,9 @@ _rtcbox_publish() {
     '--events')
         return
         ;;
+    '--log-level')
+        return
+        ;;
     esac
 }
 
@@ -371,7 +383,7 @@ _rtcbox_play() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--keep-waiting -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(-o --output --format --duration --frames --server --app-id --token --token-file --token-command --app-sign --user --user-name --events)
+    non_repeating_options=(-o --output --format --duration --frames --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -415,7 +427,18 @@ _rtcbox_play() {
     '--events')
         return
         ;;
+    '--log-level')
+        return
+        ;;
     esac
+}
+
+_rtcbox_install-links() {
+    repeating_flags=()
+    non_repeating_flags=(--plain --force --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __rtcbox_offer_flags_options 1
 }
 
 _rtcbox_help() {

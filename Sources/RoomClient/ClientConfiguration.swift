@@ -13,6 +13,8 @@ public struct ClientConfiguration: Sendable {
     /// How long a request waits for its result.
     public var requestTimeoutSeconds: Double = 10
     public var maximumFrameLength = RoomProtocolConstants.defaultMaximumFrameLength
+    /// publisher_quality / player_quality events (and a ping for the round-trip time) this often; 0: never.
+    public var qualityIntervalSeconds: Double = 3
 
     public init(host: String = "127.0.0.1", port: Int = RoomProtocolConstants.defaultPort, appID: UInt32 = 1,
                 user: UserInfo, token: String? = nil, appSign: String? = nil) {

@@ -20,7 +20,7 @@ public final class MediaQueue: @unchecked Sendable {
     private let capacity: Int
     private var waitingForKeyframe = false
     private var isClosed = false
-    public private(set) var droppedFrames = 0
+    private var totals = StreamCounters()
 
     public init(capacity: Int = 1024) {
         self.capacity = max(1, capacity)
@@ -33,23 +33,33 @@ public final class MediaQueue: @unchecked Sendable {
         if case .frame(let f) = item {
             let video = f.header.track == .video
             if items.count - head >= capacity {
-                droppedFrames += 1
+                totals.framesDropped += 1
                 if video { waitingForKeyframe = true }
                 return
             }
             if video && waitingForKeyframe {
                 guard f.header.isKeyframe else {
-                    droppedFrames += 1
+                    totals.framesDropped += 1
                     return
                 }
                 waitingForKeyframe = false
             }
+            totals.record(track: f.header.track, bytes: f.payload.readableBytes, captureTime: f.header.captureTime)
         } else if case .closed = item {
             isClosed = true
         }
         items.append(item)
         condition.signal()
     }
+
+    /// Frames received and dropped here since the queue was made; latency is capture to arrival.
+    public var counters: StreamCounters {
+        condition.lock()
+        defer { condition.unlock() }
+        return totals
+    }
+
+    public var droppedFrames: Int { counters.framesDropped }
 
     /// Waits for the next item until `deadline` (nil: forever). Returns nil on timeout.
     public func pop(until deadline: Date? = nil) -> PlayerItem? {

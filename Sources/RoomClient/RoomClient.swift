@@ -33,6 +33,10 @@ public final class RoomClient: Sendable {
         var playersByHandle: [UInt32: (streamID: String, queue: MediaQueue)] = [:]
         var ended: RoomClientError?
         var loggedOut = false
+        var qualityTask: RepeatedTask?
+        /// Totals at the last quality event, per "pub:"/"play:" + stream id.
+        var lastQuality: [String: (counters: StreamCounters, at: NIODeadline)] = [:]
+        var rttMs: Double?
 
         /// Forgets the handle(s) a stream's media arrived with: later frames of it are ignored.
         mutating func forgetHandles(of streamID: String) {
@@ -44,6 +48,19 @@ public final class RoomClient: Sendable {
         self.configuration = configuration
         self.group = group
         (events, eventSink) = AsyncStream.makeStream(of: RoomEvent.self, bufferingPolicy: .bufferingNewest(4096))
+    }
+
+    /// The round trip to the server from the last ping (sent with each quality tick).
+    public var rttMs: Double? { state.withLockedValue { $0.rttMs } }
+
+    /// What a published stream sent so far, if this client publishes it.
+    public func publisherCounters(_ streamID: String) -> StreamCounters? {
+        state.withLockedValue { $0.publishers[streamID] }?.counters
+    }
+
+    /// What a played stream received so far, if this client plays it.
+    public func playerCounters(_ streamID: String) -> StreamCounters? {
+        state.withLockedValue { $0.players[streamID] }?.counters
     }
 
     /// Why the session ended, once it has.
@@ -87,6 +104,7 @@ public final class RoomClient: Sendable {
             if !login.roomExtraInfo.isEmpty {
                 emit(.roomExtraInfoUpdate(RoomExtraInfoUpdate(roomID: roomID, extraInfo: login.roomExtraInfo)))
             }
+            startQualityReports(on: connection)
             return login
         } catch let error as RoomClientError {
             emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.reason))
@@ -111,8 +129,49 @@ public final class RoomClient: Sendable {
     }
 
     public func close() {
-        let connection = state.withLockedValue { $0.connection }
+        let connection = state.withLockedValue { s -> RoomConnection? in
+            s.qualityTask?.cancel()
+            s.qualityTask = nil
+            return s.connection
+        }
         connection?.close()
+    }
+
+    // MARK: quality
+
+    private func startQualityReports(on connection: RoomConnection) {
+        let interval = configuration.qualityIntervalSeconds
+        guard interval > 0 else { return }
+        connection.send(.ping(Ping(id: 0, time: StreamCounters.wallClock())))  // an rtt before the first report
+        let amount = TimeAmount.milliseconds(Int64(interval * 1000))
+        let task = connection.channel.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
+            self?.qualityTick(connection)
+        }
+        state.withLockedValue { $0.qualityTask = task }
+    }
+
+    /// Pings the server (the pong gives the rtt) and reports each stream's figures since the last tick.
+    private func qualityTick(_ connection: RoomConnection) {
+        connection.send(.ping(Ping(id: 0, time: StreamCounters.wallClock())))
+        let now = NIODeadline.now()
+        let reports: [RoomEvent] = state.withLockedValue { s in
+            var reports: [RoomEvent] = []
+            func report(_ key: String, _ streamID: String, _ counters: StreamCounters, _ make: (QualityReport) -> RoomEvent) {
+                let previous = s.lastQuality[key]
+                let seconds = previous.map { Double((now - $0.at).nanoseconds) / 1e9 } ?? configuration.qualityIntervalSeconds
+                reports.append(make(counters.quality(since: previous?.counters ?? StreamCounters(), seconds: seconds,
+                                                     streamID: streamID, rttMs: s.rttMs)))
+                s.lastQuality[key] = (counters, now)
+            }
+            for (id, publisher) in s.publishers.sorted(by: { $0.key < $1.key }) {
+                report("pub:" + id, id, publisher.counters) { .publisherQuality($0) }
+            }
+            for (id, queue) in s.players.sorted(by: { $0.key < $1.key }) where s.playersByHandle.values.contains(where: { $0.streamID == id }) {
+                report("play:" + id, id, queue.counters) { .playerQuality($0) }
+            }
+            return reports
+        }
+        for r in reports { emit(r) }
     }
 
     // MARK: publish
@@ -275,6 +334,9 @@ public final class RoomClient: Sendable {
             emit(.playerState(streamID: p.streamID, state: .playRequesting, errorCode: nil, reason: p.reason))
         case .keyframeRequest(let r):
             state.withLockedValue { $0.publishers[r.streamID] }?.requestKeyframe()
+        case .pong(let p):
+            let now = StreamCounters.wallClock()
+            if now >= p.time { state.withLockedValue { $0.rttMs = Double(now - p.time) / 1000 } }
         case .roomExtraInfoUpdate(let u): emit(.roomExtraInfoUpdate(u))
         case .roomStreamExtraInfoUpdate(let u): emit(.roomStreamExtraInfoUpdate(u))
         case .broadcastMessage(let m): emit(.broadcastMessage(m))
@@ -293,6 +355,8 @@ public final class RoomClient: Sendable {
         let (first, roomID, queues, publishers, loggedOut) = state.withLockedValue { s in
             let first = s.ended == nil
             if first { s.ended = reason ?? .connectionLost("closed") }
+            s.qualityTask?.cancel()
+            s.qualityTask = nil
             return (first, s.roomID, Array(s.players.values), Array(s.publishers.values), s.loggedOut)
         }
         guard first else { return }

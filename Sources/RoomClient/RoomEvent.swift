@@ -28,14 +28,18 @@ public struct QualityReport: Sendable, Codable, Equatable {
     public var fps: Double
     public var kbps: Double
     public var framesDropped: Int
+    /// Publisher: capture to send. Player: capture (on the publisher's clock) to arrival.
     public var latencyMs: Double?
+    /// Round trip to the server, from the last ping.
+    public var rttMs: Double?
 
-    public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?) {
+    public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?, rttMs: Double? = nil) {
         self.streamID = streamID
         self.fps = fps
         self.kbps = kbps
         self.framesDropped = framesDropped
         self.latencyMs = latencyMs
+        self.rttMs = rttMs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -43,6 +47,7 @@ public struct QualityReport: Sendable, Codable, Equatable {
         case streamID = "stream_id"
         case framesDropped = "frames_dropped"
         case latencyMs = "latency_ms"
+        case rttMs = "rtt_ms"
     }
 }
 
@@ -60,6 +65,13 @@ public enum RoomEvent: Sendable {
     case broadcastMessage(BroadcastMessage)
     case customCommand(CustomCommand)
     case tokenWillExpire(TokenWillExpire)
+
+    /// Every event name, as `json()` writes it (docs/events.md has an example of each).
+    public static let allNames = [
+        "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
+        "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
+        "token_will_expire",
+    ]
 
     public var name: String {
         switch self {

@@ -14,16 +14,7 @@ public final class StreamPublisher: Sendable {
         var waitingForKeyframe = false
         var keyframeRequested = false
         var stopped = false
-        var stats = PublisherStatistics()
-    }
-
-    /// Counters since the stream started.
-    public struct PublisherStatistics: Sendable, Equatable {
-        public var framesSent = 0
-        public var videoFramesSent = 0
-        public var bytesSent = 0
-        public var framesDropped = 0
-        public init() {}
+        var counters = StreamCounters()
     }
 
     init(streamID: String, handle: UInt32, channel: Channel) {
@@ -32,7 +23,8 @@ public final class StreamPublisher: Sendable {
         self.channel = channel
     }
 
-    public var statistics: PublisherStatistics { state.withLockedValue { $0.stats } }
+    /// What was sent and dropped since the stream started; latency is capture to send.
+    public var counters: StreamCounters { state.withLockedValue { $0.counters } }
 
     /// False once the stream was stopped or the connection ended.
     public var isActive: Bool { state.withLockedValue { !$0.stopped } && channel.isActive }
@@ -45,20 +37,18 @@ public final class StreamPublisher: Sendable {
         let accepted = state.withLockedValue { s -> Bool in
             if s.stopped { return false }
             if !writable {
-                s.stats.framesDropped += 1
+                s.counters.framesDropped += 1
                 if track == .video { s.waitingForKeyframe = true }
                 return false
             }
             if track == .video && s.waitingForKeyframe {
                 guard keyframe else {
-                    s.stats.framesDropped += 1
+                    s.counters.framesDropped += 1
                     return false
                 }
                 s.waitingForKeyframe = false
             }
-            s.stats.framesSent += 1
-            if track == .video { s.stats.videoFramesSent += 1 }
-            s.stats.bytesSent += payload.count
+            s.counters.record(track: track, bytes: payload.count, captureTime: captureTime)
             return true
         }
         guard accepted else { return false }

@@ -64,11 +64,19 @@ struct Play: AsyncParsableCommand {
         let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events, tokenSource: client.tokenSource)
         let pipeline = self.pipeline(stop)
         let queue = MediaQueue(capacity: 2048)
+        let streamID = stream
+        nonisolated(unsafe) var previous: (StreamCounters, Date)?
+        let progress = ProgressLine(quiet: outputOptions.quiet) { elapsed in
+            ProgressLine.render(elapsed: elapsed, counters: roomClient.playerCounters(streamID), previous: &previous,
+                                rttMs: roomClient.rttMs, state: session.state(ofStream: streamID))
+        }
+        defer { progress.finish() }
         var runError: Error?
         do {
             _ = try await roomClient.login(roomID: room, userStatus: false)
             try await roomClient.play(streamID: stream, into: queue)
             let summary = try await pipeline.run(queue: queue)
+            progress.finish()
             if !outputOptions.quiet {
                 printError(String(format: "rtcbox play: %@: %d video, %d audio frames, %.1f s written (%@)", stream,
                                   summary.videoFrames, summary.audioFrames, summary.mediaSeconds, "\(summary.ending)"))

@@ -60,6 +60,9 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stream extra info shown to the room.", valueName: "text"))
     var extraInfo: String?
 
+    @Flag(name: .long, help: "Read JSON commands from stdin while publishing (set_stream_extra_info, send_message...; see rtcbox login).")
+    var stdinCommands = false
+
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
 
@@ -74,6 +77,7 @@ struct Publish: AsyncParsableCommand {
         if !(gop > 0 && gop <= 60) { throw ValidationError("--gop must be between 0 and 60 seconds") }
         if !Self.presets.contains(preset) { throw ValidationError("--preset \"\(preset)\" is not one of \(Self.presets.joined(separator: ", "))") }
         if (extraInfo?.utf8.count ?? 0) > 1024 { throw ValidationError("--extra-info is longer than 1024 bytes") }
+        if stdinCommands && inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
         _ = try inputSpecs()
     }
 
@@ -107,13 +111,22 @@ struct Publish: AsyncParsableCommand {
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"))
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource)
         let pipeline = PublishPipeline(settings: try settings(), stop: stop)
-        let streamID = stream, room = self.room, extraInfo = self.extraInfo
+        let streamID = stream, room = self.room, extraInfo = self.extraInfo, commands = stdinCommands
+        nonisolated(unsafe) var previous: (StreamCounters, Date)?
+        let progress = ProgressLine(quiet: output.quiet) { elapsed in
+            ProgressLine.render(elapsed: elapsed, counters: roomClient.publisherCounters(streamID), previous: &previous,
+                                rttMs: roomClient.rttMs, state: session.state(ofStream: streamID))
+        }
+        defer { progress.finish() }
         var runError: Error?
         do {
             let summary = try await pipeline.run { tracks in
                 _ = try await roomClient.login(roomID: room, userStatus: false)
-                return try await roomClient.publish(streamID: streamID, tracks: tracks, extraInfo: extraInfo)
+                let publisher = try await roomClient.publish(streamID: streamID, tracks: tracks, extraInfo: extraInfo)
+                if commands { StdinCommands.start(client: roomClient, writer: session.writer, stop: nil) }
+                return publisher
             }
+            progress.finish()
             if !output.quiet {
                 printError(String(format: "rtcbox publish: %@ stopped after %.1f s of media (%d video, %d audio frames, %d dropped)",
                                   streamID, summary.mediaSeconds, summary.videoFrames, summary.audioFrames, summary.framesDropped))

@@ -11,14 +11,17 @@ final class ClientSession: Sendable {
     let stop: StopSignal
     let writer: EventWriter?
     private let watcher: Task<Void, Never>
+    private let board = StateBoard()
 
     init(client: RoomClient, stop: StopSignal, events: String?, tokenSource: TokenSource? = nil) throws {
         self.client = client
         self.stop = stop
         let writer = try events.map { try EventWriter(destination: $0) }
         self.writer = writer
+        let board = self.board
         watcher = Task {
             for await event in client.events {
+                board.note(event)
                 if let writer, !writer.write(event) {
                     stop.raise()  // whoever read the events is gone: stop as a pipe's writer should
                 }
@@ -34,6 +37,9 @@ final class ClientSession: Sendable {
         }
         InterruptHandler.shared.onInterrupt { stop.raise() }
     }
+
+    /// The latest state of a published or played stream ("publishing", "play_requesting"...), else the room's.
+    func state(ofStream streamID: String) -> String { board.state(streamID) }
 
     /// Gets a fresh token from the file or command and renews the session's token with it.
     private static func renew(_ client: RoomClient, from source: TokenSource?, remaining: Int) {
@@ -69,6 +75,31 @@ final class ClientSession: Sendable {
         }
         _ = await drained.value
         timeout.cancel()
+    }
+}
+
+/// The latest room, publisher and player states seen in events, for the progress line.
+final class StateBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var room = "logining"
+    private var streams: [String: String] = [:]
+
+    func note(_ event: RoomEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .roomState(_, let s, _, _): room = s.rawValue
+        case .publisherState(let id, let s, _, _): streams[id] = s.rawValue
+        case .playerState(let id, let s, _, _): streams[id] = s.rawValue
+        default: break
+        }
+    }
+
+    func state(_ streamID: String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if room != "logined" { return room }
+        return streams[streamID] ?? room
     }
 }
 

@@ -16,8 +16,9 @@ import RoomClient
 enum StdinCommands {
     static let actions = ["send_message", "set_extra_info", "custom_command", "set_stream_extra_info", "renew_token", "logout"]
 
-    /// Reads stdin on its own thread until EOF or `logout`, then raises `stop`.
-    static func start(client: RoomClient, writer: EventWriter?, stop: StopSignal) {
+    /// Reads stdin on its own thread until EOF or `logout`, then raises `stop` (publish passes nil: the end of
+    /// its commands does not end the stream).
+    static func start(client: RoomClient, writer: EventWriter?, stop: StopSignal?) {
         let lines = AsyncStream<String> { continuation in
             Thread.detachNewThread {
                 while let line = readLine(strippingNewline: true) {
@@ -30,9 +31,12 @@ enum StdinCommands {
             for await line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 let (result, isLogout) = await perform(line, client: client)
                 emit(result, writer)
-                if isLogout { break }
+                if isLogout {
+                    stop?.raise()
+                    break
+                }
             }
-            stop.raise()
+            if let stop { stop.raise() }
         }
     }
 

@@ -1,0 +1,105 @@
+import Foundation
+import XCTest
+
+/// How rtcbox fits a shell: links named like subcommands, man pages and completions that match the
+/// binary, a progress line only on terminals.
+final class ShellFitTests: XCTestCase {
+    var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    func testInstallLinksRunSubcommandsByName() throws {
+        let dir = temporaryPath("links-\(UUID().uuidString)")
+        let made = try runTool(Tool.rtcbox, ["install-links", dir, "--plain"])
+        XCTAssertEqual(made.status, 0, made.err)
+        let paths = made.out.split(separator: "\n").map(String.init)
+        for name in ["rtcbox-serve", "rtcbox-token", "rtcbox-login", "rtcbox-publish", "rtcbox-play", "publish", "play", "token"] {
+            XCTAssertTrue(paths.contains("\(dir)/\(name)"), "no link \(name) in \(paths)")
+        }
+        // Through a prefixed link: the token subcommand, same arguments.
+        let token = try runTool("\(dir)/rtcbox-token", ["--app-id", "1", "--secret", String(repeating: "s", count: 32), "--user", "u"])
+        XCTAssertEqual(token.status, 0, token.err)
+        XCTAssertTrue(token.out.hasPrefix("04"), token.out)
+        // Through a bare link: login, and its errors name it.
+        let login = try runTool("\(dir)/login", ["r1", "--server", "127.0.0.1:1", "--once"])
+        XCTAssertEqual(login.status, 69)
+        XCTAssertTrue(login.err.hasPrefix("rtcbox login: cannot reach server"), login.err)
+        let usage = try runTool("\(dir)/publish", ["r1"])
+        XCTAssertEqual(usage.status, 64)
+        XCTAssertTrue(usage.err.hasPrefix("rtcbox publish: "), usage.err)
+        // Running it again keeps the links; a foreign file is left alone unless --force.
+        XCTAssertEqual(try runTool(Tool.rtcbox, ["install-links", dir]).status, 0)
+        try "not ours".write(toFile: "\(dir)/rtcbox-serve", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try runTool(Tool.rtcbox, ["install-links", dir]).status, 1)
+        XCTAssertEqual(try String(contentsOfFile: "\(dir)/rtcbox-serve", encoding: .utf8), "not ours")
+        XCTAssertEqual(try runTool(Tool.rtcbox, ["install-links", dir, "--force"]).status, 0)
+        XCTAssertNotNil(try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/rtcbox-serve"))
+    }
+
+    func testManPagesCoverEveryOptionAndHaveTheUsualSections() throws {
+        let root = try runTool(Tool.rtcbox, ["--help"])
+        let commands = ["serve", "token", "login", "publish", "play", "install-links"]
+        for command in commands {
+            XCTAssertTrue(root.out.contains(command), "rtcbox --help does not list \(command)")
+            let help = try runTool(Tool.rtcbox, [command, "--help"])
+            let page = try String(contentsOf: packageRoot.appendingPathComponent("man/rtcbox-\(command).1"), encoding: .utf8)
+            let options = Set(help.out.matches(of: /--([a-z][a-z0-9-]*)/).map { String($0.output.1) })
+            XCTAssertFalse(options.isEmpty)
+            for option in options {
+                XCTAssertTrue(page.contains("Fl -\(option)"), "man/rtcbox-\(command).1 lacks --\(option) (run scripts/generate-docs)")
+            }
+            for section in [".Sh EXIT STATUS", ".Sh EXAMPLES"] {
+                XCTAssertTrue(page.contains(section), "man/rtcbox-\(command).1 has no \(section)")
+            }
+            if command != "install-links" {
+                XCTAssertTrue(page.contains(".Sh ENVIRONMENT"), "man/rtcbox-\(command).1 has no ENVIRONMENT")
+            }
+        }
+    }
+
+    func testBashCompletionCompletesSubcommandsAndFlags() throws {
+        let script = packageRoot.appendingPathComponent("completions/rtcbox.bash").path
+        func complete(_ words: [String]) throws -> [String] {
+            let line = words.joined(separator: " ")
+            let code = """
+                source '\(script)'
+                COMP_WORDS=(\(words.map { "'\($0)'" }.joined(separator: " "))); COMP_CWORD=\(words.count - 1)
+                COMP_LINE='\(line)'; COMP_POINT=\(line.count)
+                _rtcbox rtcbox '\(words.last ?? "")' '\(words.dropLast().last ?? "")'
+                printf '%s\\n' "${COMPREPLY[@]}"
+                """
+            let r = try runTool("/bin/bash", ["-c", code])
+            XCTAssertEqual(r.status, 0, r.err)
+            return r.out.split(separator: "\n").map(String.init)
+        }
+        XCTAssertEqual(try complete(["rtcbox", "pu"]), ["publish"])
+        XCTAssertTrue(try complete(["rtcbox", "publish", "r1", "cam", "--video-b"]).contains("--video-bitrate"))
+        XCTAssertTrue(try complete(["rtcbox", "serve", "--con"]).contains("--config"))
+    }
+
+    func testProgressLineOnlyOnATerminal() throws {
+        let serve = try ServeProcess()
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi", "-i",
+                                                "testsrc2=size=320x240:rate=30", "--duration", "12"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        // Not a terminal: no carriage returns, no escape codes.
+        let piped = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", temporaryPath("p.nut"),
+                                              "--duration", "2.5"])
+        XCTAssertEqual(piped.status, 0, piped.err)
+        XCTAssertFalse(piped.err.contains("\r") || piped.err.contains("\u{1B}"), piped.err)
+        // A terminal (script gives the command a pty): the line is rewritten each second.
+        let typescript = temporaryPath("typescript-\(UUID().uuidString)")
+        let command = "\(Tool.rtcbox) play r1 cam --server \(serve.address) -o \(temporaryPath("t.nut")) --duration 4"
+        let tty = try runTool(Tool.find("script"), ["-q", "-e", "-c", command, typescript])
+        XCTAssertEqual(tty.status, 0, tty.err)
+        let seen = try String(contentsOfFile: typescript, encoding: .utf8)
+        let updates = seen.components(separatedBy: "\relapsed 00:00:0").count - 1
+        XCTAssertGreaterThanOrEqual(updates, 2, seen)
+        XCTAssertTrue(seen.contains("state playing") && seen.contains("fps "), seen)
+        // --quiet on a terminal: nothing.
+        let quietScript = temporaryPath("typescript-q-\(UUID().uuidString)")
+        _ = try runTool(Tool.find("script"), ["-q", "-e", "-c", command + " --quiet", quietScript])
+        XCTAssertFalse(try String(contentsOfFile: quietScript, encoding: .utf8).contains("elapsed"))
+        _ = serve.stop()
+    }
+}
