@@ -309,7 +309,7 @@ _rtcbox_login() {
 
 _rtcbox_publish() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
+    non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in)
     non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
@@ -381,7 +381,7 @@ _rtcbox_publish() {
 
 _rtcbox_play() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--keep-waiting -q --quiet --version -h --help)
+    non_repeating_flags=(--keep-waiting --decode --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
     non_repeating_options=(-o --output --format --duration --frames --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2

@@ -100,6 +100,28 @@ public final class Encoder {
         }, options: [])
     }
 
+    /// An encoder that only packs raw frames: "rawvideo", "wrapped_avframe" (what yuv4mpegpipe takes) or a
+    /// PCM codec ("pcm_s16le", "pcm_f32le"), for outputs of decoded media.
+    public static func raw(video codecName: String, width: Int, height: Int, pixelFormat: AVPixelFormat,
+                           frameRate: AVRational) throws -> Encoder {
+        try Encoder(codecName: codecName, configure: { ctx in
+            ctx.pointee.width = Int32(width)
+            ctx.pointee.height = Int32(height)
+            ctx.pointee.pix_fmt = pixelFormat
+            ctx.pointee.time_base = av_inv_q(frameRate)
+            ctx.pointee.framerate = frameRate
+        }, options: [])
+    }
+
+    public static func raw(audio codecName: String, sampleRate: Int, channels: Int, sampleFormat: AVSampleFormat) throws -> Encoder {
+        try Encoder(codecName: codecName, configure: { ctx in
+            ctx.pointee.sample_fmt = sampleFormat
+            ctx.pointee.sample_rate = Int32(sampleRate)
+            av_channel_layout_default(&ctx.pointee.ch_layout, Int32(channels))
+            ctx.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
+        }, options: [])
+    }
+
     /// Sends a frame (nil flushes).
     public func send(_ frame: Frame?) throws {
         let ret = avcodec_send_frame(context, frame?.pointer)

@@ -21,6 +21,10 @@ public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String { "\(operation): \(message)" }
 
+    /// AVERROR_INVALIDDATA (a macro Swift cannot import): input that is not what it should be.
+    public static let invalidDataCode: Int32 = -0x4144_4E49  // -MKTAG('I','N','D','A')
+    public var isInvalidData: Bool { code == Self.invalidDataCode }
+
     public var isEOF: Bool { code == cff_averror_eof() }
     public var isAgain: Bool { code == cff_averror(EAGAIN) }
     public var isExit: Bool { code == cff_averror_exit() }

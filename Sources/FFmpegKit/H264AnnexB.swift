@@ -45,6 +45,22 @@ public enum H264AnnexB {
         return sawSPS && sawPPS ? out : nil
     }
 
+    /// Where the start code of the first NAL unit of `type` begins (4-byte start codes included).
+    public static func startCodeOffset(ofFirst type: UInt8, in bytes: [UInt8]) -> Int? {
+        guard let unit = nalUnits(bytes).first(where: { nalType($0) == type }) else { return nil }
+        var at = unit.startIndex - 3
+        if at > 0 && bytes[at - 1] == 0 { at -= 1 }
+        return max(0, at)
+    }
+
+    /// Removes the SPS/PPS units right before the first IDR slice (those a copy-mode publisher added).
+    public static func removingParameterSetsBeforeIDR(_ units: [ArraySlice<UInt8>]) -> [ArraySlice<UInt8>] {
+        guard let idrIndex = units.firstIndex(where: { nalType($0) == idr }) else { return units }
+        var start = idrIndex
+        while start > 0, let t = nalType(units[start - 1]), t == sps || t == pps { start -= 1 }
+        return Array(units[..<start]) + Array(units[idrIndex...])
+    }
+
     public static func containsIDR(_ accessUnit: [UInt8]) -> Bool {
         nalUnits(accessUnit).contains { nalType($0) == idr }
     }

@@ -13,6 +13,9 @@ public struct OutputStreamParameters: Sendable, Equatable {
     public var channels = 0
     public var bitRate = 0
     public var extradata: [UInt8] = []
+    /// Raw video and PCM outputs say what their frames hold.
+    public var pixelFormat = AV_PIX_FMT_YUV420P
+    public var sampleFormat = AV_SAMPLE_FMT_FLTP
 
     public init(kind: Kind, codecName: String) {
         self.kind = kind
@@ -74,7 +77,7 @@ public final class OutputMedia {
             par.pointee.codec_type = AVMEDIA_TYPE_VIDEO
             par.pointee.width = Int32(p.width)
             par.pointee.height = Int32(p.height)
-            par.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+            par.pointee.format = p.pixelFormat.rawValue
             if let fr = p.frameRate {
                 stream.pointee.avg_frame_rate = fr
                 stream.pointee.r_frame_rate = fr
@@ -84,7 +87,7 @@ public final class OutputMedia {
             par.pointee.codec_type = AVMEDIA_TYPE_AUDIO
             par.pointee.sample_rate = Int32(p.sampleRate)
             av_channel_layout_default(&par.pointee.ch_layout, Int32(max(1, p.channels)))
-            par.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+            par.pointee.format = p.sampleFormat.rawValue
             par.pointee.frame_size = p.codecName == "aac" ? 1024 : 0
             stream.pointee.time_base = AVRational(num: 1, den: Int32(max(1, p.sampleRate)))
         }

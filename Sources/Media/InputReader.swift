@@ -6,8 +6,8 @@ import RoomProtocol
 /// One opened input with the track encoders it feeds. Created, run and freed on one thread.
 final class InputReader {
     let input: InputMedia
-    let video: VideoTrackEncoder?
-    let audio: AudioTrackEncoder?
+    let video: TrackSource?
+    let audio: TrackSource?
     private let settings: PublishSettings
     private let stop: StopSignal
     private let realtime: Bool
@@ -26,8 +26,14 @@ final class InputReader {
         realtime = settings.realtime ?? !opened.isLiveDevice
         let v = wantVideo ? opened.bestStream(AVMEDIA_TYPE_VIDEO) : nil
         let a = wantAudio ? opened.bestStream(AVMEDIA_TYPE_AUDIO) : nil
-        video = try v.map { try VideoTrackEncoder(input: opened, streamIndex: $0, settings: settings) }
-        audio = try a.map { try AudioTrackEncoder(input: opened, streamIndex: $0, settings: settings) }
+        video = try v.map { index -> TrackSource in
+            settings.copy ? try TrackCopier(input: opened, streamIndex: index, kind: .video)
+                          : try VideoTrackEncoder(input: opened, streamIndex: index, settings: settings)
+        }
+        audio = try a.map { index -> TrackSource in
+            settings.copy ? try TrackCopier(input: opened, streamIndex: index, kind: .audio)
+                          : try AudioTrackEncoder(input: opened, streamIndex: index, settings: settings)
+        }
         let start = opened.context.pointee.start_time
         if start != cff_nopts_value() { startMicros = start }
     }

@@ -3,9 +3,16 @@ import RoomProtocol
 
 /// Where encoded frames go: a published stream, or (for preview) a local muxer. Called from pipeline threads.
 public protocol MediaSink: Sendable {
-    func send(track: TrackKind, keyframe: Bool, pts: Int64, dts: Int64, captureTime: UInt64, payload: UnsafeRawBufferPointer) -> Bool
+    func send(track: TrackKind, flags: MediaFrameHeader.Flags, pts: Int64, dts: Int64, captureTime: UInt64,
+              payload: UnsafeRawBufferPointer) -> Bool
     /// True once after someone asked for a keyframe.
     func takeKeyframeRequest() -> Bool
+}
+
+extension MediaSink {
+    func send(track: TrackKind, keyframe: Bool, pts: Int64, dts: Int64, captureTime: UInt64, payload: UnsafeRawBufferPointer) -> Bool {
+        send(track: track, flags: keyframe ? .keyframe : [], pts: pts, dts: dts, captureTime: captureTime, payload: payload)
+    }
 }
 
 extension StreamPublisher: MediaSink {}

@@ -26,6 +26,11 @@ public enum OutputFormat {
         }
     }
 
+    /// Containers whose H.264 is length-prefixed (AVCC with an avcC record) rather than Annex-B.
+    public static func carriesAVCC(_ muxer: String) -> Bool {
+        ["mp4", "matroska", "nut", "flv"].contains(muxer)
+    }
+
     /// Muxer options: MP4 is always fragmented (works on pipes, survives a kill).
     public static func muxerOptions(_ muxer: String) -> [(String, String)] {
         switch muxer {

@@ -13,6 +13,10 @@ public struct PlaySettings: Sendable {
     public var frames: Int?
     /// Stop when the publisher stops (otherwise wait for it to come back).
     public var untilStreamEnds = true
+    /// The tracks written (--video-only / --audio-only).
+    public var kinds: Set<TrackKind> = [.video, .audio]
+    /// Decode and write raw media (yuv4mpegpipe video, or PCM audio with kinds == [.audio]).
+    public var decode = false
 
     public init(output: String, format: String? = nil) {
         self.output = output
@@ -44,7 +48,11 @@ public final class PlayPipeline: Sendable {
 
     /// Checks the output settings before anything connects (bad format → error now, not after login).
     public func validate() throws {
-        _ = try OutputFormat.muxerName(format: settings.format, output: settings.output)
+        if settings.decode {
+            _ = try DecodedWriter.muxerName(format: settings.format, output: settings.output, audio: settings.kinds == [.audio])
+        } else {
+            _ = try OutputFormat.muxerName(format: settings.format, output: settings.output)
+        }
     }
 
     public func run(queue: MediaQueue) async throws -> PlaySummary {
@@ -56,7 +64,9 @@ public final class PlayPipeline: Sendable {
     }
 
     private static func loop(queue: MediaQueue, settings: PlaySettings, stop: StopSignal) throws -> PlaySummary {
-        let muxer = try StreamMuxer(output: settings.output, format: settings.format)
+        let muxer: PlayOutput = settings.decode
+            ? try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
+            : try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds)
         var summary = PlaySummary()
         let durationLimit = settings.duration.map { Int64($0 * 1_000_000) }
         func finish(_ ending: PlaySummary.Ending) throws -> PlaySummary {

@@ -32,6 +32,8 @@ public struct PublishSettings: Sendable {
     public var realtime: Bool?
     /// Stop after this much media (seconds).
     public var duration: Double?
+    /// Pass H.264 and AAC through without re-encoding (bit-identical packets).
+    public var copy = false
 
     public init(inputs: [InputSpec]) {
         self.inputs = inputs

@@ -7,10 +7,15 @@ import RoomProtocol
 ///
 /// The output starts at a video keyframe (audio before it is dropped) with timestamps rebased to 0;
 /// dts never goes backwards (such packets are dropped and counted); when the stream restarts, its new
-/// timestamps continue after the last written ones.
+/// timestamps continue after the last written ones. Containers that carry H.264 length-prefixed (MP4,
+/// Matroska, NUT, FLV) get AVCC packets and an avcC record, as `ffmpeg -c copy` from an MP4 would write
+/// them; MPEG-TS gets the Annex-B frames as they came.
 final class StreamMuxer {
     private let output: OutputMedia
     private let muxerName: String
+    private let writesAVCC: Bool
+    /// The kinds of track written (--video-only / --audio-only leave one out).
+    private let kinds: Set<TrackKind>
     private var opened = false
     private var tracks: [TrackInfo] = []
     private var streamIndex: [TrackKind: Int] = [:]
@@ -25,14 +30,16 @@ final class StreamMuxer {
     /// The output media time in µs (last written dts).
     var mediaMicros: Int64 { lastWritten }
 
-    init(output url: String, format: String?) throws {
+    init(output url: String, format: String?, kinds: Set<TrackKind> = [.video, .audio]) throws {
         muxerName = try OutputFormat.muxerName(format: format, output: url)
+        writesAVCC = OutputFormat.carriesAVCC(muxerName)
+        self.kinds = kinds
         output = try OutputMedia(url: url, format: muxerName, flushEachPacket: true)
     }
 
     /// A (re)started stream: the next written frame must be a join point.
     func streamStarted(_ info: StreamInfo) {
-        if !opened { tracks = info.tracks }
+        if !opened { tracks = info.tracks.filter { kinds.contains($0.kind) } }
         offset = nil
     }
 
@@ -43,7 +50,7 @@ final class StreamMuxer {
     func write(_ frame: MediaFrame) throws -> Bool {
         let h = frame.header
         guard tracks.contains(where: { $0.kind == h.track }) else { return false }
-        let payload = Array(frame.payload.readableBytesView)
+        var payload = Array(frame.payload.readableBytesView)
         if offset == nil {
             let joinPoint = hasVideo ? (h.track == .video && h.isKeyframe) : true
             guard joinPoint else {
@@ -63,6 +70,9 @@ final class StreamMuxer {
         }
         lastDts[h.track] = dts
         lastWritten = max(lastWritten, dts)
+        if h.track == .video && writesAVCC {
+            payload = Self.avcc(payload, dropAddedParameterSets: h.flags.contains(.parameterSetsAdded))
+        }
         let p = try Packet(copying: payload)
         p.pts = pts
         p.dts = dts
@@ -87,10 +97,24 @@ final class StreamMuxer {
             } else if t.kind == .video, let key = firstKeyframe, let sets = H264AnnexB.parameterSets(in: key) {
                 p.extradata = sets
             }
+            if t.kind == .video && writesAVCC, !H264AVCC.isAVCC(extradata: p.extradata) {
+                let units = H264AnnexB.nalUnits(p.extradata)
+                let record = H264AVCC.record(sps: units.filter { H264AnnexB.nalType($0) == H264AnnexB.sps },
+                                             pps: units.filter { H264AnnexB.nalType($0) == H264AnnexB.pps })
+                p.extradata = record ?? []
+            }
             streamIndex[t.kind] = try output.addStream(p)
         }
         try output.start(options: OutputFormat.muxerOptions(muxerName))
         opened = true
+    }
+
+    /// Annex-B → 4-byte length-prefixed NAL units; SPS/PPS the publisher added in copy mode are dropped, which
+    /// gives back the source container's packet.
+    static func avcc(_ annexB: [UInt8], dropAddedParameterSets: Bool) -> [UInt8] {
+        var units = H264AnnexB.nalUnits(annexB)
+        if dropAddedParameterSets { units = H264AnnexB.removingParameterSetsBeforeIDR(units) }
+        return H264AVCC.fromUnits(units)
     }
 
     /// Writes the trailer (the file is complete and playable afterwards).

@@ -33,6 +33,14 @@ public final class StreamPublisher: Sendable {
     @discardableResult
     public func send(track: TrackKind, keyframe: Bool, pts: Int64, dts: Int64, captureTime: UInt64,
                      payload: UnsafeRawBufferPointer) -> Bool {
+        send(track: track, flags: keyframe ? .keyframe : [], pts: pts, dts: dts, captureTime: captureTime, payload: payload)
+    }
+
+    /// Sends one encoded frame with explicit header flags. Returns false when it was dropped.
+    @discardableResult
+    public func send(track: TrackKind, flags: MediaFrameHeader.Flags, pts: Int64, dts: Int64, captureTime: UInt64,
+                     payload: UnsafeRawBufferPointer) -> Bool {
+        let keyframe = flags.contains(.keyframe)
         let writable = channel.isWritable
         let accepted = state.withLockedValue { s -> Bool in
             if s.stopped { return false }
@@ -54,7 +62,7 @@ public final class StreamPublisher: Sendable {
         guard accepted else { return false }
         var buffer = channel.allocator.buffer(capacity: payload.count + MediaFrameHeader.size + 5)
         buffer.writeFrame(.media) { body in
-            MediaFrameHeader(streamHandle: handle, track: track, flags: keyframe ? .keyframe : [], pts: pts, dts: dts,
+            MediaFrameHeader(streamHandle: handle, track: track, flags: flags, pts: pts, dts: dts,
                              captureTime: captureTime).write(to: &body)
             body.writeBytes(payload)
         }

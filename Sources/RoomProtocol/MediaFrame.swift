@@ -11,6 +11,9 @@ public struct MediaFrameHeader: Sendable, Equatable {
         public static let keyframe = Flags(rawValue: 1 << 0)
         /// The publisher restarted or dropped frames before this one: timestamps may jump.
         public static let discontinuity = Flags(rawValue: 1 << 1)
+        /// Copy mode: the publisher put the leading SPS/PPS in front of this keyframe (the source packet did
+        /// not have them, its container kept them aside). Removing them gives the source's bytes back.
+        public static let parameterSetsAdded = Flags(rawValue: 1 << 2)
     }
 
     public var streamHandle: UInt32

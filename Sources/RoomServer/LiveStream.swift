@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import RoomProtocol
 
@@ -21,6 +22,24 @@ final class LiveStream: @unchecked Sendable {
     }
 
     var streamID: String { info.streamID }
+
+    private let keyframeLock = NIOLock()
+    private var lastKeyframeRequest: NIODeadline?
+    /// Keyframe requests reach the publisher at most this often, however many players ask.
+    static let keyframeRequestInterval = TimeAmount.seconds(1)
+
+    /// Asks the publisher for an IDR (a player joined, asked, or was dropped back to a keyframe); rate-limited.
+    /// Returns whether the request went out.
+    @discardableResult
+    func requestKeyframe(now: NIODeadline = .now()) -> Bool {
+        let due = keyframeLock.withLock { () -> Bool in
+            if let last = lastKeyframeRequest, now - last < Self.keyframeRequestInterval { return false }
+            lastKeyframeRequest = now
+            return true
+        }
+        if due { publisher.send(.keyframeRequest(StreamRequest(id: nil, streamID: streamID))) }
+        return due
+    }
 }
 
 /// A room exists while someone is in it.

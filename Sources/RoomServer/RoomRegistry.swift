@@ -165,6 +165,7 @@ final class RoomRegistry: @unchecked Sendable {
             let fanout = StreamFanout(handle: handle, hasVideo: request.tracks.contains { $0.kind == .video },
                                       gopCacheLimitBytes: configuration.gopCacheLimitBytes)
             let stream = LiveStream(appID: login.appID, roomID: login.roomID, handle: handle, publisher: session, info: info, fanout: fanout)
+            fanout.onKeyframeWanted = { [weak stream] in stream?.requestKeyframe() }
             streams[key] = stream
             room.streams[request.streamID] = stream
             room.streamOrder.append(request.streamID)
@@ -225,7 +226,7 @@ final class RoomRegistry: @unchecked Sendable {
     func requestKeyframe(_ session: ServerSession, _ request: StreamRequest) {
         lock.withLock {
             guard let login = session.login, let stream = streams[AppScoped(appID: login.appID, id: request.streamID)] else { return }
-            stream.publisher.send(.keyframeRequest(StreamRequest(id: nil, streamID: request.streamID)))
+            stream.requestKeyframe()
         }
     }
 
@@ -253,6 +254,8 @@ final class RoomRegistry: @unchecked Sendable {
     private func startPlaying(_ player: ServerSession, _ stream: LiveStream) {
         player.send(.playStarted(PlayStarted(streamID: stream.streamID, streamHandle: stream.handle, stream: stream.info)))
         stream.fanout.add(player)
+        // The cached GOP gets the player going at once; a fresh IDR soon lets it catch up with live.
+        stream.requestKeyframe()
     }
 
     /// Ends a live stream: its players are told and wait for it to come back; the room sees it removed.

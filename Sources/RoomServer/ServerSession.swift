@@ -95,9 +95,10 @@ final class ServerSession: @unchecked Sendable {
 
     /// Writes one media frame unless the connection is backed up: then video is dropped up to the next
     /// keyframe and counted; a connection backed up for longer than the limit is closed (slow_consumer).
-    /// The caller flushes.
-    func deliver(_ frame: CachedFrame, handle: UInt32) {
-        guard !closing, let waiting = needsKeyframe[handle] else { return }
+    /// The caller flushes. Returns true when this frame made the session start waiting for a keyframe.
+    @discardableResult
+    func deliver(_ frame: CachedFrame, handle: UInt32) -> Bool {
+        guard !closing, let waiting = needsKeyframe[handle] else { return false }
         if !channel.isWritable {
             let now = NIODeadline.now()
             if let since = unwritableSince {
@@ -105,21 +106,22 @@ final class ServerSession: @unchecked Sendable {
                     closing = true
                     metrics.slowConsumers.increment()
                     end(.slowConsumer, reason: "could not take media for \(slowConsumerTimeout.nanoseconds / 1_000_000_000) s, \(droppedFrames) frames dropped")
-                    return
+                    return false
                 }
             } else {
                 unwritableSince = now
             }
             droppedFrames += 1
             metrics.framesDropped.increment()
+            let startsWaiting = frame.isVideo && !waiting
             if frame.isVideo { needsKeyframe[handle] = true }
-            return
+            return startsWaiting
         }
         unwritableSince = nil
         if frame.isVideo && waiting {
             guard frame.isKeyframe else {
                 droppedFrames += 1
-                return
+                return false
             }
             needsKeyframe[handle] = false
         }
@@ -127,5 +129,6 @@ final class ServerSession: @unchecked Sendable {
             metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
         channel.write(frame.wire, promise: nil)
+        return false
     }
 }

@@ -19,6 +19,13 @@ final class StreamFanout: @unchecked Sendable {
     private var cache: GOPCache
     private var groups: [ObjectIdentifier: LoopGroup] = [:]
     private var closed = false
+    private var keyframeWanted: (@Sendable () -> Void)?
+
+    /// Called (on a subscriber's loop) when a subscriber fell back to waiting for a keyframe after drops.
+    var onKeyframeWanted: (@Sendable () -> Void)? {
+        get { lock.withLock { keyframeWanted } }
+        set { lock.withLock { keyframeWanted = newValue } }
+    }
 
     private struct LoopGroup {
         var loop: EventLoop
@@ -44,13 +51,15 @@ final class StreamFanout: @unchecked Sendable {
         for group in targets {
             let sessions = group.sessions
             // Queued even on the current loop, behind any control message already queued for these sessions.
-            group.loop.execute { Self.deliver(frame, to: sessions, handle: handle) }
+            group.loop.execute { [self] in self.deliver(frame, to: sessions, handle: handle) }
         }
     }
 
-    private static func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32) {
-        for s in sessions { s.deliver(frame, handle: handle) }
+    private func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32) {
+        var wantsKeyframe = false
+        for s in sessions where s.deliver(frame, handle: handle) { wantsKeyframe = true }
         for s in sessions { s.channel.flush() }
+        if wantsKeyframe { onKeyframeWanted?() }
     }
 
     /// Adds a subscriber and hands it the cached GOP, before any later frame (both happen under the lock).

@@ -12,8 +12,9 @@ import XCTest
 final class CollectingSink: MediaSink, @unchecked Sendable {
     let frames = NIOLockedValueBox<[MediaFrame]>([])
 
-    func send(track: TrackKind, keyframe: Bool, pts: Int64, dts: Int64, captureTime: UInt64, payload: UnsafeRawBufferPointer) -> Bool {
-        let f = MediaFrame(header: MediaFrameHeader(streamHandle: 1, track: track, flags: keyframe ? .keyframe : [], pts: pts, dts: dts,
+    func send(track: TrackKind, flags: MediaFrameHeader.Flags, pts: Int64, dts: Int64, captureTime: UInt64,
+              payload: UnsafeRawBufferPointer) -> Bool {
+        let f = MediaFrame(header: MediaFrameHeader(streamHandle: 1, track: track, flags: flags, pts: pts, dts: dts,
                                                     captureTime: captureTime), payload: ByteBuffer(bytes: payload))
         frames.withLockedValue { $0.append(f) }
         return true
@@ -81,5 +82,50 @@ final class PipelineTests: XCTestCase {
         XCTAssertThrowsError(try PlayPipeline(settings: PlaySettings(output: "-", format: "avi2")).validate())
         XCTAssertThrowsError(try PlayPipeline(settings: PlaySettings(output: "noextension")).validate())
         XCTAssertNoThrow(try PlayPipeline(settings: PlaySettings(output: "x.mp4")).validate())
+    }
+}
+
+/// A sink that asks for a keyframe once, after `after` video frames.
+final class KeyframeAskingSink: MediaSink, @unchecked Sendable {
+    let inner = CollectingSink()
+    private let lock = NSLock()
+    private var videoFrames = 0
+    private var asked = false
+    let after: Int
+
+    init(after: Int) { self.after = after }
+
+    func send(track: TrackKind, flags: MediaFrameHeader.Flags, pts: Int64, dts: Int64, captureTime: UInt64,
+              payload: UnsafeRawBufferPointer) -> Bool {
+        if track == .video { lock.withLock { videoFrames += 1 } }
+        return inner.send(track: track, flags: flags, pts: pts, dts: dts, captureTime: captureTime, payload: payload)
+    }
+
+    func takeKeyframeRequest() -> Bool {
+        lock.withLock {
+            guard !asked, videoFrames >= after else { return false }
+            asked = true
+            return true
+        }
+    }
+}
+
+final class KeyframeOnRequestTests: XCTestCase {
+    func testARequestMakesTheNextFrameAnIDR() async throws {
+        var settings = PublishSettings(inputs: [InputSpec(url: "testsrc2=size=320x240:rate=30", format: "lavfi")])
+        settings.duration = 3
+        settings.realtime = false
+        settings.gopSeconds = 10  // no scheduled keyframe after the first within these 3 s
+        let sink = KeyframeAskingSink(after: 40)
+        _ = try await PublishPipeline(settings: settings).run { _ in sink }
+        let video = sink.inner.frames.withLockedValue { $0 }.filter { $0.header.track == .video }
+        let keyframes = video.enumerated().filter { $0.element.header.isKeyframe }.map(\.offset)
+        XCTAssertEqual(keyframes.first, 0)
+        XCTAssertEqual(keyframes.count, 2, "keyframes at \(keyframes)")
+        // x264 has no lookahead here (zerolatency): the requested IDR comes within a frame or two.
+        XCTAssertTrue((40...42).contains(keyframes.last ?? -1), "keyframes at \(keyframes)")
+        let idr = video[keyframes.last ?? 0]
+        XCTAssertTrue(H264AnnexB.containsIDR(Array(idr.payload.readableBytesView)))
+        XCTAssertNotNil(H264AnnexB.parameterSets(in: Array(idr.payload.readableBytesView)), "SPS/PPS ride with every IDR")
     }
 }

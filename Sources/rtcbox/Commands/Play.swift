@@ -22,7 +22,7 @@ struct Play: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output file, or - for stdout.", valueName: "path|-"))
     var output = "-"
 
-    @Option(name: .long, help: ArgumentHelp("Container: mpegts, nut, matroska, flv or mp4 (fragmented). Default: from the file name; mpegts on stdout.", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Container: mpegts, nut, matroska, flv or mp4 (fragmented); with --decode yuv4mpegpipe, or s16le, f32le, wav. Default: from the file name; mpegts on stdout.", valueName: "format"))
     var format: String?
 
     @Option(name: .long, help: ArgumentHelp("Stop after this much media (e.g. 10, 10s, 1m).", valueName: "duration"))
@@ -34,6 +34,15 @@ struct Play: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep playing when the publisher stops, and resume when it comes back.")
     var keepWaiting = false
 
+    @Flag(name: .long, help: "Decode and write raw media: yuv4mpegpipe video, or with --audio-only s16le, f32le or wav PCM (--format).")
+    var decode = false
+
+    @Flag(name: .long, help: "Write the video track only.")
+    var videoOnly = false
+
+    @Flag(name: .long, help: "Write the audio track only.")
+    var audioOnly = false
+
     @OptionGroup var client: ClientOptions
     @OptionGroup var outputOptions: OutputOptions
 
@@ -41,6 +50,7 @@ struct Play: AsyncParsableCommand {
         if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
         if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
+        if videoOnly && audioOnly { throw ValidationError("--video-only and --audio-only leave nothing to play") }
         if output == "-" && outputOptions.events == "-" {
             throw ValidationError("--events - and -o - would both write to stdout; send events to a file")
         }
@@ -55,6 +65,9 @@ struct Play: AsyncParsableCommand {
         s.duration = duration?.seconds
         s.frames = frames
         s.untilStreamEnds = !keepWaiting
+        if videoOnly { s.kinds = [.video] }
+        if audioOnly { s.kinds = [.audio] }
+        s.decode = decode
         return PlayPipeline(settings: s, stop: stop)
     }
 

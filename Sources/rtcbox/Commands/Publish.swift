@@ -45,6 +45,9 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Audio bit rate (e.g. 64k).", valueName: "rate"))
     var audioBitrate = BitRateValue(argument: "64k")!
 
+    @Flag(name: .long, help: "Pass H.264 and AAC through without re-encoding (bit-identical packets); other codecs are refused.")
+    var copy = false
+
     @Flag(name: .long, help: "Publish no video even if an input has some.")
     var noVideo = false
 
@@ -103,6 +106,7 @@ struct Publish: AsyncParsableCommand {
         s.useAudio = !noAudio
         s.realtime = realtime ? nil : false
         s.duration = duration?.seconds
+        s.copy = copy
         return s
     }
 

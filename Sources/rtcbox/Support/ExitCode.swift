@@ -39,7 +39,7 @@ struct CLIError: Error, CustomStringConvertible {
         case let e as FFmpegError:
             let status: ExitStatus
             if e.isNotFound { status = .noInput }
-            else if e.code == -1094995529 /* AVERROR_INVALIDDATA */ { status = .dataError }
+            else if e.isInvalidData { status = .dataError }
             else { status = .failure }
             self.init(status, e.description)
         default:
