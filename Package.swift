@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Media", dependencies: ["FFmpegKit", "RoomClient", "RoomProtocol"]),
+        .target(name: "Media", dependencies: ["FFmpegKit", "RoomClient", "RoomProtocol", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(
             name: "rtcbox",
             dependencies: [

@@ -173,13 +173,13 @@ _rtcbox() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|token|login|publish|play|install-links|help)
+    serve|token|login|publish|play|preview|devices|install-links|help)
         # Offer subcommand argument completions
         "_rtcbox_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve token login publish play install-links help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve token login publish play preview devices install-links help' -- "${cur}"))
         ;;
     esac
 }
@@ -310,7 +310,7 @@ _rtcbox_login() {
 _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
-    repeating_options=(-i --input -f --format-in)
+    repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
     non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
@@ -320,6 +320,24 @@ _rtcbox_publish() {
         return
         ;;
     '-f'|'--format-in')
+        return
+        ;;
+    '--video-size')
+        return
+        ;;
+    '--framerate')
+        return
+        ;;
+    '--pixel-format')
+        return
+        ;;
+    '--sample-rate')
+        return
+        ;;
+    '--channels')
+        return
+        ;;
+    '--input-option')
         return
         ;;
     '--size')
@@ -381,9 +399,9 @@ _rtcbox_publish() {
 
 _rtcbox_play() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--keep-waiting --decode --video-only --audio-only -q --quiet --version -h --help)
+    non_repeating_flags=(--keep-waiting --decode --window --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(-o --output --format --duration --frames --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
+    non_repeating_options=(-o --output --format --duration --frames --window-device --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -398,6 +416,9 @@ _rtcbox_play() {
         return
         ;;
     '--frames')
+        return
+        ;;
+    '--window-device')
         return
         ;;
     '--server')
@@ -428,6 +449,96 @@ _rtcbox_play() {
         return
         ;;
     '--log-level')
+        return
+        ;;
+    esac
+}
+
+_rtcbox_preview() {
+    repeating_flags=(-v --verbose)
+    non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --window -q --quiet --version -h --help)
+    repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
+    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration -o --output --format --window-device --title --events --log-level)
+    __rtcbox_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-i'|'--input')
+        return
+        ;;
+    '-f'|'--format-in')
+        return
+        ;;
+    '--video-size')
+        return
+        ;;
+    '--framerate')
+        return
+        ;;
+    '--pixel-format')
+        return
+        ;;
+    '--sample-rate')
+        return
+        ;;
+    '--channels')
+        return
+        ;;
+    '--input-option')
+        return
+        ;;
+    '--size')
+        return
+        ;;
+    '--fps')
+        return
+        ;;
+    '--video-bitrate')
+        return
+        ;;
+    '--gop')
+        return
+        ;;
+    '--preset')
+        return
+        ;;
+    '--audio-bitrate')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    '--window-device')
+        return
+        ;;
+    '--title')
+        return
+        ;;
+    '--events')
+        return
+        ;;
+    '--log-level')
+        return
+        ;;
+    esac
+}
+
+_rtcbox_devices() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--format)
+    __rtcbox_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--format')
         return
         ;;
     esac

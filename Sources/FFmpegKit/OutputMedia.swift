@@ -38,6 +38,7 @@ public final class OutputMedia {
     public var flushEachPacket: Bool
 
     public init(url: String, format: String?, flushEachPacket: Bool = false) throws {
+        FFmpegLibrary.registerDevices()  // output devices (sdl2, xv) are formats too
         let path = url == "-" ? "pipe:1" : url
         self.url = url
         self.flushEachPacket = flushEachPacket

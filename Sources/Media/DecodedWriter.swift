@@ -5,6 +5,7 @@ import RoomProtocol
 
 /// `play --decode`: decodes one track and writes raw media for analysis pipelines: video as
 /// yuv4mpegpipe (I420 at the stream's size), audio (`--audio-only`) as s16le or f32le PCM or WAV.
+/// `--window` uses the same path into libavdevice's sdl2 (or xv) output device, `output` being the title.
 /// Every frame is written and flushed as soon as it is decoded.
 final class DecodedWriter {
     private let url: String
@@ -46,10 +47,17 @@ final class DecodedWriter {
         return output.lowercased().hasSuffix(".wav") ? "wav" : "s16le"
     }
 
+    /// Output devices that show video in a window.
+    static let windowDevices = ["sdl2", "xv"]
+
     init(output url: String, format: String?, kind: TrackKind) throws {
         self.url = url
         self.kind = kind
-        muxerName = try Self.muxerName(format: format, output: url, audio: kind == .audio)
+        if let format, Self.windowDevices.contains(format) {
+            muxerName = format
+        } else {
+            muxerName = try Self.muxerName(format: format, output: url, audio: kind == .audio)
+        }
         decoded = try Frame()
         packet = try Packet()
     }
@@ -113,11 +121,12 @@ final class DecodedWriter {
     private func emitVideo(_ frame: Frame, track: TrackInfo) throws {
         if output == nil {
             let rate = av_d2q(track.frameRate ?? 30, 1000)
-            // libavformat 5.1's yuv4mpegpipe takes frames wrapped in packets, not rawvideo.
-            let encoder = try Encoder.raw(video: "wrapped_avframe", width: frame.width, height: frame.height,
+            // libavformat 5.1's yuv4mpegpipe takes frames wrapped in packets; window devices take rawvideo.
+            let codec = Self.windowDevices.contains(muxerName) ? "rawvideo" : "wrapped_avframe"
+            let encoder = try Encoder.raw(video: codec, width: frame.width, height: frame.height,
                                           pixelFormat: AV_PIX_FMT_YUV420P, frameRate: rate)
-            let out = try OutputMedia(url: url, format: muxerName, flushEachPacket: true)
-            var p = OutputStreamParameters(kind: .video, codecName: "wrapped_avframe")
+            let out = try OutputMedia(url: url, format: muxerName, flushEachPacket: !Self.windowDevices.contains(muxerName))
+            var p = OutputStreamParameters(kind: .video, codecName: codec)
             p.width = frame.width
             p.height = frame.height
             p.frameRate = rate

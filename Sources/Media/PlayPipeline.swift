@@ -17,6 +17,8 @@ public struct PlaySettings: Sendable {
     public var kinds: Set<TrackKind> = [.video, .audio]
     /// Decode and write raw media (yuv4mpegpipe video, or PCM audio with kinds == [.audio]).
     public var decode = false
+    /// Show the video in a window with this libavdevice output device (sdl2, xv); `output` is the title.
+    public var window: String?
 
     public init(output: String, format: String? = nil) {
         self.output = output
@@ -48,7 +50,11 @@ public final class PlayPipeline: Sendable {
 
     /// Checks the output settings before anything connects (bad format → error now, not after login).
     public func validate() throws {
-        if settings.decode {
+        if let window = settings.window {
+            guard DecodedWriter.windowDevices.contains(window) else {
+                throw FFmpegError(operation: "--window", message: "unknown window device \"\(window)\" (sdl2, xv)")
+            }
+        } else if settings.decode {
             _ = try DecodedWriter.muxerName(format: settings.format, output: settings.output, audio: settings.kinds == [.audio])
         } else {
             _ = try OutputFormat.muxerName(format: settings.format, output: settings.output)
@@ -64,9 +70,14 @@ public final class PlayPipeline: Sendable {
     }
 
     private static func loop(queue: MediaQueue, settings: PlaySettings, stop: StopSignal) throws -> PlaySummary {
-        let muxer: PlayOutput = settings.decode
-            ? try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
-            : try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds)
+        let muxer: PlayOutput
+        if let window = settings.window {
+            muxer = try DecodedWriter(output: settings.output, format: window, kind: .video)
+        } else if settings.decode {
+            muxer = try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
+        } else {
+            muxer = try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds)
+        }
         var summary = PlaySummary()
         let durationLimit = settings.duration.map { Int64($0 * 1_000_000) }
         func finish(_ ending: PlaySummary.Ending) throws -> PlaySummary {

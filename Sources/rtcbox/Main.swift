@@ -10,7 +10,7 @@ enum Main {
         signal(SIGPIPE, SIG_IGN)
         // Logs go to stderr: stdout is for media and events.
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        FFmpegLibrary.setLogLevel(.error)
+        FFmpegLibrary.setLogLevel(.quiet)  // commands raise it with -v (OutputOptions.applyToLibav)
         InterruptHandler.shared.install()
         let arguments = Multicall.arguments(argv: CommandLine.arguments)
         let name = Multicall.commandName(for: arguments)

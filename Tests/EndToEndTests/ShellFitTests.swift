@@ -13,7 +13,7 @@ final class ShellFitTests: XCTestCase {
         let made = try runTool(Tool.rtcbox, ["install-links", dir, "--plain"])
         XCTAssertEqual(made.status, 0, made.err)
         let paths = made.out.split(separator: "\n").map(String.init)
-        for name in ["rtcbox-serve", "rtcbox-token", "rtcbox-login", "rtcbox-publish", "rtcbox-play", "publish", "play", "token"] {
+        for name in ["rtcbox-serve", "rtcbox-token", "rtcbox-login", "rtcbox-publish", "rtcbox-play", "rtcbox-preview", "rtcbox-devices", "publish", "play", "token"] {
             XCTAssertTrue(paths.contains("\(dir)/\(name)"), "no link \(name) in \(paths)")
         }
         // Through a prefixed link: the token subcommand, same arguments.
@@ -38,7 +38,7 @@ final class ShellFitTests: XCTestCase {
 
     func testManPagesCoverEveryOptionAndHaveTheUsualSections() throws {
         let root = try runTool(Tool.rtcbox, ["--help"])
-        let commands = ["serve", "token", "login", "publish", "play", "install-links"]
+        let commands = ["serve", "token", "login", "publish", "play", "preview", "devices", "install-links"]
         for command in commands {
             XCTAssertTrue(root.out.contains(command), "rtcbox --help does not list \(command)")
             let help = try runTool(Tool.rtcbox, [command, "--help"])
@@ -51,7 +51,7 @@ final class ShellFitTests: XCTestCase {
             for section in [".Sh EXIT STATUS", ".Sh EXAMPLES"] {
                 XCTAssertTrue(page.contains(section), "man/rtcbox-\(command).1 has no \(section)")
             }
-            if command != "install-links" {
+            if !["install-links", "devices"].contains(command) {
                 XCTAssertTrue(page.contains(".Sh ENVIRONMENT"), "man/rtcbox-\(command).1 has no ENVIRONMENT")
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FFmpegKit
 import Foundation
 import Logging
 import RoomAuth
@@ -96,6 +97,20 @@ struct OutputOptions: ParsableArguments {
             throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
     }
+
+    /// libav's own messages follow the same choice: none by default (our one-line errors carry its text),
+    /// warnings with -v, more with -vv.
+    var libavLevel: FFmpegLibrary.LogLevel {
+        switch level {
+        case .trace: return .debug
+        case .debug: return .verbose
+        case .info: return .warning
+        default: return .quiet
+        }
+    }
+
+    /// Applies the log level to libav (call at the start of a command that uses FFmpeg).
+    func applyToLibav() { FFmpegLibrary.setLogLevel(libavLevel) }
 
     /// --log-level, else RTCBOX_LOG_LEVEL, else -q / -v / -vv, else notice.
     var level: Logger.Level {

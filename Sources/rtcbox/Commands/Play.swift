@@ -37,6 +37,12 @@ struct Play: AsyncParsableCommand {
     @Flag(name: .long, help: "Decode and write raw media: yuv4mpegpipe video, or with --audio-only s16le, f32le or wav PCM (--format).")
     var decode = false
 
+    @Flag(name: .long, help: "Show the video in a window (libavdevice sdl2, or --window-device xv) instead of writing it.")
+    var window = false
+
+    @Option(name: .long, help: ArgumentHelp("The window's libavdevice output device: sdl2 or xv.", valueName: "device"))
+    var windowDevice = "sdl2"
+
     @Flag(name: .long, help: "Write the video track only.")
     var videoOnly = false
 
@@ -51,10 +57,10 @@ struct Play: AsyncParsableCommand {
         if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
         if videoOnly && audioOnly { throw ValidationError("--video-only and --audio-only leave nothing to play") }
-        if output == "-" && outputOptions.events == "-" {
+        if output == "-" && outputOptions.events == "-" && !window {
             throw ValidationError("--events - and -o - would both write to stdout; send events to a file")
         }
-        if output == "-" && isatty(STDOUT_FILENO) == 1 {
+        if output == "-" && isatty(STDOUT_FILENO) == 1 && !window {
             throw ValidationError("refusing to write media to a terminal: use -o FILE or a pipe (| ffplay -)")
         }
         do { try pipeline(StopSignal()).validate() } catch { throw ValidationError("\(error)") }
@@ -68,10 +74,15 @@ struct Play: AsyncParsableCommand {
         if videoOnly { s.kinds = [.video] }
         if audioOnly { s.kinds = [.audio] }
         s.decode = decode
+        if window {
+            s.window = windowDevice
+            s.output = "rtcbox play \(room)/\(stream)"
+        }
         return PlayPipeline(settings: s, stop: stop)
     }
 
     func run() async throws {
+        outputOptions.applyToLibav()
         let stop = StopSignal()
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "player"))
         let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events, tokenSource: client.tokenSource)

@@ -21,44 +21,7 @@ struct Publish: AsyncParsableCommand {
     @Argument(help: "The stream id, unique within the app.")
     var stream: String
 
-    @Option(name: [.customShort("i"), .customLong("input")], help: ArgumentHelp("An input (repeatable; - is stdin).", valueName: "input"))
-    var inputs: [String] = []
-
-    @Option(name: [.customShort("f"), .customLong("format-in")], help: ArgumentHelp("Format or device of the next -i (lavfi, v4l2, alsa, pulse, x11grab, mpegts...).", valueName: "format"))
-    var formats: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Output video size, WxH (default: the input's).", valueName: "WxH"))
-    var size: VideoSizeValue?
-
-    @Option(name: .long, help: "Output frame rate (default: the input's, else 30).")
-    var fps: Int?
-
-    @Option(name: .long, help: ArgumentHelp("Video bit rate (e.g. 2M, 800k).", valueName: "rate"))
-    var videoBitrate = BitRateValue(argument: "2M")!
-
-    @Option(name: .long, help: ArgumentHelp("Keyframe interval in seconds.", valueName: "seconds"))
-    var gop: Double = 2
-
-    @Option(name: .long, help: "libx264 preset (ultrafast ... veryslow).")
-    var preset = "veryfast"
-
-    @Option(name: .long, help: ArgumentHelp("Audio bit rate (e.g. 64k).", valueName: "rate"))
-    var audioBitrate = BitRateValue(argument: "64k")!
-
-    @Flag(name: .long, help: "Pass H.264 and AAC through without re-encoding (bit-identical packets); other codecs are refused.")
-    var copy = false
-
-    @Flag(name: .long, help: "Publish no video even if an input has some.")
-    var noVideo = false
-
-    @Flag(name: .long, help: "Publish no audio even if an input has some.")
-    var noAudio = false
-
-    @Flag(name: .long, inversion: .prefixedNo, help: "Read files and lavfi at native rate (default); capture devices are always live.")
-    var realtime = true
-
-    @Option(name: .long, help: ArgumentHelp("Stop after this much media (e.g. 30, 10s, 1m).", valueName: "duration"))
-    var duration: DurationValue?
+    @OptionGroup var encode: EncodeOptions
 
     @Option(name: .long, help: ArgumentHelp("Stream extra info shown to the room.", valueName: "text"))
     var extraInfo: String?
@@ -69,52 +32,19 @@ struct Publish: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
 
-    static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
-
     func validate() throws {
         if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
         if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
-        if inputs.isEmpty { throw ValidationError("no input: give at least one -i (e.g. -f lavfi -i testsrc2)") }
-        if noVideo && noAudio { throw ValidationError("--no-video and --no-audio leave nothing to publish") }
-        if let fps, !(1...240).contains(fps) { throw ValidationError("--fps must be between 1 and 240") }
-        if !(gop > 0 && gop <= 60) { throw ValidationError("--gop must be between 0 and 60 seconds") }
-        if !Self.presets.contains(preset) { throw ValidationError("--preset \"\(preset)\" is not one of \(Self.presets.joined(separator: ", "))") }
         if (extraInfo?.utf8.count ?? 0) > 1024 { throw ValidationError("--extra-info is longer than 1024 bytes") }
-        if stdinCommands && inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
-        _ = try inputSpecs()
-    }
-
-    func inputSpecs() throws -> [InputSpec] {
-        let pairs = try InputPairing.pair(arguments: Array(CommandLine.arguments.dropFirst()))
-        guard pairs.map(\.url) == inputs else {
-            // The raw scan and the parser disagree (unusual spelling such as -ifile): pair by position.
-            return inputs.enumerated().map { i, url in InputSpec(url: url, format: i < formats.count ? formats[i] : nil) }
-        }
-        return pairs.map { InputSpec(url: $0.url, format: $0.format) }
-    }
-
-    func settings() throws -> PublishSettings {
-        var s = PublishSettings(inputs: try inputSpecs())
-        s.width = size?.width
-        s.height = size?.height
-        s.frameRate = fps
-        s.videoBitRate = videoBitrate.bitsPerSecond
-        s.gopSeconds = gop
-        s.preset = preset
-        s.audioBitRate = audioBitrate.bitsPerSecond
-        s.useVideo = !noVideo
-        s.useAudio = !noAudio
-        s.realtime = realtime ? nil : false
-        s.duration = duration?.seconds
-        s.copy = copy
-        return s
+        if stdinCommands && encode.inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
     }
 
     func run() async throws {
+        output.applyToLibav()
         let stop = StopSignal()
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"))
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource)
-        let pipeline = PublishPipeline(settings: try settings(), stop: stop)
+        let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
         let streamID = stream, room = self.room, extraInfo = self.extraInfo, commands = stdinCommands
         nonisolated(unsafe) var previous: (StreamCounters, Date)?
         let progress = ProgressLine(quiet: output.quiet) { elapsed in

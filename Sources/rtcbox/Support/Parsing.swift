@@ -85,34 +85,64 @@ struct VideoSizeValue: ExpressibleByArgument, Sendable {
     }
 }
 
-/// ffmpeg's rule for inputs: a `-f FMT` applies to the next `-i INPUT`. ArgumentParser keeps each option's
-/// values in order but not their interleaving, so the pairing is read from the raw arguments.
+/// ffmpeg's rule for inputs: a `-f FMT` and input options (`--video-size`, `--framerate`, `--pixel-format`,
+/// `--sample-rate`, `--channels`, `--input-option KEY=VALUE`) apply to the next `-i INPUT`. ArgumentParser
+/// keeps each option's values in order but not their interleaving, so the pairing is read from the raw arguments.
 enum InputPairing {
-    static func pair(arguments: [String]) throws -> [(url: String, format: String?)] {
-        var result: [(String, String?)] = []
+    struct Input: Equatable {
+        var url: String
+        var format: String?
+        var options: [String: String]
+    }
+
+    /// The per-input flags and the libavformat/libavdevice option each sets.
+    static let optionFlags: [String: String] = [
+        "--video-size": "video_size", "--framerate": "framerate", "--pixel-format": "pixel_format",
+        "--sample-rate": "sample_rate", "--channels": "channels",
+    ]
+
+    static func pair(arguments: [String]) throws -> [Input] {
+        var result: [Input] = []
         var pendingFormat: String?
+        var pendingOptions: [String: String] = [:]
         var i = 0
+        func value(_ flag: String, _ inline: String?) throws -> String {
+            if let inline { return inline }
+            guard i + 1 < arguments.count else { throw ValidationError("\(flag) needs a value") }
+            i += 1
+            return arguments[i]
+        }
         while i < arguments.count {
-            let a = arguments[i]
-            if a == "--" { break }
-            if a == "-f" || a == "--format-in" || a == "-i" || a == "--input" {
-                guard i + 1 < arguments.count else { break }
-                let value = arguments[i + 1]
-                if a == "-f" || a == "--format-in" {
-                    if let pendingFormat {
-                        throw ValidationError("-f \(pendingFormat) is not followed by -i")
-                    }
-                    pendingFormat = value
-                } else {
-                    result.append((value, pendingFormat))
-                    pendingFormat = nil
+            let raw = arguments[i]
+            if raw == "--" { break }
+            let (flag, inline): (String, String?) = raw.hasPrefix("--") && raw.contains("=")
+                ? (String(raw[..<raw.firstIndex(of: "=")!]), String(raw[raw.index(after: raw.firstIndex(of: "=")!)...]))
+                : (raw, nil)
+            switch flag {
+            case "-f", "--format-in":
+                let v = try value(flag, inline)
+                if let pendingFormat { throw ValidationError("-f \(pendingFormat) is not followed by -i") }
+                pendingFormat = v
+            case "-i", "--input":
+                let v = try value(flag, inline)
+                result.append(Input(url: v, format: pendingFormat, options: pendingOptions))
+                pendingFormat = nil
+                pendingOptions = [:]
+            case "--input-option":
+                let v = try value(flag, inline)
+                guard let eq = v.firstIndex(of: "="), eq != v.startIndex else {
+                    throw ValidationError("--input-option \"\(v)\" is not KEY=VALUE")
                 }
-                i += 2
-                continue
+                pendingOptions[String(v[..<eq])] = String(v[v.index(after: eq)...])
+            default:
+                if let key = optionFlags[flag] { pendingOptions[key] = try value(flag, inline) }
             }
             i += 1
         }
         if let pendingFormat { throw ValidationError("-f \(pendingFormat) is not followed by -i") }
+        if let flag = pendingOptions.keys.sorted().first {
+            throw ValidationError("input option \(flag) is not followed by -i (input options go before the -i they apply to)")
+        }
         return result
     }
 }
