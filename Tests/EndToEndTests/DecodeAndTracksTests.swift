@@ -83,4 +83,25 @@ final class DecodeAndTracksTests: XCTestCase {
         XCTAssertEqual(try Probe.decodeErrors(path: a), "")
         _ = serve.stop()
     }
+
+    func testAudioAndVideoStartTogetherInEveryContainer() throws {
+        let serve = try ServeProcess()
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + testSource + ["--duration", "12", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        usleep(1_300_000)  // join mid-GOP: the output must still start at a keyframe with audio alongside
+        for format in ["ts", "mkv", "mp4", "nut", "flv"] {
+            let out = temporaryPath("start-\(UUID().uuidString).\(format)")
+            XCTAssertEqual(try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", out, "--duration", "1.5", "-q"]).status, 0)
+            let r = try runTool(Tool.find("ffprobe"), ["-v", "error", "-show_entries", "stream=codec_type,start_time", "-of", "json", out])
+            let streams = (try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])?["streams"] as? [[String: Any]] ?? []
+            let starts = Dictionary(streams.compactMap { s -> (String, Double)? in
+                guard let type = s["codec_type"] as? String, let start = (s["start_time"] as? String).flatMap(Double.init) else { return nil }
+                return (type, start)
+            }, uniquingKeysWith: { a, _ in a })
+            let video = try XCTUnwrap(starts["video"], format), audio = try XCTUnwrap(starts["audio"], format)
+            XCTAssertLessThan(abs(video - audio), 0.1, "\(format): video starts at \(video) s, audio at \(audio) s")
+            XCTAssertEqual(try Probe.decodeErrors(path: out), "", format)
+        }
+        _ = serve.stop()
+    }
 }
