@@ -173,13 +173,13 @@ _rtcbox() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|token|login|publish|play|preview|devices|install-links|help)
+    serve|token|login|publish|play|record|preview|devices|install-links|help)
         # Offer subcommand argument completions
         "_rtcbox_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve token login publish play preview devices install-links help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve token login publish play record preview devices install-links help' -- "${cur}"))
         ;;
     esac
 }
@@ -419,6 +419,63 @@ _rtcbox_play() {
         return
         ;;
     '--window-device')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--app-id')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--token-file')
+        return
+        ;;
+    '--token-command')
+        return
+        ;;
+    '--app-sign')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--user-name')
+        return
+        ;;
+    '--events')
+        return
+        ;;
+    '--log-level')
+        return
+        ;;
+    esac
+}
+
+_rtcbox_record() {
+    repeating_flags=(-v --verbose)
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--streams --dir --format --segment --duration --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
+    __rtcbox_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--streams')
+        return
+        ;;
+    '--dir')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    '--segment')
+        return
+        ;;
+    '--duration')
         return
         ;;
     '--server')

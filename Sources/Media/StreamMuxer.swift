@@ -30,8 +30,11 @@ final class StreamMuxer {
     /// The output media time in µs (last written dts).
     var mediaMicros: Int64 { lastWritten }
 
-    init(output url: String, format: String?, kinds: Set<TrackKind> = [.video, .audio]) throws {
+    private let extraOptions: [(String, String)]
+
+    init(output url: String, format: String?, kinds: Set<TrackKind> = [.video, .audio], options: [(String, String)] = []) throws {
         muxerName = try OutputFormat.muxerName(format: format, output: url)
+        extraOptions = options
         writesAVCC = OutputFormat.carriesAVCC(muxerName)
         self.kinds = kinds
         output = try OutputMedia(url: url, format: muxerName, flushEachPacket: true)
@@ -105,7 +108,7 @@ final class StreamMuxer {
             }
             streamIndex[t.kind] = try output.addStream(p)
         }
-        try output.start(options: OutputFormat.muxerOptions(muxerName))
+        try output.start(options: OutputFormat.muxerOptions(muxerName) + extraOptions)
         opened = true
     }
 
@@ -116,6 +119,9 @@ final class StreamMuxer {
         if dropAddedParameterSets { units = H264AnnexB.removingParameterSetsBeforeIDR(units) }
         return H264AVCC.fromUnits(units)
     }
+
+    /// The tracks as written (after the first join point), for a recording's sidecar.
+    var writtenTracks: [TrackInfo] { opened ? tracks : [] }
 
     /// Writes the trailer (the file is complete and playable afterwards).
     func finish() throws {

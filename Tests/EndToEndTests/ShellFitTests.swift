@@ -38,7 +38,7 @@ final class ShellFitTests: XCTestCase {
 
     func testManPagesCoverEveryOptionAndHaveTheUsualSections() throws {
         let root = try runTool(Tool.rtcbox, ["--help"])
-        let commands = ["serve", "token", "login", "publish", "play", "preview", "devices", "install-links"]
+        let commands = ["serve", "token", "login", "publish", "play", "record", "preview", "devices", "install-links"]
         for command in commands {
             XCTAssertTrue(root.out.contains(command), "rtcbox --help does not list \(command)")
             let help = try runTool(Tool.rtcbox, [command, "--help"])

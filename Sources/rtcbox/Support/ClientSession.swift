@@ -13,7 +13,8 @@ final class ClientSession: Sendable {
     private let watcher: Task<Void, Never>
     private let board = StateBoard()
 
-    init(client: RoomClient, stop: StopSignal, events: String?, tokenSource: TokenSource? = nil) throws {
+    init(client: RoomClient, stop: StopSignal, events: String?, tokenSource: TokenSource? = nil,
+         onEvent: (@Sendable (RoomEvent) -> Void)? = nil) throws {
         self.client = client
         self.stop = stop
         let writer = try events.map { try EventWriter(destination: $0) }
@@ -22,6 +23,7 @@ final class ClientSession: Sendable {
         watcher = Task {
             for await event in client.events {
                 board.note(event)
+                onEvent?(event)
                 if let writer, !writer.write(event) {
                     stop.raise()  // whoever read the events is gone: stop as a pipe's writer should
                 }

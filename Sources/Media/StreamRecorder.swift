@@ -1,0 +1,155 @@
+import FFmpegKit
+import Foundation
+import RoomClient
+import RoomProtocol
+
+/// How `rtcbox record` writes files.
+public struct RecordSettings: Sendable {
+    public var directory: String
+    public var roomID: String
+    /// mp4 (fragmented, 1 s fragments), mkv or ts.
+    public var format = "mp4"
+    /// Start a new file at the first keyframe after this long (nil: one file per publish).
+    public var segmentSeconds: Double?
+
+    public init(directory: String, roomID: String) {
+        self.directory = directory
+        self.roomID = roomID
+    }
+
+    public static let formats = ["mp4": "mp4", "mkv": "matroska", "ts": "mpegts"]
+
+    /// Muxer options: MP4 fragments end at keyframes and after 1 s at most, so a killed recorder loses
+    /// about a second; Matroska clusters are kept short for the same reason.
+    var muxerOptions: [(String, String)] {
+        switch format {
+        case "mp4": return [("frag_duration", "1000000")]
+        // Not live: the trailer writes the duration and cues (a killed recorder's file still plays).
+        case "mkv": return [("cluster_time_limit", "1000"), ("live", "0")]
+        default: return []
+        }
+    }
+}
+
+/// One file being written: where, since when, and what the sidecar says about it.
+public struct RecordedFile: Sendable, Equatable {
+    public var path: String
+    public var streamID: String
+    public var userID: String
+    public var start: Date
+    public var end: Date?
+}
+
+/// Records one stream of a room: a file per publish (and per segment), named
+/// DIR/ROOM/STREAM/START-UTC.EXT, each with a JSON sidecar (FILE.json) written when the file opens and
+/// again, with its end, when it closes. Runs on its own thread, fed by the stream's MediaQueue.
+public final class StreamRecorder: Sendable {
+    public let settings: RecordSettings
+    public let streamID: String
+    private let stop: StopSignal
+
+    public init(settings: RecordSettings, streamID: String, stop: StopSignal) {
+        self.settings = settings
+        self.streamID = streamID
+        self.stop = stop
+    }
+
+    /// Runs until the queue closes or a stop is asked; returns the files written.
+    public func run(queue: MediaQueue, onFile: @escaping @Sendable (RecordedFile) -> Void = { _ in }) async throws -> [RecordedFile] {
+        let settings = self.settings, streamID = self.streamID, stop = self.stop
+        return try await runOnThread(name: "rtcbox-record-\(streamID)") {
+            try Self.loop(queue: queue, settings: settings, streamID: streamID, stop: stop, onFile: onFile)
+        }
+    }
+
+    private static func loop(queue: MediaQueue, settings: RecordSettings, streamID: String, stop: StopSignal,
+                             onFile: @escaping (RecordedFile) -> Void) throws -> [RecordedFile] {
+        var files: [RecordedFile] = []
+        var current: (muxer: StreamMuxer, file: RecordedFile, info: StreamInfo)?
+        var info: StreamInfo?
+
+        func close() throws {
+            guard var c = current else { return }
+            current = nil
+            c.file.end = Date()
+            try c.muxer.finish()
+            try writeSidecar(c.file, info: c.info, tracks: c.muxer.writtenTracks)
+            files.append(c.file)
+            onFile(c.file)
+        }
+
+        func open(_ info: StreamInfo) throws {
+            let start = Date()
+            let dir = (settings.directory as NSString).appendingPathComponent("\(settings.roomID)/\(streamID)")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var path = (dir as NSString).appendingPathComponent("\(utcStamp(start)).\(settings.format)")
+            var n = 1
+            while FileManager.default.fileExists(atPath: path) {
+                path = (dir as NSString).appendingPathComponent("\(utcStamp(start))-\(n).\(settings.format)")
+                n += 1
+            }
+            let muxer = try StreamMuxer(output: path, format: RecordSettings.formats[settings.format] ?? settings.format,
+                                        options: settings.muxerOptions)
+            muxer.streamStarted(info)
+            let file = RecordedFile(path: path, streamID: streamID, userID: info.user.userID, start: start)
+            current = (muxer, file, info)
+            try writeSidecar(file, info: info, tracks: info.tracks)
+        }
+
+        defer { try? close() }
+        while !stop.isRaised {
+            guard let item = queue.pop(until: Date().addingTimeInterval(0.1)) else { continue }
+            switch item {
+            case .started(let started):
+                try close()
+                info = started
+                try open(started)
+            case .frame(let frame):
+                guard let c = current, let info else { continue }
+                if let segment = settings.segmentSeconds, frame.header.track == .video, frame.header.isKeyframe,
+                   c.muxer.videoFramesWritten > 0, Date().timeIntervalSince(c.file.start) >= segment {
+                    try close()
+                    try open(info)
+                }
+                _ = try current?.muxer.write(frame)
+            case .stopped:
+                try close()
+            case .closed(let error):
+                try close()
+                if let error { throw error }
+                return files
+            }
+        }
+        try close()
+        return files
+    }
+
+    static func utcStamp(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
+        return f.string(from: date)
+    }
+
+    static func iso(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    /// FILE.json: stream, user, room, start and (once closed) end, and the codec parameters.
+    static func writeSidecar(_ file: RecordedFile, info: StreamInfo, tracks: [TrackInfo]) throws {
+        var object: [String: Any] = [
+            "file": (file.path as NSString).lastPathComponent, "stream_id": file.streamID, "user_id": file.userID,
+            "extra_info": info.extraInfo, "start": iso(file.start),
+            "tracks": (try? JSONSerialization.jsonObject(with: Data(ControlCoding.encodeJSON(tracks)))) ?? [],
+        ]
+        if let end = file.end {
+            object["end"] = iso(end)
+            object["duration_seconds"] = (end.timeIntervalSince(file.start) * 1000).rounded() / 1000
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: file.path + ".json"), options: .atomic)
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Media
+import RoomClient
+import RoomProtocol
+
+struct Record: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record every stream of a room (or the named ones) into crash-safe files.",
+        discussion: """
+        Follows the room: each stream is recorded while it is live, one file per publish (and per --segment), \
+        named DIR/ROOM/STREAM/START-UTC.EXT, without re-encoding. MP4 is fragmented with fragments of at \
+        most 1 s, so a recorder killed with SIGKILL loses about a second; Matroska and MPEG-TS are written as \
+        they go. Each file has a JSON sidecar (FILE.json: stream, user, start, end, codec parameters). The \
+        path of each finished file is printed on stdout. Runs until interrupted or --duration elapses.
+        """)
+
+    @Argument(help: "The room id.")
+    var room: String
+
+    @Option(name: .long, help: ArgumentHelp("Only these stream ids, comma-separated (recorded whenever they are live).", valueName: "list"))
+    var streams: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory for the recordings.", valueName: "dir"))
+    var dir = "."
+
+    @Option(name: .long, help: ArgumentHelp("mp4 (fragmented), mkv or ts.", valueName: "format"))
+    var format = "mp4"
+
+    @Option(name: .long, help: ArgumentHelp("Start a new file at the first keyframe after this long (e.g. 10m).", valueName: "duration"))
+    var segment: DurationValue?
+
+    @Option(name: .long, help: ArgumentHelp("Stop recording after this long.", valueName: "duration"))
+    var duration: DurationValue?
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var output: OutputOptions
+
+    var streamFilter: [String]? {
+        streams.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    }
+
+    func validate() throws {
+        if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
+        for id in streamFilter ?? [] {
+            if let problem = Identifier.problem(with: id, kind: .stream) { throw ValidationError("--streams: \(problem)") }
+        }
+        guard RecordSettings.formats[format] != nil else { throw ValidationError("--format \"\(format)\" is not mp4, mkv or ts") }
+        if output.events == "-" { throw ValidationError("stdout lists the finished files; send --events to a file") }
+    }
+
+    func run() async throws {
+        output.applyToLibav()
+        let stop = StopSignal()
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "recorder"))
+        let (added, addedSink) = AsyncStream.makeStream(of: [String].self)
+        let filter = streamFilter
+        let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource) { event in
+            if case .roomStreamUpdate(let u) = event, u.updateType == .add {
+                addedSink.yield(u.streams.map(\.streamID).filter { filter?.contains($0) ?? true })
+            }
+        }
+        var settings = RecordSettings(directory: dir, roomID: room)
+        settings.format = format
+        settings.segmentSeconds = segment?.seconds
+        let deadline = duration.map { Date().addingTimeInterval($0.seconds) }
+        let watchdog = Task {
+            while !stop.isRaised {
+                if let deadline, Date() >= deadline { stop.raise() }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            addedSink.finish()
+        }
+        var recorders: [String: Task<[RecordedFile], Error>] = [:]
+        var runError: Error?
+        do {
+            _ = try await roomClient.login(roomID: room, userStatus: false)
+            if let filter { addedSink.yield(filter) }
+            for await ids in added {
+                for id in ids where recorders[id] == nil {
+                    let queue = MediaQueue(capacity: 4096)
+                    try await roomClient.play(streamID: id, into: queue)
+                    let recorder = StreamRecorder(settings: settings, streamID: id, stop: stop)
+                    recorders[id] = Task {
+                        try await recorder.run(queue: queue) { file in print(file.path) }
+                    }
+                }
+            }
+        } catch {
+            runError = error
+            stop.raise()
+        }
+        var files = 0
+        for (_, task) in recorders.sorted(by: { $0.key < $1.key }) {
+            do { files += try await task.value.count } catch { if runError == nil { runError = error } }
+        }
+        watchdog.cancel()
+        let failure = session.failure
+        await session.finish()
+        if !output.quiet { printError("rtcbox record: \(files) file\(files == 1 ? "" : "s") from \(recorders.count) stream\(recorders.count == 1 ? "" : "s")") }
+        if let failure { throw failure }
+        if let runError { throw runError }
+        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+    }
+}
