@@ -260,7 +260,7 @@ _rtcbox_login() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--user-status --stdin-commands --once -q --quiet --version -h --help)
     repeating_options=(--send-message --set-extra-info)
-    non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --user --user-name --duration --events --log-level)
+    non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --duration --events --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -281,6 +281,9 @@ _rtcbox_login() {
         return
         ;;
     '--app-sign')
+        return
+        ;;
+    '--reconnect-timeout')
         return
         ;;
     '--user')
@@ -311,7 +314,7 @@ _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
-    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
+    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -382,6 +385,9 @@ _rtcbox_publish() {
     '--app-sign')
         return
         ;;
+    '--reconnect-timeout')
+        return
+        ;;
     '--user')
         return
         ;;
@@ -401,7 +407,7 @@ _rtcbox_play() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--keep-waiting --decode --window --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(-o --output --format --duration --frames --window-device --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
+    non_repeating_options=(-o --output --format --duration --frames --window-device --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -439,6 +445,9 @@ _rtcbox_play() {
     '--app-sign')
         return
         ;;
+    '--reconnect-timeout')
+        return
+        ;;
     '--user')
         return
         ;;
@@ -458,7 +467,7 @@ _rtcbox_record() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--streams --dir --format --segment --duration --server --app-id --token --token-file --token-command --app-sign --user --user-name --events --log-level)
+    non_repeating_options=(--streams --dir --format --segment --duration --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -494,6 +503,9 @@ _rtcbox_record() {
         return
         ;;
     '--app-sign')
+        return
+        ;;
+    '--reconnect-timeout')
         return
         ;;
     '--user')

@@ -61,7 +61,10 @@ final class StreamMuxer {
                 return false
             }
             if !opened { try open(firstKeyframe: h.track == .video ? payload : nil) }
-            let step: Int64 = videoFramesWritten + audioFramesWritten > 0 ? 1_000 : 0
+            // After a gap (publisher restart, reconnect) the stream goes on one video frame after the last
+            // written packet: a clean discontinuity that no player or re-muxer sees as going backwards.
+            let frameMicros = Int64(1_000_000 / max(1, tracks.first { $0.kind == .video }?.frameRate ?? 30))
+            let step: Int64 = videoFramesWritten + audioFramesWritten > 0 ? max(frameMicros, 25_000) : 0
             offset = lastWritten + step - h.dts
         }
         guard let offset, let index = streamIndex[h.track] else { return false }

@@ -13,6 +13,10 @@ public struct ClientConfiguration: Sendable {
     /// How long a request waits for its result.
     public var requestTimeoutSeconds: Double = 10
     public var maximumFrameLength = RoomProtocolConstants.defaultMaximumFrameLength
+    /// After losing the connection, try to reconnect (resuming the session) for this long; 0: do not.
+    public var reconnectTimeoutSeconds: Double = 60
+    /// A connection the server has sent nothing on for this long is taken as lost (pings go every second).
+    public var deadConnectionSeconds: Double = 5
     /// publisher_quality / player_quality events (and a ping for the round-trip time) this often; 0: never.
     public var qualityIntervalSeconds: Double = 3
 

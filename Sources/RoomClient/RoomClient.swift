@@ -21,9 +21,9 @@ public final class RoomClient: Sendable {
     public let configuration: ClientConfiguration
     /// Events in the order they happened. Buffers the newest 4096 if nobody reads.
     public let events: AsyncStream<RoomEvent>
-    private let eventSink: AsyncStream<RoomEvent>.Continuation
-    private let state = NIOLockedValueBox(ClientState())
-    private let group: EventLoopGroup
+    let eventSink: AsyncStream<RoomEvent>.Continuation
+    let state = NIOLockedValueBox(ClientState())
+    let group: EventLoopGroup
 
     struct ClientState {
         var connection: RoomConnection?
@@ -34,9 +34,27 @@ public final class RoomClient: Sendable {
         var ended: RoomClientError?
         var loggedOut = false
         var qualityTask: RepeatedTask?
+        var livenessTask: RepeatedTask?
+        /// Bumped for each connection: inbound items of an older one are ignored.
+        var generation = 0
+        var lastInbound = NIODeadline.now()
+        var sessionID: String?
+        var userStatus = false
+        /// The token to log in with again (the configured one, or the last renewal).
+        var token: String?
+        /// What each published stream was published with, to publish it again after a reconnect.
+        var publishing: [String: (tracks: [TrackInfo], extraInfo: String?)] = [:]
+        var reconnecting = false
         /// Totals at the last quality event, per "pub:"/"play:" + stream id.
         var lastQuality: [String: (counters: StreamCounters, at: NIODeadline)] = [:]
         var rttMs: Double?
+
+        mutating func stopTimers() {
+            qualityTask?.cancel()
+            qualityTask = nil
+            livenessTask?.cancel()
+            livenessTask = nil
+        }
 
         /// Forgets the handle(s) a stream's media arrived with: later frames of it are ignored.
         mutating func forgetHandles(of streamID: String) {
@@ -73,25 +91,18 @@ public final class RoomClient: Sendable {
     public func login(roomID: String, userStatus: Bool) async throws -> LoginResult {
         emit(.roomState(roomID: roomID, state: .logining, errorCode: nil, reason: ""))
         do {
+            let generation = state.withLockedValue { s -> Int in
+                s.token = configuration.token
+                s.userStatus = userStatus
+                s.roomID = roomID
+                return s.generation
+            }
             let connection = try await RoomConnection.connect(configuration, group: group) { [weak self] inbound in
-                self?.handle(inbound)
+                self?.handle(inbound, generation: generation)
             }
-            state.withLockedValue {
-                $0.connection = connection
-                $0.roomID = roomID
-            }
-            let config = configuration
-            var signature: String?
-            if let hex = config.appSign, config.token == nil {
-                let sign: AppSign
-                do { sign = try AppSign(hex: hex) } catch { throw RoomClientError.invalidCredentials("\(error)") }
-                signature = sign.signature(nonce: connection.serverHello.details.nonce ?? "", appID: config.appID,
-                                           userID: config.user.userID, roomID: roomID)
-            }
-            let result = try await connection.request(timeoutSeconds: config.requestTimeoutSeconds) { id in
-                .login(LoginRequest(id: id, appID: config.appID, roomID: roomID, user: config.user,
-                                    userStatus: userStatus, token: config.token, signature: signature))
-            }
+            state.withLockedValue { $0.connection = connection }
+            let result = try await sendLogin(on: connection, roomID: roomID, userStatus: userStatus, sessionID: nil)
+            state.withLockedValue { $0.sessionID = result.sessionID }
             let login = LoginResult(sessionID: result.sessionID ?? "", users: result.users ?? [], streams: result.streams ?? [],
                                     roomExtraInfo: result.roomExtraInfo ?? [], tokenExpire: result.tokenExpire)
             emit(.roomState(roomID: roomID, state: .logined, errorCode: nil, reason: ""))
@@ -105,6 +116,7 @@ public final class RoomClient: Sendable {
                 emit(.roomExtraInfoUpdate(RoomExtraInfoUpdate(roomID: roomID, extraInfo: login.roomExtraInfo)))
             }
             startQualityReports(on: connection)
+            startLiveness(on: connection)
             return login
         } catch let error as RoomClientError {
             emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.reason))
@@ -130,19 +142,35 @@ public final class RoomClient: Sendable {
 
     public func close() {
         let connection = state.withLockedValue { s -> RoomConnection? in
-            s.qualityTask?.cancel()
-            s.qualityTask = nil
+            s.loggedOut = true
+            s.stopTimers()
             return s.connection
         }
         connection?.close()
     }
 
+    /// Sends a login (with the app sign signature for this connection's nonce) and waits for its result.
+    func sendLogin(on connection: RoomConnection, roomID: String, userStatus: Bool, sessionID: String?) async throws -> ResultMessage {
+        let config = configuration
+        let token = state.withLockedValue { $0.token }
+        var signature: String?
+        if let hex = config.appSign, token == nil {
+            let sign: AppSign
+            do { sign = try AppSign(hex: hex) } catch { throw RoomClientError.invalidCredentials("\(error)") }
+            signature = sign.signature(nonce: connection.serverHello.details.nonce ?? "", appID: config.appID,
+                                       userID: config.user.userID, roomID: roomID)
+        }
+        return try await connection.request(timeoutSeconds: config.requestTimeoutSeconds) { id in
+            .login(LoginRequest(id: id, appID: config.appID, roomID: roomID, user: config.user, userStatus: userStatus,
+                                token: token, signature: signature, sessionID: sessionID))
+        }
+    }
+
     // MARK: quality
 
-    private func startQualityReports(on connection: RoomConnection) {
+    func startQualityReports(on connection: RoomConnection) {
         let interval = configuration.qualityIntervalSeconds
         guard interval > 0 else { return }
-        connection.send(.ping(Ping(id: 0, time: StreamCounters.wallClock())))  // an rtt before the first report
         let amount = TimeAmount.milliseconds(Int64(interval * 1000))
         let task = connection.channel.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
             self?.qualityTick(connection)
@@ -150,9 +178,8 @@ public final class RoomClient: Sendable {
         state.withLockedValue { $0.qualityTask = task }
     }
 
-    /// Pings the server (the pong gives the rtt) and reports each stream's figures since the last tick.
+    /// Reports each stream's figures since the last tick.
     private func qualityTick(_ connection: RoomConnection) {
-        connection.send(.ping(Ping(id: 0, time: StreamCounters.wallClock())))
         let now = NIODeadline.now()
         let reports: [RoomEvent] = state.withLockedValue { s in
             var reports: [RoomEvent] = []
@@ -188,7 +215,10 @@ public final class RoomClient: Sendable {
                 throw RoomClientError.protocolViolation("publish result without a stream handle")
             }
             let publisher = StreamPublisher(streamID: streamID, handle: handle, channel: connection.channel)
-            state.withLockedValue { $0.publishers[streamID] = publisher }
+            state.withLockedValue {
+                $0.publishers[streamID] = publisher
+                $0.publishing[streamID] = (tracks, extraInfo)
+            }
             emit(.publisherState(streamID: streamID, state: .publishing, errorCode: nil, reason: ""))
             return publisher
         } catch let error as RoomClientError {
@@ -198,7 +228,10 @@ public final class RoomClient: Sendable {
     }
 
     public func stopPublishing(_ streamID: String) async throws {
-        guard let publisher = state.withLockedValue({ $0.publishers.removeValue(forKey: streamID) }) else { return }
+        guard let publisher = state.withLockedValue({ s -> StreamPublisher? in
+            s.publishing[streamID] = nil
+            return s.publishers.removeValue(forKey: streamID)
+        }) else { return }
         publisher.markStopped()
         let connection = try currentConnection()
         _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
@@ -281,6 +314,7 @@ public final class RoomClient: Sendable {
         let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
             .renewToken(RenewToken(id: $0, token: token))
         }
+        state.withLockedValue { $0.token = token }
         return result.tokenExpire
     }
 
@@ -299,7 +333,13 @@ public final class RoomClient: Sendable {
         }
     }
 
-    private func handle(_ inbound: ConnectionInbound) {
+    func handle(_ inbound: ConnectionInbound, generation: Int) {
+        let current = state.withLockedValue { s -> Bool in
+            guard s.generation == generation else { return false }
+            s.lastInbound = .now()
+            return true
+        }
+        guard current else { return }
         switch inbound {
         case .media(let frame):
             let queue = state.withLockedValue { $0.playersByHandle[frame.header.streamHandle]?.queue }
@@ -307,7 +347,11 @@ public final class RoomClient: Sendable {
         case .event(let message):
             handleEvent(message)
         case .closed(let reason):
-            sessionEnded(reason)
+            if shouldReconnect(after: reason) {
+                startReconnect(after: reason ?? .connectionLost("closed"))
+            } else {
+                sessionEnded(reason)
+            }
         }
     }
 
@@ -351,12 +395,11 @@ public final class RoomClient: Sendable {
         }
     }
 
-    private func sessionEnded(_ reason: RoomClientError?) {
+    func sessionEnded(_ reason: RoomClientError?) {
         let (first, roomID, queues, publishers, loggedOut) = state.withLockedValue { s in
             let first = s.ended == nil
             if first { s.ended = reason ?? .connectionLost("closed") }
-            s.qualityTask?.cancel()
-            s.qualityTask = nil
+            s.stopTimers()
             return (first, s.roomID, Array(s.players.values), Array(s.publishers.values), s.loggedOut)
         }
         guard first else { return }
@@ -365,13 +408,14 @@ public final class RoomClient: Sendable {
         if !loggedOut {
             let code = reason?.code
             // The SDK reports a takeover and an expired token alike: kicked out, with the reason's code.
-            let roomState: RoomState = code == .kickedOut || code == .tokenExpired ? .kickedOut : .disconnected
+            var roomState: RoomState = code == .kickedOut || code == .tokenExpired ? .kickedOut : .disconnected
+            if case .reconnectFailed? = reason { roomState = .reconnectFailed }
             emit(.roomState(roomID: roomID ?? "", state: roomState, errorCode: code, reason: reason?.reason ?? ""))
         }
         eventSink.finish()
     }
 
-    private func emit(_ event: RoomEvent) {
+    func emit(_ event: RoomEvent) {
         eventSink.yield(event)
     }
 }

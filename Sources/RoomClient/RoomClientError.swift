@@ -14,6 +14,8 @@ public enum RoomClientError: Error, CustomStringConvertible, Sendable {
     case timedOut(String)
     /// The peer broke the protocol (or is not an rtcbox server).
     case protocolViolation(String)
+    /// The connection was lost and every reconnect attempt failed until the reconnect timeout.
+    case reconnectFailed(String)
     /// The client's own credentials cannot be used (an app sign that is not 64 hex characters).
     case invalidCredentials(String)
 
@@ -26,6 +28,7 @@ public enum RoomClientError: Error, CustomStringConvertible, Sendable {
         case .timedOut(let what): return "\(what) got no answer in time"
         case .protocolViolation(let why): return "protocol error: \(why)"
         case .invalidCredentials(let why): return why
+        case .reconnectFailed(let why): return "gave up reconnecting: \(why)"
         }
     }
 

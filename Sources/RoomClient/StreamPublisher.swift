@@ -6,11 +6,12 @@ import RoomProtocol
 /// when the connection is backed up, video is dropped up to the next keyframe and audio is dropped.
 public final class StreamPublisher: Sendable {
     public let streamID: String
-    public let handle: UInt32
-    private let channel: Channel
-    private let state = NIOLockedValueBox(SendState())
+    private let state: NIOLockedValueBox<SendState>
 
     struct SendState {
+        /// The connection and handle frames go to; replaced after a reconnect (nil while reconnecting).
+        var channel: Channel?
+        var handle: UInt32
         var waitingForKeyframe = false
         var keyframeRequested = false
         var stopped = false
@@ -19,15 +20,29 @@ public final class StreamPublisher: Sendable {
 
     init(streamID: String, handle: UInt32, channel: Channel) {
         self.streamID = streamID
-        self.handle = handle
-        self.channel = channel
+        self.state = NIOLockedValueBox(SendState(channel: channel, handle: handle))
+    }
+
+    public var handle: UInt32 { state.withLockedValue { $0.handle } }
+
+    /// The connection dropped: frames are dropped (and counted) until `rebind`.
+    func suspend() { state.withLockedValue { $0.channel = nil } }
+
+    /// Sends to a new connection after a reconnect, starting at a keyframe the encoder is asked for.
+    func rebind(channel: Channel, handle: UInt32) {
+        state.withLockedValue { s in
+            s.channel = channel
+            s.handle = handle
+            s.waitingForKeyframe = true
+            s.keyframeRequested = true
+        }
     }
 
     /// What was sent and dropped since the stream started; latency is capture to send.
     public var counters: StreamCounters { state.withLockedValue { $0.counters } }
 
     /// False once the stream was stopped or the connection ended.
-    public var isActive: Bool { state.withLockedValue { !$0.stopped } && channel.isActive }
+    public var isActive: Bool { state.withLockedValue { !$0.stopped } }
 
     /// Sends one encoded frame. Returns false when it was dropped.
     @discardableResult
@@ -41,25 +56,24 @@ public final class StreamPublisher: Sendable {
     public func send(track: TrackKind, flags: MediaFrameHeader.Flags, pts: Int64, dts: Int64, captureTime: UInt64,
                      payload: UnsafeRawBufferPointer) -> Bool {
         let keyframe = flags.contains(.keyframe)
-        let writable = channel.isWritable
-        let accepted = state.withLockedValue { s -> Bool in
-            if s.stopped { return false }
-            if !writable {
+        let target = state.withLockedValue { s -> (Channel, UInt32)? in
+            if s.stopped { return nil }
+            guard let channel = s.channel, channel.isWritable else {
                 s.counters.framesDropped += 1
                 if track == .video { s.waitingForKeyframe = true }
-                return false
+                return nil
             }
             if track == .video && s.waitingForKeyframe {
                 guard keyframe else {
                     s.counters.framesDropped += 1
-                    return false
+                    return nil
                 }
                 s.waitingForKeyframe = false
             }
             s.counters.record(track: track, bytes: payload.count, captureTime: captureTime)
-            return true
+            return (channel, s.handle)
         }
-        guard accepted else { return false }
+        guard let (channel, handle) = target else { return false }
         var buffer = channel.allocator.buffer(capacity: payload.count + MediaFrameHeader.size + 5)
         buffer.writeFrame(.media) { body in
             MediaFrameHeader(streamHandle: handle, track: track, flags: flags, pts: pts, dts: dts,

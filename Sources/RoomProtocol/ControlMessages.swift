@@ -104,10 +104,12 @@ public struct ResultMessage: Codable, Sendable, Equatable {
     public var tokenExpire: Int64?
     /// send_broadcast_message: the message's id in the room.
     public var messageID: UInt64?
+    /// login: true when the login resumed the session named by `session_id` (within the reconnect grace).
+    public var resumed: Bool?
 
     public init(id: UInt32, sessionID: String? = nil, users: [UserInfo]? = nil, streams: [StreamInfo]? = nil,
                 streamHandle: UInt32? = nil, roomExtraInfo: [RoomExtraInfo]? = nil, tokenExpire: Int64? = nil,
-                messageID: UInt64? = nil) {
+                messageID: UInt64? = nil, resumed: Bool? = nil) {
         self.id = id
         self.sessionID = sessionID
         self.users = users
@@ -116,6 +118,7 @@ public struct ResultMessage: Codable, Sendable, Equatable {
         self.roomExtraInfo = roomExtraInfo
         self.tokenExpire = tokenExpire
         self.messageID = messageID
+        self.resumed = resumed
     }
 
     enum CodingKeys: String, CodingKey {
@@ -125,6 +128,7 @@ public struct ResultMessage: Codable, Sendable, Equatable {
         case roomExtraInfo = "room_extra_info"
         case tokenExpire = "token_expire"
         case messageID = "message_id"
+        case resumed
     }
 }
 

@@ -7,7 +7,10 @@ final class LiveStream: @unchecked Sendable {
     let appID: UInt32
     let roomID: String
     let handle: UInt32
-    let publisher: ServerSession
+    private var currentPublisher: ServerSession
+    /// Its publisher disconnected and the session may resume: the stream stays live, waiting for the
+    /// resumed session to publish it again (changed only under the registry lock).
+    var awaitingRepublish = false
     /// Changed only under the registry lock.
     var info: StreamInfo
     let fanout: StreamFanout
@@ -16,7 +19,7 @@ final class LiveStream: @unchecked Sendable {
         self.appID = appID
         self.roomID = roomID
         self.handle = handle
-        self.publisher = publisher
+        self.currentPublisher = publisher
         self.info = info
         self.fanout = fanout
     }
@@ -25,6 +28,12 @@ final class LiveStream: @unchecked Sendable {
 
     private let keyframeLock = NIOLock()
     private var lastKeyframeRequest: NIODeadline?
+
+    /// The session publishing it; a resumed session takes it over.
+    var publisher: ServerSession {
+        get { keyframeLock.withLock { currentPublisher } }
+        set { keyframeLock.withLock { currentPublisher = newValue } }
+    }
     /// Keyframe requests reach the publisher at most this often, however many players ask.
     static let keyframeRequestInterval = TimeAmount.seconds(1)
 

@@ -82,6 +82,11 @@ final class RoomRegistry: @unchecked Sendable {
         if let existing, existing.members.count >= app.maxUsersPerRoom, !takesOver {
             return Self.refuse(session, id, .roomFull, "room \"\(request.roomID)\" has reached its limit of \(app.maxUsersPerRoom) users")
         }
+        if let previous = users[userKey], let resumable = request.sessionID, previous.login?.sessionID == resumable,
+           previous.login?.roomID == request.roomID {
+            resume(previous, into: session, request: request, grant: grant)
+            return true
+        }
         if let previous = users[userKey] {
             logger.info("user logged in again, kicking the previous login", metadata: ["user": "\(request.user.userID)"])
             leave(previous, notifySelf: false)
@@ -138,6 +143,15 @@ final class RoomRegistry: @unchecked Sendable {
                 return nil
             }
             let key = AppScoped(appID: login.appID, id: request.streamID)
+            if let existing = streams[key], existing.publisher === session, existing.awaitingRepublish {
+                // A resumed session publishing its stream again: same handle, same players.
+                existing.awaitingRepublish = false
+                existing.info.tracks = request.tracks
+                session.send(.result(ResultMessage(id: id, streamHandle: existing.handle)))
+                existing.requestKeyframe()
+                logger.info("republished after resume", metadata: ["stream": "\(request.streamID)", "handle": "\(existing.handle)"])
+                return existing.fanout
+            }
             if let existing = streams[key] {
                 let owner = existing.publisher.login?.user.userID ?? "?"
                 let message = existing.publisher === session
@@ -234,8 +248,12 @@ final class RoomRegistry: @unchecked Sendable {
     func disconnected(_ session: ServerSession) {
         lock.withLock {
             guard !session.ended else { return }
-            leave(session, notifySelf: false)
             session.ended = true
+            if session.login != nil, configuration.reconnectGraceSeconds > 0, !shuttingDown {
+                detach(session)
+            } else {
+                leave(session, notifySelf: false)
+            }
         }
     }
 
@@ -279,6 +297,8 @@ final class RoomRegistry: @unchecked Sendable {
     func leave(_ session: ServerSession, notifySelf: Bool) {
         guard let login = session.login else { return }
         cancelTokenTimers(session)
+        session.detachedTimer?.cancel()
+        session.detachedTimer = nil
         for stream in session.published.values { end(stream, reason: "publisher left") }
         for streamID in session.playing {
             let key = AppScoped(appID: login.appID, id: streamID)

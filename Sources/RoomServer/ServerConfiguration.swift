@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     public var gopCacheLimitBytes = 8 << 20
     /// token_will_expire is sent this long before a session's token expires.
     public var tokenWarningSeconds: Double = 30
+    /// A dropped connection keeps its user and streams this long; a client that comes back with its
+    /// session id resumes without others seeing it leave (0: leave at once).
+    public var reconnectGraceSeconds: Double = 10
     /// Where Prometheus scrapes `GET /metrics` (nil: no metrics listener).
     public var metricsHost: String?
     public var metricsPort = 0

@@ -40,6 +40,8 @@ final class ServerSession: @unchecked Sendable {
     var published: [String: LiveStream] = [:]
     var playing: Set<String> = []
     var ended = false
+    /// The connection closed; the session waits (grace period) to be resumed by a new connection.
+    var detachedTimer: Scheduled<Void>?
 
     // Owned by the event loop.
     private var needsKeyframe: [UInt32: Bool] = [:]

@@ -26,6 +26,9 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The app's AppSign, 64 hex characters (env RTCBOX_APP_SIGN); it never leaves this machine, the login carries a signature.", valueName: "hex"))
     var appSign: String?
 
+    @Option(name: .long, help: ArgumentHelp("Keep reconnecting this long after the connection drops, resuming the session (default 60s; 0: give up at once).", valueName: "duration"))
+    var reconnectTimeout: String?
+
     @Option(name: .long, help: ArgumentHelp("User id, unique within the app (default: a random one).", valueName: "id"))
     var user: String?
 
@@ -38,6 +41,9 @@ struct ClientOptions: ParsableArguments {
         }
         if address == nil {
             throw ValidationError("--server \"\(serverText)\" is not HOST:PORT")
+        }
+        if let reconnectTimeout, DurationValue.parse(reconnectTimeout) == nil {
+            throw ValidationError("--reconnect-timeout \"\(reconnectTimeout)\" is not a duration")
         }
         if [token != nil, tokenFile != nil, tokenCommand != nil].filter({ $0 }).count > 1 {
             throw ValidationError("give one of --token, --token-file and --token-command")
@@ -72,9 +78,11 @@ struct ClientOptions: ParsableArguments {
         }
         let userID = user ?? "\(defaultUserPrefix)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let loginToken = try token ?? tokenSource?.fetch() ?? environment["RTCBOX_TOKEN"]
-        return ClientConfiguration(host: address.host, port: address.port, appID: app,
-                                   user: UserInfo(userID: userID, userName: userName ?? userID),
-                                   token: loginToken.flatMap { $0.isEmpty ? nil : $0 }, appSign: appSignText)
+        var config = ClientConfiguration(host: address.host, port: address.port, appID: app,
+                                         user: UserInfo(userID: userID, userName: userName ?? userID),
+                                         token: loginToken.flatMap { $0.isEmpty ? nil : $0 }, appSign: appSignText)
+        if let text = reconnectTimeout, let seconds = DurationValue.parse(text) { config.reconnectTimeoutSeconds = seconds }
+        return config
     }
 }
 

@@ -28,7 +28,7 @@ final class ClientSession: Sendable {
                     stop.raise()  // whoever read the events is gone: stop as a pipe's writer should
                 }
                 switch event {
-                case .roomState(_, let state, _, _) where state == .kickedOut || state == .disconnected:
+                case .roomState(_, let state, _, _) where state == .kickedOut || state == .disconnected || state == .reconnectFailed:
                     stop.raise()
                 case .tokenWillExpire(let notice):
                     Self.renew(client, from: tokenSource, remaining: notice.remainingSeconds)

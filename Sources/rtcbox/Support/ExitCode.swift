@@ -51,6 +51,7 @@ struct CLIError: Error, CustomStringConvertible {
         switch error {
         case .unreachable, .connectionLost, .timedOut: return .unavailable
         case .protocolViolation: return .failure
+        case .reconnectFailed: return .tempFailure
         case .invalidCredentials: return .usage
         case .refused, .sessionEnded:
             switch error.code {

@@ -1,0 +1,129 @@
+import Foundation
+import NIOCore
+import RoomProtocol
+
+/// Network interruptions: a ping every second tells a dead connection from a quiet one; a lost connection is
+/// re-established with backoff, the session resumed (the server keeps it for a grace period), streams
+/// published and played again, and every step reported (reconnecting, reconnected or reconnect_failed).
+extension RoomClient {
+    func startLiveness(on connection: RoomConnection) {
+        let dead = TimeAmount.milliseconds(Int64(configuration.deadConnectionSeconds * 1000))
+        let task = connection.channel.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
+            guard let self else { return }
+            connection.send(.ping(Ping(id: 0, time: StreamCounters.wallClock())))
+            let quiet = self.state.withLockedValue { NIODeadline.now() - $0.lastInbound }
+            if quiet > dead { connection.close() }  // channelInactive then reports it lost
+        }
+        state.withLockedValue {
+            $0.lastInbound = .now()
+            $0.livenessTask = task
+        }
+        connection.send(.ping(Ping(id: 0, time: StreamCounters.wallClock())))  // an rtt right away
+    }
+
+    /// Lost connections are retried; what the server decided (kicked out, token expired, shutdown, refusals) is final.
+    func shouldReconnect(after reason: RoomClientError?) -> Bool {
+        guard configuration.reconnectTimeoutSeconds > 0 else { return false }
+        let (loggedOut, ended, started) = state.withLockedValue { ($0.loggedOut, $0.ended, $0.sessionID != nil) }
+        guard !loggedOut, ended == nil, started else { return false }
+        switch reason {
+        case .connectionLost?, .timedOut?, nil: return true
+        default: return false
+        }
+    }
+
+    func startReconnect(after reason: RoomClientError) {
+        let begun = state.withLockedValue { s -> (String, [StreamPublisher], [String])? in
+            guard !s.reconnecting, s.ended == nil, !s.loggedOut else { return nil }
+            s.reconnecting = true
+            s.generation += 1
+            s.stopTimers()
+            s.playersByHandle.removeAll()
+            return (s.roomID ?? "", Array(s.publishers.values), Array(s.players.keys))
+        }
+        guard let (roomID, publishers, players) = begun else { return }
+        for p in publishers { p.suspend() }
+        emit(.roomState(roomID: roomID, state: .reconnecting, errorCode: reason.code, reason: reason.reason))
+        for p in publishers.sorted(by: { $0.streamID < $1.streamID }) {
+            emit(.publisherState(streamID: p.streamID, state: .publishRequesting, errorCode: nil, reason: "reconnecting"))
+        }
+        for id in players.sorted() {
+            emit(.playerState(streamID: id, state: .playRequesting, errorCode: nil, reason: "reconnecting"))
+        }
+        let deadline = Date().addingTimeInterval(configuration.reconnectTimeoutSeconds)
+        Task { await self.reconnectLoop(roomID: roomID, deadline: deadline, firstReason: reason) }
+    }
+
+    private func reconnectLoop(roomID: String, deadline: Date, firstReason: RoomClientError) async {
+        var delay = 0.2
+        var lastError: RoomClientError = firstReason
+        var attempts = 0
+        while true {
+            if state.withLockedValue({ $0.loggedOut || $0.ended != nil }) { return }
+            attempts += 1
+            do {
+                let resumed = try await reestablish(roomID: roomID)
+                emit(.roomState(roomID: roomID, state: .reconnected, errorCode: nil,
+                                reason: resumed ? "session resumed after \(attempts) attempt\(attempts == 1 ? "" : "s")"
+                                                : "logged in again after \(attempts) attempt\(attempts == 1 ? "" : "s")"))
+                return
+            } catch let error as RoomClientError {
+                lastError = error
+                if case .refused(let e) = error, let code = e.errorCode, Self.finalRefusals.contains(code) {
+                    sessionEnded(error)
+                    return
+                }
+            } catch {
+                lastError = .connectionLost("\(error)")
+            }
+            if Date().addingTimeInterval(delay) >= deadline {
+                sessionEnded(.reconnectFailed("\(attempts) attempts in \(Int(configuration.reconnectTimeoutSeconds)) s, the last: \(lastError.reason)"))
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            delay = min(delay * 2, 2)
+        }
+    }
+
+    /// Refusals that another attempt cannot change.
+    static let finalRefusals: Set<RoomErrorCode> = [.tokenInvalid, .tokenExpired, .noPrivilege, .appNotFound, .invalidID,
+                                                     .kickedOut, .duplicateStream, .roomFull]
+
+    /// One attempt: connect, log in with the session id (resumed if the server still has it), publish and
+    /// play again. Returns whether the server resumed the session.
+    private func reestablish(roomID: String) async throws -> Bool {
+        let (generation, sessionID, userStatus) = state.withLockedValue { ($0.generation, $0.sessionID, $0.userStatus) }
+        let connection = try await RoomConnection.connect(configuration, group: group) { [weak self] inbound in
+            self?.handle(inbound, generation: generation)
+        }
+        do {
+            let result = try await sendLogin(on: connection, roomID: roomID, userStatus: userStatus, sessionID: sessionID)
+            let (publishers, publishing, players) = state.withLockedValue { s in
+                s.connection = connection
+                s.sessionID = result.sessionID ?? s.sessionID
+                return (s.publishers, s.publishing, Array(s.players.keys))
+            }
+            for (id, publisher) in publishers.sorted(by: { $0.key < $1.key }) {
+                guard let info = publishing[id] else { continue }
+                let r = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+                    .publish(PublishRequest(id: $0, streamID: id, tracks: info.tracks, extraInfo: info.extraInfo))
+                }
+                guard let handle = r.streamHandle else { throw RoomClientError.protocolViolation("publish result without a stream handle") }
+                publisher.rebind(channel: connection.channel, handle: handle)
+                emit(.publisherState(streamID: id, state: .publishing, errorCode: nil, reason: "reconnected"))
+            }
+            for id in players.sorted() {
+                _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+                    .play(StreamRequest(id: $0, streamID: id))
+                }
+            }
+            state.withLockedValue { $0.reconnecting = false }
+            startQualityReports(on: connection)
+            startLiveness(on: connection)
+            return result.resumed == true
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A TCP proxy on 127.0.0.1 in front of a server, for network interruptions: `cut()` closes every
+/// connection through it (as a dropped link would), `refuse` makes it turn new connections away.
+final class TCPProxy: @unchecked Sendable {
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private var listener: Channel?
+    private let channels = NIOLockedValueBox<[Channel]>([])
+    private let refusing = NIOLockedValueBox(false)
+    let targetPort: Int
+    private(set) var port = 0
+
+    init(targetPort: Int) async throws {
+        self.targetPort = targetPort
+        let target = targetPort
+        let channels = self.channels
+        let refusing = self.refusing
+        let group = self.group
+        listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelInitializer { inbound in
+                if refusing.withLockedValue({ $0 }) { return inbound.close() }
+                return ClientBootstrap(group: inbound.eventLoop)
+                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .connect(host: "127.0.0.1", port: target)
+                    .flatMap { outbound in
+                        channels.withLockedValue { $0 += [inbound, outbound] }
+                        return outbound.pipeline.addHandler(Relay(peer: inbound)).flatMap {
+                            inbound.pipeline.addHandler(Relay(peer: outbound))
+                        }.map { inbound.read() }
+                    }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = listener?.localAddress?.port ?? 0
+    }
+
+    /// Drops every connection through the proxy.
+    func cut() {
+        for c in channels.withLockedValue({ list -> [Channel] in defer { list.removeAll() }; return list }) { c.close(promise: nil) }
+    }
+
+    var refuse: Bool {
+        get { refusing.withLockedValue { $0 } }
+        set { refusing.withLockedValue { $0 = newValue } }
+    }
+
+    func stop() async {
+        cut()
+        try? await listener?.close().get()
+        try? await group.shutdownGracefully()
+    }
+
+    private final class Relay: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let peer: Channel
+
+        init(peer: Channel) { self.peer = peer }
+
+        func channelActive(context: ChannelHandlerContext) { context.read() }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            peer.writeAndFlush(data, promise: nil)
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) { context.read() }
+
+        func channelInactive(context: ChannelHandlerContext) { peer.close(promise: nil) }
+
+        func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+    }
+}
