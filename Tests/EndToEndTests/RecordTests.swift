@@ -72,4 +72,27 @@ final class RecordTests: XCTestCase {
         XCTAssertGreaterThan(total, 6)
         _ = serve.stop()
     }
+
+    func testServerShutdownLetsTheRecorderFinishItsFiles() throws {
+        let serve = try ServeProcess()
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + testSource + ["--duration", "30", "-q"])
+        usleep(500_000)
+        let dir = temporaryPath("rec-\(UUID().uuidString)")
+        let recorder = try Child(Tool.rtcbox, ["record", "r1", "--server", serve.address, "--dir", dir, "--format", "mkv"])
+        usleep(3_000_000)
+        let start = Date()
+        XCTAssertEqual(serve.stop(), 0, "SIGTERM: serve exits 0")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(recorder.wait(timeout: 10), 69, recorder.errorText)
+        XCTAssertTrue(recorder.errorText.contains("(server_shutdown)"), recorder.errorText)
+        XCTAssertEqual(publisher.wait(timeout: 10), 69)
+        let mkvs = files(dir, ext: "mkv")
+        XCTAssertEqual(mkvs.count, 1)
+        for file in mkvs {
+            XCTAssertGreaterThan(try duration(file), 2)
+            XCTAssertEqual(try Probe.decodeErrors(path: file), "")
+            let sidecar = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file + ".json"))) as? [String: Any])
+            XCTAssertNotNil(sidecar["end"] as? String, "the recorder closed its file")
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import RoomClient
 import RoomProtocol
 import RoomServer
 import XCTest
@@ -81,6 +82,69 @@ final class WireRobustnessTests: XCTestCase {
         let reply = try frames(exchange(port: h.port, bytes))
         XCTAssertTrue(reply.contains { if case .control(.error(let e)) = $0 { return e.id == 5 && e.errorCode == .badRequest } else { return false } })
         XCTAssertTrue(reply.contains { $0 == .control(.pong(Ping(id: 6, time: 99))) })
+        await h.stop()
+    }
+
+    /// Connects, sends `bytes`, and returns the error code the server sent before closing (if any).
+    private func hostile(port: Int, _ bytes: [UInt8]) throws -> RoomErrorCode? {
+        let reply = try exchange(port: port, bytes)
+        var b = ByteBuffer(bytes: reply)
+        var code: RoomErrorCode?
+        while let raw = try? RoomFrameDecoder.nextFrame(from: &b, maximumFrameLength: 1 << 22) {
+            if case .control(.error(let e))? = try? RoomFrame(raw) { code = e.errorCode }
+        }
+        return code
+    }
+
+    func testHostileConnectionsDoNotDisturbALiveStream() async throws {
+        let h = try await ServerHarness()
+        let alice = h.client("alice"), bob = h.client("bob")
+        _ = try await alice.login(roomID: "r1", userStatus: false)
+        let publisher = try await alice.publish(streamID: "cam", tracks: [videoTrack])
+        _ = try await bob.login(roomID: "r1", userStatus: false)
+        let queue = MediaQueue(capacity: 10_000)
+        try await bob.play(streamID: "cam", into: queue)
+
+        let streaming = Task.detached {
+            for round in 0..<30 {
+                sendFrames(publisher, count: 10, gop: 30, startIndex: round * 10)
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        // Each of these gets an error naming the problem before the server closes the connection.
+        var attacks: [([UInt8], RoomErrorCode)] = [
+            ([0x00, 0x00, 0x00, 0x08, 0x01] + random(8), .badRequest),          // a hello without the magic
+            (hello() + [0x7F, 0xFF, 0xFF, 0xF0, 0x03], .frameTooLarge),           // oversized media frame
+            (hello() + [0, 0, 0, 1, 0x09], .badRequest),                        // unknown frame type
+            (hello() + hello(), .badRequest),                                   // a second hello
+        ]
+        var media = ByteBuffer()  // media before any login, with the live stream's handle
+        media.writeFrame(.media) { body in
+            MediaFrameHeader(streamHandle: publisher.handle, track: .video, flags: .keyframe, pts: 0, dts: 0, captureTime: 0).write(to: &body)
+            body.writeBytes(random(100))
+        }
+        var control = ByteBuffer()
+        control.writeFrame(.control) { $0.writeBytes(random(200)) }  // not JSON
+        attacks.append((hello() + Array(control.readableBytesView), .badRequest))
+        for (attack, expected) in attacks {
+            XCTAssertEqual(try hostile(port: h.port, attack), expected)
+        }
+        // Media for someone else's stream handle, truncated frames and noise: whatever the answer, the live
+        // stream must not notice.
+        _ = try hostile(port: h.port, hello() + Array(media.readableBytesView))
+        _ = try hostile(port: h.port, hello() + [0, 0, 0, 50, 0x02] + Array("{\"type\":".utf8))
+        for _ in 0..<10 { _ = try hostile(port: h.port, hello() + random(Int.random(in: 1...2000, using: &generator))) }
+        _ = try hostile(port: h.port, random(4096))
+        await streaming.value
+        let items = drain(queue, seconds: 5) { $0.filter { if case .frame = $0 { return true } else { return false } }.count >= 300 }
+        let indices = items.compactMap { item -> Int? in if case .frame(let f) = item { return frameIndex(f) } else { return nil } }
+        XCTAssertEqual(indices, Array(0..<300), "the stream was disturbed by hostile connections")
+        XCTAssertEqual(h.server.counts.users, 2, "only the two real users are logged in")
+        XCTAssertNil(alice.endReason)
+        await alice.logout()
+        await bob.logout()
         await h.stop()
     }
 }
