@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "rtcbox", targets: ["rtcbox"]),
         .library(name: "RoomClient", targets: ["RoomClient"]),
         .library(name: "RoomProtocol", targets: ["RoomProtocol"]),
+        .library(name: "RoomAuth", targets: ["RoomAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
