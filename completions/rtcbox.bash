@@ -173,13 +173,13 @@ _rtcbox() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|token|login|publish|play|record|preview|devices|install-links|help)
+    serve|token|login|publish|play|record|preview|devices|load-test|install-links|help)
         # Offer subcommand argument completions
         "_rtcbox_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve token login publish play record preview devices install-links help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve token login publish play record preview devices load-test install-links help' -- "${cur}"))
         ;;
     esac
 }
@@ -608,6 +608,57 @@ _rtcbox_devices() {
     # Offer option value completions
     case "${prev}" in
     '--format')
+        return
+        ;;
+    esac
+}
+
+_rtcbox_load-test() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--publishers --subscribers --duration --video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name)
+    __rtcbox_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--publishers')
+        return
+        ;;
+    '--subscribers')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--video-bitrate')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--app-id')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--token-file')
+        return
+        ;;
+    '--token-command')
+        return
+        ;;
+    '--app-sign')
+        return
+        ;;
+    '--reconnect-timeout')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--user-name')
         return
         ;;
     esac

@@ -8,6 +8,13 @@ public final class InputMedia {
     public let formatName: String
     /// A capture device that delivers at its own pace (camera, microphone, screen): no pacing needed.
     public let isLiveDevice: Bool
+    /// stdin, a pipe or a network stream: whoever sends it sets the pace.
+    public var isStream: Bool {
+        if url == "-" || url.hasPrefix("pipe:") { return true }
+        let parts = url.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, parts[1].hasPrefix("//"), parts[0].allSatisfy({ $0.isLetter || $0 == "+" }) else { return false }
+        return parts[0].lowercased() != "file"
+    }
     private let interrupt: InterruptFlag
 
     /// Opens `url` (`-` is stdin) with an optional forced format (`-f`) and demuxer/device options.

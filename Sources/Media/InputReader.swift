@@ -23,7 +23,8 @@ final class InputReader {
         input = opened
         self.settings = settings
         self.stop = stop
-        realtime = settings.realtime ?? !opened.isLiveDevice
+        // Files and lavfi are read at their native rate; devices, stdin and network streams come at their own.
+        realtime = settings.realtime ?? !(opened.isLiveDevice || opened.isStream)
         let v = wantVideo ? opened.bestStream(AVMEDIA_TYPE_VIDEO) : nil
         let a = wantAudio ? opened.bestStream(AVMEDIA_TYPE_AUDIO) : nil
         video = try v.map { index -> TrackSource in

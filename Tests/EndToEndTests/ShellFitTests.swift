@@ -38,7 +38,7 @@ final class ShellFitTests: XCTestCase {
 
     func testManPagesCoverEveryOptionAndHaveTheUsualSections() throws {
         let root = try runTool(Tool.rtcbox, ["--help"])
-        let commands = ["serve", "token", "login", "publish", "play", "record", "preview", "devices", "install-links"]
+        let commands = ["serve", "token", "login", "publish", "play", "record", "preview", "devices", "load-test", "install-links"]
         for command in commands {
             XCTAssertTrue(root.out.contains(command), "rtcbox --help does not list \(command)")
             let help = try runTool(Tool.rtcbox, [command, "--help"])
@@ -100,6 +100,26 @@ final class ShellFitTests: XCTestCase {
         let quietScript = temporaryPath("typescript-q-\(UUID().uuidString)")
         _ = try runTool(Tool.find("script"), ["-q", "-e", "-c", command + " --quiet", quietScript])
         XCTAssertFalse(try String(contentsOfFile: quietScript, encoding: .utf8).contains("elapsed"))
+        _ = serve.stop()
+    }
+}
+
+/// `rtcbox load-test`: publishers and players in one process, reported as JSON.
+final class LoadTestCommandTests: XCTestCase {
+    func testASmallLoadTestReportsWhatItSaw() throws {
+        let serve = try ServeProcess()
+        let r = try runTool(Tool.rtcbox, ["load-test", "r1", "--server", serve.address, "--publishers", "2", "--subscribers", "20",
+                                          "--duration", "3", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(report["publishers"] as? Int, 2)
+        XCTAssertEqual(report["subscribers_joined"] as? Int, 20)
+        XCTAssertGreaterThan(report["frames_received"] as? Int ?? 0, 20 * 70 * 2, "about 77 frames a second for each of 20 players")
+        let video = try XCTUnwrap(report["video_latency_ms"] as? [String: Double])
+        XCTAssertLessThan(video["p50"] ?? 1e9, 200, "loopback latency")
+        let perStream = report["kbps_in_per_stream"] as? Double ?? 0
+        XCTAssertGreaterThan(perStream, 1500)
+        XCTAssertLessThan(perStream, 2600)
         _ = serve.stop()
     }
 }

@@ -55,7 +55,7 @@ struct EncodeOptions: ParsableArguments {
     @Flag(name: .long, help: "Publish no audio even if an input has some.")
     var noAudio = false
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Read files and lavfi at native rate (default); capture devices are always live.")
+    @Flag(name: .long, inversion: .prefixedNo, help: "Read files and lavfi at native rate (default); capture devices, stdin and network streams come at their own pace.")
     var realtime = true
 
     @Option(name: .long, help: ArgumentHelp("Stop after this much media (e.g. 30, 10s, 1m).", valueName: "duration"))

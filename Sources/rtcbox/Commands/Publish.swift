@@ -12,7 +12,7 @@ struct Publish: AsyncParsableCommand {
         libavdevice input works: -f lavfi -i testsrc2=size=1280x720:rate=30, -f lavfi -i sine, \
         -f v4l2 -i /dev/video0, -f alsa -i default, -f pulse -i default, -f x11grab -i :0, a file, a URL, \
         or - for stdin. Video comes from the first input that has video, audio from the first that has audio. \
-        Files and lavfi are read at their native rate (live); capture devices at their own.
+        Files and lavfi are read at their native rate (live); capture devices, stdin and network streams at their own.
         """)
 
     @Argument(help: "The room id.")
