@@ -30,7 +30,16 @@ final class StreamFanout: @unchecked Sendable {
     private struct LoopGroup {
         var loop: EventLoop
         var sessions: [ServerSession]
+        let flush: HeldFlush
     }
+
+    /// Audio written but not flushed yet on one loop (touched only on that loop).
+    final class HeldFlush: @unchecked Sendable {
+        var scheduled = false
+    }
+
+    /// How long audio may wait for the next video frame to be flushed with it.
+    static let audioHold = TimeAmount.milliseconds(40)
 
     init(handle: UInt32, hasVideo: Bool, gopCacheLimitBytes: Int) {
         self.handle = handle
@@ -51,15 +60,32 @@ final class StreamFanout: @unchecked Sendable {
         for group in targets {
             let sessions = group.sessions
             // Queued even on the current loop, behind any control message already queued for these sessions.
-            group.loop.execute { [self] in self.deliver(frame, to: sessions, handle: handle) }
+            let held = group.flush
+            group.loop.execute { [self] in self.deliver(frame, to: sessions, handle: handle, held: held, loop: group.loop) }
         }
     }
 
-    private func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32) {
+    /// Writes a frame to this loop's subscribers. Video is flushed at once (and takes any audio written
+    /// since along); audio rides with the next video frame, or is flushed after at most `audioHold`: fan-out
+    /// cost follows the writes per subscriber, and this halves them (anchors/README.md).
+    private func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32, held: HeldFlush, loop: EventLoop) {
         var wantsKeyframe = false
         for s in sessions where s.deliver(frame, handle: handle) { wantsKeyframe = true }
-        for s in sessions { s.channel.flush() }
+        if frame.isVideo || !hasVideo {
+            for s in sessions { s.channel.flush() }
+        } else if !held.scheduled {
+            held.scheduled = true
+            loop.scheduleTask(in: Self.audioHold) { [weak self] in
+                held.scheduled = false
+                guard let self else { return }
+                for s in self.sessions(on: loop) { s.channel.flush() }
+            }
+        }
         if wantsKeyframe { onKeyframeWanted?() }
+    }
+
+    private func sessions(on loop: EventLoop) -> [ServerSession] {
+        lock.withLock { groups[ObjectIdentifier(loop)]?.sessions ?? [] }
     }
 
     /// Adds a subscriber and hands it the cached GOP, before any later frame (both happen under the lock).
@@ -67,7 +93,7 @@ final class StreamFanout: @unchecked Sendable {
         lock.withLock {
             guard !closed else { return }
             let key = ObjectIdentifier(session.eventLoop)
-            if groups[key] == nil { groups[key] = LoopGroup(loop: session.eventLoop, sessions: []) }
+            if groups[key] == nil { groups[key] = LoopGroup(loop: session.eventLoop, sessions: [], flush: HeldFlush()) }
             guard groups[key]?.sessions.contains(where: { $0 === session }) == false else { return }
             groups[key]?.sessions.append(session)
             let frames = cache.frames
