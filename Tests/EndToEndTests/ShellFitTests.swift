@@ -100,6 +100,11 @@ final class ShellFitTests: XCTestCase {
         let quietScript = temporaryPath("typescript-q-\(UUID().uuidString)")
         _ = try runTool(Tool.find("script"), ["-q", "-e", "-c", command + " --quiet", quietScript])
         XCTAssertFalse(try String(contentsOfFile: quietScript, encoding: .utf8).contains("elapsed"))
+        // record has one too.
+        let recordScript = temporaryPath("typescript-r-\(UUID().uuidString)")
+        let record = "\(Tool.rtcbox) record r1 --server \(serve.address) --dir \(temporaryPath("rec-progress")) --duration 2.5"
+        _ = try runTool(Tool.find("script"), ["-q", "-e", "-c", record, recordScript])
+        XCTAssertTrue(try String(contentsOfFile: recordScript, encoding: .utf8).contains("state recording 1 stream"))
         _ = serve.stop()
     }
 }

@@ -4,12 +4,15 @@ import NIOCore
 import NIOPosix
 
 /// A TCP proxy on 127.0.0.1 in front of a server, for network interruptions: `cut()` closes every
-/// connection through it (as a dropped link would), `refuse` makes it turn new connections away.
+/// connection through it (as a dropped link would), `refuse` makes it turn new connections away, `delay`
+/// holds every chunk that long in each direction, and `paused` stops forwarding without losing a byte
+/// (an outage as TCP lives it: nothing arrives, then everything does).
 final class TCPProxy: @unchecked Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private var listener: Channel?
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let refusing = NIOLockedValueBox(false)
+    let link = LinkState()
     let targetPort: Int
     private(set) var port = 0
 
@@ -18,6 +21,7 @@ final class TCPProxy: @unchecked Sendable {
         let target = targetPort
         let channels = self.channels
         let refusing = self.refusing
+        let link = self.link
         let group = self.group
         listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -29,8 +33,8 @@ final class TCPProxy: @unchecked Sendable {
                     .connect(host: "127.0.0.1", port: target)
                     .flatMap { outbound in
                         channels.withLockedValue { $0 += [inbound, outbound] }
-                        return outbound.pipeline.addHandler(Relay(peer: inbound)).flatMap {
-                            inbound.pipeline.addHandler(Relay(peer: outbound))
+                        return outbound.pipeline.addHandler(Relay(peer: inbound, link: link)).flatMap {
+                            inbound.pipeline.addHandler(Relay(peer: outbound, link: link))
                         }.map { inbound.read() }
                     }
             }
@@ -41,6 +45,21 @@ final class TCPProxy: @unchecked Sendable {
     /// Drops every connection through the proxy.
     func cut() {
         for c in channels.withLockedValue({ list -> [Channel] in defer { list.removeAll() }; return list }) { c.close(promise: nil) }
+    }
+
+    /// Added to every chunk, each way.
+    var delay: TimeAmount {
+        get { link.state.withLockedValue { $0.delay } }
+        set { link.state.withLockedValue { $0.delay = newValue } }
+    }
+
+    /// While paused nothing is read from either side; resuming reads on.
+    var paused: Bool {
+        get { link.state.withLockedValue { $0.paused } }
+        set {
+            link.state.withLockedValue { $0.paused = newValue }
+            if !newValue { for c in channels.withLockedValue({ $0 }) { c.read() } }
+        }
     }
 
     var refuse: Bool {
@@ -54,20 +73,41 @@ final class TCPProxy: @unchecked Sendable {
         try? await group.shutdownGracefully()
     }
 
+    final class LinkState: Sendable {
+        struct State {
+            var delay = TimeAmount.zero
+            var paused = false
+        }
+        let state = NIOLockedValueBox(State())
+    }
+
     private final class Relay: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let peer: Channel
+        let link: LinkState
 
-        init(peer: Channel) { self.peer = peer }
+        init(peer: Channel, link: LinkState) {
+            self.peer = peer
+            self.link = link
+        }
 
         func channelActive(context: ChannelHandlerContext) { context.read() }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            peer.writeAndFlush(data, promise: nil)
+            let bytes = unwrapInboundIn(data)
+            let delay = link.state.withLockedValue { $0.delay }
+            let peer = self.peer
+            if delay == .zero {
+                peer.writeAndFlush(bytes, promise: nil)
+            } else {
+                peer.eventLoop.scheduleTask(in: delay) { peer.writeAndFlush(bytes, promise: nil) }
+            }
         }
 
-        func channelReadComplete(context: ChannelHandlerContext) { context.read() }
+        func channelReadComplete(context: ChannelHandlerContext) {
+            if !link.state.withLockedValue({ $0.paused }) { context.read() }
+        }
 
         func channelInactive(context: ChannelHandlerContext) { peer.close(promise: nil) }
 

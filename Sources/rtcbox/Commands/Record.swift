@@ -72,6 +72,24 @@ struct Record: AsyncParsableCommand {
             addedSink.finish()
         }
         var recorders: [String: Task<[RecordedFile], Error>] = [:]
+        let recording = RecordingBoard()
+        nonisolated(unsafe) var previous: (StreamCounters, Date)?
+        let progress = ProgressLine(quiet: output.quiet) { elapsed in
+            let ids = recording.streams
+            var total = StreamCounters()
+            for id in ids {
+                guard let c = roomClient.playerCounters(id) else { continue }
+                total.videoFrames += c.videoFrames
+                total.audioFrames += c.audioFrames
+                total.bytes += c.bytes
+                total.framesDropped += c.framesDropped
+                total.latencyTotalMicroseconds += c.latencyTotalMicroseconds
+                total.latencySamples += c.latencySamples
+            }
+            return ProgressLine.render(elapsed: elapsed, counters: total, previous: &previous, rttMs: roomClient.rttMs,
+                                       state: "recording \(ids.count) stream\(ids.count == 1 ? "" : "s"), \(recording.files) file\(recording.files == 1 ? "" : "s") done")
+        }
+        defer { progress.finish() }
         var runError: Error?
         do {
             _ = try await roomClient.login(roomID: room, userStatus: false)
@@ -81,8 +99,13 @@ struct Record: AsyncParsableCommand {
                     let queue = MediaQueue(capacity: 4096)
                     try await roomClient.play(streamID: id, into: queue)
                     let recorder = StreamRecorder(settings: settings, streamID: id, stop: stop)
+                    recording.add(id)
                     recorders[id] = Task {
-                        try await recorder.run(queue: queue) { file in print(file.path) }
+                        try await recorder.run(queue: queue) { file in
+                            recording.fileDone()
+                            progress.clearLine()
+                            print(file.path)
+                        }
                     }
                 }
             }
@@ -90,6 +113,7 @@ struct Record: AsyncParsableCommand {
             runError = error
             stop.raise()
         }
+        progress.finish()
         var files = 0
         for (_, task) in recorders.sorted(by: { $0.key < $1.key }) {
             do { files += try await task.value.count } catch { if runError == nil { runError = error } }
@@ -102,4 +126,16 @@ struct Record: AsyncParsableCommand {
         if let runError { throw runError }
         if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
     }
+}
+
+/// What the recorder is doing, for its progress line.
+final class RecordingBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids: [String] = []
+    private var done = 0
+
+    func add(_ id: String) { lock.withLock { ids.append(id) } }
+    func fileDone() { lock.withLock { done += 1 } }
+    var streams: [String] { lock.withLock { ids } }
+    var files: Int { lock.withLock { done } }
 }

@@ -31,6 +31,13 @@ final class ProgressLine: @unchecked Sendable {
         try? FileHandle.standardError.write(contentsOf: Data(("\r" + line + "\u{1B}[K").utf8))
     }
 
+    /// Wipes the status line (before something else is printed on the terminal); the next tick redraws it.
+    func clearLine() {
+        lock.lock()
+        defer { lock.unlock() }
+        if wrote { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
+    }
+
     /// Stops and ends the line, so what follows starts on a fresh one.
     func finish() {
         task?.cancel()
