@@ -615,9 +615,9 @@ _rtcbox_devices() {
 
 _rtcbox_load-test() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--user-status --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--publishers --subscribers --duration --video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name)
+    non_repeating_options=(--publishers --subscribers --duration --video-bitrate --messages-per-second --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -632,6 +632,9 @@ _rtcbox_load-test() {
         return
         ;;
     '--video-bitrate')
+        return
+        ;;
+    '--messages-per-second')
         return
         ;;
     '--server')

@@ -19,6 +19,11 @@ public struct LoadTestSettings: Sendable {
     public var seconds = 10.0
     public var videoBitRate = 2_000_000
     public var audioBitRate = 64_000
+    /// Players log in asking for user events (every join is told to every member that asked).
+    public var userStatus = false
+    /// Broadcast messages a second, sent by the first publisher (or a messenger when there is none);
+    /// every member times their delivery.
+    public var messagesPerSecond = 0.0
 
     public init(host: String, port: Int, roomID: String) {
         self.host = host
@@ -43,6 +48,10 @@ public struct LoadTestReport: Sendable {
     public var audioLatencyMs: (p50: Double, p99: Double) = (0, 0)
     public var joinMs: (p50: Double, p99: Double) = (0, 0)
     public var loginMs: (p50: Double, p99: Double) = (0, 0)
+    public var messagesSent = 0
+    public var messageDeliveries = 0
+    public var messageDeliveryMs: (p50: Double, p99: Double) = (0, 0)
+    public var userEventsReceived = 0
 
     public var json: [String: Any] {
         [
@@ -52,6 +61,9 @@ public struct LoadTestReport: Sendable {
             "video_latency_ms": ["p50": videoLatencyMs.p50, "p99": videoLatencyMs.p99],
             "audio_latency_ms": ["p50": audioLatencyMs.p50, "p99": audioLatencyMs.p99],
             "join_ms": ["p50": joinMs.p50, "p99": joinMs.p99], "login_ms": ["p50": loginMs.p50, "p99": loginMs.p99],
+            "messages_sent": messagesSent, "message_deliveries": messageDeliveries,
+            "message_delivery_ms": ["p50": messageDeliveryMs.p50, "p99": messageDeliveryMs.p99],
+            "user_events_received": userEventsReceived,
         ]
     }
 }
@@ -90,6 +102,14 @@ public final class LoadTest: Sendable {
             loginTimes.append(Date().timeIntervalSince(t0) * 1000)
             publishers.append((c, try await c.publish(streamID: "load-\(i)", tracks: track)))
         }
+        var messenger: RoomClient? = publishers.first?.0
+        if messenger == nil && s.messagesPerSecond > 0 {
+            let c = client("load-messenger")
+            _ = try await c.login(roomID: s.roomID, userStatus: false)
+            messenger = c
+        }
+        let deliveries = NIOLockedValueBox<[Double]>([])
+        let userEvents = NIOLockedValueBox(0)
         let streams = publishers.map(\.1)
         let senderDone = NIOLockedValueBox(false)
         let sender = Thread { [stop] in
@@ -103,11 +123,27 @@ public final class LoadTest: Sendable {
             for j in 0..<s.subscribers {
                 group.addTask {
                     let c = self.client("load-sub-\(j)")
+                    // Members time broadcast messages ("t=<µs>") and count user events.
+                    Task {
+                        for await event in c.events {
+                            switch event {
+                            case .broadcastMessage(let m):
+                                if m.message.hasPrefix("t="), let sent = UInt64(m.message.dropFirst(2)) {
+                                    let now = StreamCounters.wallClock()
+                                    deliveries.withLockedValue { $0.append(now > sent ? Double(now - sent) / 1000 : 0) }
+                                }
+                            case .roomUserUpdate(let u): userEvents.withLockedValue { $0 += u.users.count }
+                            default: break
+                            }
+                        }
+                    }
                     let t0 = Date()
-                    _ = try await c.login(roomID: s.roomID, userStatus: false)
+                    _ = try await c.login(roomID: s.roomID, userStatus: s.userStatus)
                     let login = Date().timeIntervalSince(t0) * 1000
                     let player = Player(client: c, queue: MediaQueue(capacity: 4096), asked: Date())
-                    try await c.play(streamID: "load-\(j % max(1, s.publishers))", into: player.queue)
+                    if s.publishers > 0 {
+                        try await c.play(streamID: "load-\(j % s.publishers)", into: player.queue)
+                    }
                     return (player, login)
                 }
                 if j % 50 == 49 { try await Task.sleep(for: .milliseconds(20)) }  // a ramp, not a thundering herd
@@ -118,6 +154,19 @@ public final class LoadTest: Sendable {
             }
         }
         let all = players.withLockedValue { $0 }
+        // Broadcast messages at the asked rate, stamped with the wall clock.
+        let messages = NIOLockedValueBox(0)
+        let sender2 = messenger
+        let messageTask = Task { [stop] in
+            guard let messenger = sender2, s.messagesPerSecond > 0 else { return }
+            let interval = 1 / s.messagesPerSecond
+            while !stop.isRaised {
+                if (try? await messenger.sendBroadcastMessage("t=\(StreamCounters.wallClock())")) != nil {
+                    messages.withLockedValue { $0 += 1 }
+                }
+                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+            }
+        }
         // One thread drains every player's queue and measures.
         let started = Date()
         var video: [Double] = [], audio: [Double] = [], joins: [Double] = []
@@ -141,12 +190,14 @@ public final class LoadTest: Sendable {
             if idle { usleep(1000) }
         }
         stop.raise()
-        while !senderDone.withLockedValue({ $0 }) { usleep(1000) }
+        await messageTask.value
+        try? await Task.sleep(for: .milliseconds(300))  // the last messages' deliveries
+        while !senderDone.withLockedValue({ $0 }) && !streams.isEmpty { usleep(1000) }
         let elapsed = Date().timeIntervalSince(started)
         report.seconds = (elapsed * 10).rounded() / 10
         report.framesReceived = received
         report.framesSent = publishers.reduce(0) { $0 + $1.1.counters.frames }
-        let perStreamFramesPerSecond = 30.0 + 47.0
+        let perStreamFramesPerSecond = s.publishers > 0 ? 30.0 + 47.0 : 0
         let expected = Int(Double(all.count) * perStreamFramesPerSecond * elapsed)
         report.framesDropped = max(0, expected - received - all.count * 77 / 10)  // allow ~0.1 s of ramp per player
         report.subscribersJoined = all.filter { $0.firstFrame != nil }.count
@@ -157,6 +208,12 @@ public final class LoadTest: Sendable {
         report.audioLatencyMs = Self.percentiles(audio)
         report.joinMs = Self.percentiles(joins)
         report.loginMs = Self.percentiles(loginTimes)
+        report.messagesSent = messages.withLockedValue { $0 }
+        let delivered = deliveries.withLockedValue { $0 }
+        report.messageDeliveries = delivered.count
+        report.messageDeliveryMs = Self.percentiles(delivered)
+        report.userEventsReceived = userEvents.withLockedValue { $0 }
+        if let messenger, publishers.isEmpty { await messenger.logout() }
         for p in all { await p.client.logout() }
         for (c, _) in publishers { await c.logout() }
         return report

@@ -127,4 +127,18 @@ final class LoadTestCommandTests: XCTestCase {
         XCTAssertLessThan(perStream, 2600)
         _ = serve.stop()
     }
+
+    func testLoginsWithUserEventsAndMessages() throws {
+        let serve = try ServeProcess()
+        let r = try runTool(Tool.rtcbox, ["load-test", "r1", "--server", serve.address, "--publishers", "0", "--subscribers", "30",
+                                          "--user-status", "--messages-per-second", "4", "--duration", "2", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let sent = report["messages_sent"] as? Int ?? 0
+        XCTAssertGreaterThanOrEqual(sent, 6)
+        XCTAssertEqual(report["message_deliveries"] as? Int, sent * 30, "every member gets every message")
+        // Member k (in login order) hears of the joins after it, and of those before it at login: 30 * 29 in all.
+        XCTAssertEqual(report["user_events_received"] as? Int, 30 * 29 + 30, "user events, plus each member hearing of the messenger")
+        _ = serve.stop()
+    }
 }

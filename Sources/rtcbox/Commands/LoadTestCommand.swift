@@ -30,6 +30,12 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Video bit rate of each synthetic stream (e.g. 2M).", valueName: "rate"))
     var videoBitrate = BitRateValue(argument: "2M")!
 
+    @Flag(name: .long, help: "Players ask for user events (each join goes to every member that asked).")
+    var userStatus = false
+
+    @Option(name: .long, help: ArgumentHelp("Broadcast messages a second to the room; members time their delivery.", valueName: "n"))
+    var messagesPerSecond: Double = 0
+
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -37,7 +43,8 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
-        guard (1...1000).contains(publishers) else { throw ValidationError("--publishers must be between 1 and 1000") }
+        guard (0...1000).contains(publishers) else { throw ValidationError("--publishers must be between 0 and 1000") }
+        guard messagesPerSecond >= 0 && messagesPerSecond <= 1000 else { throw ValidationError("--messages-per-second must be between 0 and 1000") }
         guard (0...20000).contains(subscribers) else { throw ValidationError("--subscribers must be between 0 and 20000") }
     }
 
@@ -50,6 +57,8 @@ struct LoadTestCommand: AsyncParsableCommand {
         settings.subscribers = subscribers
         settings.seconds = duration.seconds
         settings.videoBitRate = videoBitrate.bitsPerSecond
+        settings.userStatus = userStatus
+        settings.messagesPerSecond = messagesPerSecond
         let stop = StopSignal()
         InterruptHandler.shared.onInterrupt { stop.raise() }
         let r = try await LoadTest(settings: settings, stop: stop).run()
@@ -66,6 +75,8 @@ struct LoadTestCommand: AsyncParsableCommand {
             ("video latency ms p50 / p99", pair(r.videoLatencyMs)), ("audio latency ms p50 / p99", pair(r.audioLatencyMs)),
             ("join ms p50 / p99 (play to first frame)", pair(r.joinMs)), ("login ms p50 / p99", pair(r.loginMs)),
             ("frames received", "\(r.framesReceived)"), ("frames dropped", "\(r.framesDropped)"),
+            ("messages sent / delivered", "\(r.messagesSent) / \(r.messageDeliveries)"),
+            ("message delivery ms p50 / p99", pair(r.messageDeliveryMs)), ("user events received", "\(r.userEventsReceived)"),
         ]
         for (k, v) in rows { print(k.padding(toLength: 42, withPad: " ", startingAt: 0) + v) }
     }
