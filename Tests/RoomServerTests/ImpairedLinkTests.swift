@@ -13,10 +13,10 @@ final class ImpairedLinkTests: XCTestCase {
         let h = try await ServerHarness()
         let proxy = try await TCPProxy(targetPort: h.port)
         proxy.delay = .milliseconds(50)
-        var config = ClientConfiguration(host: "127.0.0.1", port: proxy.port, user: UserInfo(userID: "alice", userName: "alice"))
-        config.reconnectTimeoutSeconds = 30
-        config.requestTimeoutSeconds = 4
-        let alice = RoomClient(configuration: config)
+        let alice = h.client("alice", port: proxy.port) {
+            $0.reconnectTimeoutSeconds = 30
+            $0.requestTimeoutSeconds = 4
+        }
         let aliceLog = EventLog(alice)
         _ = try await alice.login(roomID: "r1", userStatus: false)
         let publisher = try await alice.publish(streamID: "cam", tracks: [videoTrack])

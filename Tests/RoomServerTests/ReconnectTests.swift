@@ -7,16 +7,10 @@ import XCTest
 /// Network interruptions between a client and the server (a proxy that drops connections): the client
 /// reconnects and resumes its session within the grace period, or gives up after its timeout.
 final class ReconnectTests: XCTestCase {
-    func client(_ h: ServerHarness, _ user: String, port: Int, reconnect: Double) -> RoomClient {
-        var c = ClientConfiguration(host: "127.0.0.1", port: port, user: UserInfo(userID: user, userName: user))
-        c.reconnectTimeoutSeconds = reconnect
-        return RoomClient(configuration: c)
-    }
-
     func testADroppedPublisherResumesAndTheRoomSeesNothing() async throws {
         let h = try await ServerHarness()
         let proxy = try await TCPProxy(targetPort: h.port)
-        let alice = client(h, "alice", port: proxy.port, reconnect: 10)
+        let alice = h.client("alice", port: proxy.port) { $0.reconnectTimeoutSeconds = 10 }
         let aliceLog = EventLog(alice)
         _ = try await alice.login(roomID: "r1", userStatus: false)
         let publisher = try await alice.publish(streamID: "cam", tracks: [videoTrack])
@@ -55,7 +49,7 @@ final class ReconnectTests: XCTestCase {
     func testGraceExpiresAndTheClientGivesUp() async throws {
         let h = try await ServerHarness { $0.reconnectGraceSeconds = 1 }
         let proxy = try await TCPProxy(targetPort: h.port)
-        let alice = client(h, "alice", port: proxy.port, reconnect: 2)
+        let alice = h.client("alice", port: proxy.port) { $0.reconnectTimeoutSeconds = 2 }
         let aliceLog = EventLog(alice)
         _ = try await alice.login(roomID: "r1", userStatus: false)
         _ = try await alice.publish(streamID: "cam", tracks: [videoTrack])

@@ -26,6 +26,13 @@ final class ServerHarness {
                                                       user: UserInfo(userID: user, userName: user), token: token, appSign: appSign))
     }
 
+    /// A client reaching the server through another port (a proxy), with its configuration adjusted.
+    func client(_ user: String, port: Int, _ configure: (inout ClientConfiguration) -> Void) -> RoomClient {
+        var c = ClientConfiguration(host: "127.0.0.1", port: port, user: UserInfo(userID: user, userName: user))
+        configure(&c)
+        return RoomClient(configuration: c)
+    }
+
     func stop() async { await server.stop() }
 }
 

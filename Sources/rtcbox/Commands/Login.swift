@@ -81,9 +81,6 @@ struct Login: AsyncParsableCommand {
             if let deadline, Date() >= deadline { break }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        let failure = session.failure
-        await session.finish()
-        if let failure { throw failure }
-        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+        try await session.conclude()
     }
 }

@@ -68,10 +68,6 @@ struct Publish: AsyncParsableCommand {
         } catch {
             runError = error
         }
-        let failure = session.failure
-        await session.finish()
-        if let failure { throw failure }
-        if let runError { throw runError }
-        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+        try await session.conclude(runError)
     }
 }

@@ -119,12 +119,8 @@ struct Record: AsyncParsableCommand {
             do { files += try await task.value.count } catch { if runError == nil { runError = error } }
         }
         watchdog.cancel()
-        let failure = session.failure
-        await session.finish()
         if !output.quiet { printError("rtcbox record: \(files) file\(files == 1 ? "" : "s") from \(recorders.count) stream\(recorders.count == 1 ? "" : "s")") }
-        if let failure { throw failure }
-        if let runError { throw runError }
-        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+        try await session.conclude(runError)
     }
 }
 

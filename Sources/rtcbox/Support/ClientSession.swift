@@ -66,6 +66,16 @@ final class ClientSession: Sendable {
         return reason
     }
 
+    /// Logs out and throws what ended the command, in this order: the session's own end (kicked out, server
+    /// gone, gave up reconnecting), the command's error, an interrupt (130).
+    func conclude(_ runError: Error? = nil) async throws {
+        let failure = self.failure
+        await finish()
+        if let failure { throw failure }
+        if let runError { throw runError }
+        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+    }
+
     /// Logs out (a bounded wait) and flushes events.
     func finish() async {
         if client.endReason == nil { await client.logout() } else { client.close() }
