@@ -249,7 +249,8 @@ final class RoomRegistry: @unchecked Sendable {
         lock.withLock {
             guard !session.ended else { return }
             session.ended = true
-            if session.login != nil, configuration.reconnectGraceSeconds > 0, !shuttingDown {
+            if session.login != nil, configuration.reconnectGraceSeconds > 0, !shuttingDown,
+               !session.endedByServer.withLockedValue({ $0 }) {
                 detach(session)
             } else {
                 leave(session, notifySelf: false)

@@ -49,6 +49,7 @@ public final class RoomServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferBytes))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.subscriberLowWaterMark,
                                                                     high: configuration.subscriberHighWaterMark))
             .childChannelInitializer { channel in

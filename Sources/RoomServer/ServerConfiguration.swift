@@ -13,6 +13,10 @@ public struct ServerConfiguration: Sendable {
     /// Outbound bytes a subscriber may have pending before its video is dropped to the next keyframe.
     public var subscriberHighWaterMark = 1 << 20
     public var subscriberLowWaterMark = 1 << 18
+    /// The kernel send buffer of each connection. Bounded (not autotuned up to megabytes) so that a stalled
+    /// subscriber backs up into the server's own accounting within a second or two, where its video can be
+    /// dropped to the next keyframe; 256 KiB still carries 20 Mbit/s at a 100 ms round trip.
+    public var socketSendBufferBytes = 256 << 10
     /// A subscriber that stays unable to take media this long is disconnected with slow_consumer.
     public var slowConsumerTimeoutSeconds: Double = 10
     /// The largest GOP (bytes) the server keeps per stream for joining players.

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import RoomAuth
 import RoomProtocol
@@ -73,12 +74,21 @@ final class ServerSession: @unchecked Sendable {
         eventLoop.execute { channel.writeAndFlush(frame, promise: nil) }
     }
 
-    /// Tells the peer why the session ends, then closes the connection once that is written.
+    /// Tells the peer why the session ends, then closes the connection once that is written, or after a
+    /// second if the peer does not take it (a stalled reader never would).
     func end(_ code: RoomErrorCode, reason: String) {
         let frame = ControlMessage.sessionEnded(SessionEnded(code: code, reason: reason)).frame(allocator: channel.allocator)
         let channel = self.channel
-        eventLoop.execute { channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) } }
+        endedByServer.withLockedValue { $0 = true }
+        eventLoop.execute {
+            channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        }
     }
+
+    /// The server ended this session (kicked, expired, slow): when its connection closes it leaves at once,
+    /// with no reconnect grace.
+    let endedByServer = NIOLockedValueBox(false)
 
     // MARK: media delivery (on the event loop)
 
