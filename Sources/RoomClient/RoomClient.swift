@@ -166,41 +166,6 @@ public final class RoomClient: Sendable {
         }
     }
 
-    // MARK: quality
-
-    func startQualityReports(on connection: RoomConnection) {
-        let interval = configuration.qualityIntervalSeconds
-        guard interval > 0 else { return }
-        let amount = TimeAmount.milliseconds(Int64(interval * 1000))
-        let task = connection.channel.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
-            self?.qualityTick(connection)
-        }
-        state.withLockedValue { $0.qualityTask = task }
-    }
-
-    /// Reports each stream's figures since the last tick.
-    private func qualityTick(_ connection: RoomConnection) {
-        let now = NIODeadline.now()
-        let reports: [RoomEvent] = state.withLockedValue { s in
-            var reports: [RoomEvent] = []
-            func report(_ key: String, _ streamID: String, _ counters: StreamCounters, _ make: (QualityReport) -> RoomEvent) {
-                let previous = s.lastQuality[key]
-                let seconds = previous.map { Double((now - $0.at).nanoseconds) / 1e9 } ?? configuration.qualityIntervalSeconds
-                reports.append(make(counters.quality(since: previous?.counters ?? StreamCounters(), seconds: seconds,
-                                                     streamID: streamID, rttMs: s.rttMs)))
-                s.lastQuality[key] = (counters, now)
-            }
-            for (id, publisher) in s.publishers.sorted(by: { $0.key < $1.key }) {
-                report("pub:" + id, id, publisher.counters) { .publisherQuality($0) }
-            }
-            for (id, queue) in s.players.sorted(by: { $0.key < $1.key }) where s.playersByHandle.values.contains(where: { $0.streamID == id }) {
-                report("play:" + id, id, queue.counters) { .playerQuality($0) }
-            }
-            return reports
-        }
-        for r in reports { emit(r) }
-    }
-
     // MARK: publish
 
     /// Starts publishing a stream with these tracks. Send its frames through the returned publisher.
@@ -271,53 +236,6 @@ public final class RoomClient: Sendable {
         emit(.playerState(streamID: streamID, state: .noPlay, errorCode: nil, reason: "stopped"))
     }
 
-    // MARK: room extras
-
-    /// Sets one key of the room's extra info; the other members get a room_extra_info_update.
-    public func setRoomExtraInfo(key: String, value: String) async throws {
-        let connection = try currentConnection()
-        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-            .setRoomExtraInfo(SetRoomExtraInfo(id: $0, key: key, value: value))
-        }
-    }
-
-    /// Changes the extra info of a stream this client publishes.
-    public func setStreamExtraInfo(streamID: String, extraInfo: String) async throws {
-        let connection = try currentConnection()
-        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-            .setStreamExtraInfo(SetStreamExtraInfo(id: $0, streamID: streamID, extraInfo: extraInfo))
-        }
-    }
-
-    /// Sends a text to every other member of the room; returns its message id.
-    @discardableResult
-    public func sendBroadcastMessage(_ message: String) async throws -> UInt64 {
-        let connection = try currentConnection()
-        let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-            .sendBroadcastMessage(SendBroadcastMessage(id: $0, message: message))
-        }
-        return result.messageID ?? 0
-    }
-
-    /// Sends a text to the listed members of the room.
-    public func sendCustomCommand(_ command: String, to userIDs: [String]) async throws {
-        let connection = try currentConnection()
-        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-            .sendCustomCommand(SendCustomCommand(id: $0, toUserIDs: userIDs, command: command))
-        }
-    }
-
-    /// Replaces the session's token (after token_will_expire) without logging in again; returns its expiry.
-    @discardableResult
-    public func renewToken(_ token: String) async throws -> Int64? {
-        let connection = try currentConnection()
-        let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-            .renewToken(RenewToken(id: $0, token: token))
-        }
-        state.withLockedValue { $0.token = token }
-        return result.tokenExpire
-    }
-
     /// Asks the publisher of a stream for a keyframe.
     public func requestKeyframe(streamID: String) {
         state.withLockedValue { $0.connection }?.send(.requestKeyframe(StreamRequest(id: nil, streamID: streamID)))
@@ -325,7 +243,7 @@ public final class RoomClient: Sendable {
 
     // MARK: inbound
 
-    private func currentConnection() throws -> RoomConnection {
+    func currentConnection() throws -> RoomConnection {
         try state.withLockedValue { s in
             if let ended = s.ended { throw ended }
             guard let c = s.connection else { throw RoomClientError.protocolViolation("not logged in") }

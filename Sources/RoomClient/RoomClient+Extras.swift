@@ -1,0 +1,49 @@
+import RoomProtocol
+
+/// What a member does in a room besides streams: extra info, messages, commands, token renewal.
+extension RoomClient {
+    /// Sets one key of the room's extra info; the other members get a room_extra_info_update.
+    public func setRoomExtraInfo(key: String, value: String) async throws {
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .setRoomExtraInfo(SetRoomExtraInfo(id: $0, key: key, value: value))
+        }
+    }
+
+    /// Changes the extra info of a stream this client publishes.
+    public func setStreamExtraInfo(streamID: String, extraInfo: String) async throws {
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .setStreamExtraInfo(SetStreamExtraInfo(id: $0, streamID: streamID, extraInfo: extraInfo))
+        }
+    }
+
+    /// Sends a text to every other member of the room; returns its message id.
+    @discardableResult
+    public func sendBroadcastMessage(_ message: String) async throws -> UInt64 {
+        let connection = try currentConnection()
+        let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .sendBroadcastMessage(SendBroadcastMessage(id: $0, message: message))
+        }
+        return result.messageID ?? 0
+    }
+
+    /// Sends a text to the listed members of the room.
+    public func sendCustomCommand(_ command: String, to userIDs: [String]) async throws {
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .sendCustomCommand(SendCustomCommand(id: $0, toUserIDs: userIDs, command: command))
+        }
+    }
+
+    /// Replaces the session's token (after token_will_expire) without logging in again; returns its expiry.
+    @discardableResult
+    public func renewToken(_ token: String) async throws -> Int64? {
+        let connection = try currentConnection()
+        let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .renewToken(RenewToken(id: $0, token: token))
+        }
+        state.withLockedValue { $0.token = token }
+        return result.tokenExpire
+    }
+}
