@@ -64,10 +64,12 @@ final class DecodedWriter {
 
     var hasVideo: Bool { kind == .video }
 
+    /// A (re)started stream: wait for a keyframe, and take its timestamps afresh (a restarted publisher
+    /// starts again from 0; the raw outputs carry no timestamps, so nothing goes backwards).
     func streamStarted(_ info: StreamInfo) {
         waitingForKeyframe = true
-        guard decoder == nil || track == nil else { return }
-        track = info.tracks.first { $0.kind == kind }
+        lastDts = nil
+        if track == nil { track = info.tracks.first { $0.kind == kind } }
     }
 
     func write(_ frame: MediaFrame) throws -> Bool {

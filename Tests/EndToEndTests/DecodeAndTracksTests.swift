@@ -104,4 +104,21 @@ final class DecodeAndTracksTests: XCTestCase {
         }
         _ = serve.stop()
     }
+
+    func testDecodeGoesOnAcrossAPublisherRestart() throws {
+        let serve = try ServeProcess()
+        let y4m = temporaryPath("restart-\(UUID().uuidString).y4m")
+        // 100 frames need both publishes (60 + 60 at 30 fps): the second starts its timestamps from 0 again.
+        let player = try Child(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "--decode", "--keep-waiting",
+                                             "--frames", "100", "-o", y4m, "-q"])
+        usleep(300_000)
+        for _ in 0..<2 {
+            let p = try runTool(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi", "-i",
+                                              "testsrc2=size=320x240:rate=30", "--duration", "2", "-q"])
+            XCTAssertEqual(p.status, 0, p.err)
+        }
+        XCTAssertEqual(player.wait(timeout: 15), 0, player.errorText)
+        XCTAssertEqual(try probe(y4m).first?["nb_read_frames"] as? String, "100")
+        _ = serve.stop()
+    }
 }
