@@ -70,7 +70,8 @@ final class TrackCopier {
     func process(_ input: Packet?, relative: (Int64) -> Int64, captureTime: UInt64, sink: MediaSink) throws {
         if let annexB {
             // h264_mp4toannexb puts the stream's SPS/PPS right before the IDR slice of a keyframe that lacks them.
-            let before = input.map { Self.parameterSetCount(H264AVCC.nalUnits(Array($0.bytes)) ?? []) } ?? 0
+            // Only keyframes can gain parameter sets: other packets are not parsed.
+            let before = input.map { $0.isKeyframe ? Self.parameterSetCount(H264AVCC.nalUnits(Array($0.bytes)) ?? []) : 0 } ?? 0
             try annexB.filter(input) { out in
                 let bytes = Array(out.bytes)
                 let added = out.isKeyframe && Self.parameterSetCount(H264AnnexB.nalUnits(bytes)) > before
