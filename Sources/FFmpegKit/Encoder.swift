@@ -78,6 +78,12 @@ public final class Encoder {
             ctx.pointee.width = Int32(s.width)
             ctx.pointee.height = Int32(s.height)
             ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+            // Tagged as what it is: swscale converts RGB with BT.601 and limited range, and untagged YUV input
+            // is taken to be the same (ffmpeg's convention). Untagged, browsers would assume BT.709 (greens off).
+            ctx.pointee.color_primaries = AVCOL_PRI_SMPTE170M
+            ctx.pointee.color_trc = AVCOL_TRC_SMPTE170M
+            ctx.pointee.colorspace = AVCOL_SPC_SMPTE170M
+            ctx.pointee.color_range = AVCOL_RANGE_MPEG
             ctx.pointee.time_base = av_inv_q(s.frameRate)
             ctx.pointee.framerate = s.frameRate
             ctx.pointee.gop_size = Int32(max(1, s.gopFrames))

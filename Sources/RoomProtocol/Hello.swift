@@ -63,6 +63,41 @@ public struct Hello: Sendable, Equatable {
         return Hello(version: version, minimumVersion: minimum, details: details)
     }
 
+    /// The hello as WebSocket peers exchange it: one text message,
+    /// `{"type":"hello","version":1,"minimum_version":1,"software":"…",…}` (the details' fields beside the versions).
+    public func jsonText() -> [UInt8] {
+        ControlCoding.encodeJSON(WebHello(type: "hello", version: version, minimumVersion: minimumVersion, software: details.software,
+                                          maxFrameLength: details.maxFrameLength, nonce: details.nonce))
+    }
+
+    /// Reads a WebSocket hello text message.
+    public static func decode(jsonText: ByteBuffer) throws -> Hello {
+        let web: WebHello
+        do {
+            web = try ControlCoding.decoder.decode(WebHello.self, from: Data(jsonText.readableBytesView))
+        } catch {
+            throw RoomProtocolError.malformedHello("not a hello object with type, version, minimum_version and software")
+        }
+        guard web.type == "hello" else { throw RoomProtocolError.unexpectedFrame("the first message must be a hello") }
+        return Hello(version: web.version, minimumVersion: web.minimumVersion,
+                     details: Details(software: web.software, maxFrameLength: web.maxFrameLength, nonce: web.nonce))
+    }
+
+    private struct WebHello: Codable {
+        var type: String
+        var version: UInt16
+        var minimumVersion: UInt16
+        var software: String
+        var maxFrameLength: UInt32?
+        var nonce: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type, version, software, nonce
+            case minimumVersion = "minimum_version"
+            case maxFrameLength = "max_frame_length"
+        }
+    }
+
     /// The version both sides speak, or an error naming both ranges.
     public func negotiate(with peer: Hello) throws -> UInt16 {
         let common = min(version, peer.version)

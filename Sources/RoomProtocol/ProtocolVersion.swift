@@ -10,4 +10,6 @@ public enum RoomProtocolConstants {
     public static let defaultMaximumFrameLength: UInt32 = 4 * 1024 * 1024
     /// Default TCP port of `rtcbox serve`.
     public static let defaultPort = 7700
+    /// The WebSocket subprotocol a browser may ask for on `GET /ws` (`serve --web`).
+    public static let webSocketSubprotocol = "rtcbox.v1"
 }

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Prometheus
 import RoomProtocol
 
@@ -13,6 +14,7 @@ public final class RoomServer: Sendable {
     private let logger: Logger
     private let channel: NIOLockedValueBox<Channel?> = .init(nil)
     private let metricsChannel: NIOLockedValueBox<Channel?> = .init(nil)
+    private let webChannel: NIOLockedValueBox<Channel?> = .init(nil)
     private let nextSessionID = NIOLockedValueBox<UInt64>(1)
     private let metrics: ServerMetrics
     private let prometheus: PrometheusCollectorRegistry?
@@ -45,6 +47,18 @@ public final class RoomServer: Sendable {
         let ids = self.nextSessionID
         let metrics = self.metrics
         let counting = prometheus != nil
+        let makeHandler: @Sendable () -> ServerConnectionHandler = {
+            let id = ids.withLockedValue { value -> UInt64 in
+                defer { value += 1 }
+                return value
+            }
+            return ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger, metrics: metrics)
+        }
+        // TLS files are read before anything listens: a bad file is a configuration error, not half a server.
+        var tls: NIOSSLContext?
+        if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+            tls = try WebListener.tlsContext(certificate: certificate, key: key)
+        }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -53,17 +67,11 @@ public final class RoomServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.subscriberLowWaterMark,
                                                                     high: configuration.subscriberHighWaterMark))
             .childChannelInitializer { channel in
-                let id = ids.withLockedValue { value -> UInt64 in
-                    defer { value += 1 }
-                    return value
-                }
-                return channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture {
                     if counting { try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(metrics: metrics)) }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(RoomFrameDecoder(maximumFrameLength: configuration.maximumFrameLength)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger,
-                                                metrics: metrics))
+                    try channel.pipeline.syncOperations.addHandler(makeHandler())
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -87,8 +95,21 @@ public final class RoomServer: Sendable {
                 throw ServerError.metricsListener("\(host):\(configuration.metricsPort)", "\(error)")
             }
         }
+        if let host = configuration.webHost {
+            let web = WebListener(configuration: configuration, makeRoomHandler: makeHandler, metrics: metrics, countBytes: counting)
+            do {
+                let listener = try await web.bind(host: host, port: configuration.webPort, tls: tls, group: group)
+                webChannel.withLockedValue { $0 = listener }
+            } catch {
+                try? await bound.close().get()
+                throw ServerError.webListener("\(host):\(configuration.webPort)", "\(error)")
+            }
+        }
         return address
     }
+
+    /// Where the room page and `GET /ws` answer, once started with a web address.
+    public var webAddress: SocketAddress? { webChannel.withLockedValue { $0?.localAddress } }
 
     /// Where `GET /metrics` answers, once started with a metrics address.
     public var metricsAddress: SocketAddress? { metricsChannel.withLockedValue { $0?.localAddress } }
@@ -104,6 +125,7 @@ public final class RoomServer: Sendable {
         let listener = channel.withLockedValue { $0 }
         try? await listener?.close().get()
         try? await metricsChannel.withLockedValue { $0 }?.close().get()
+        try? await webChannel.withLockedValue { $0 }?.close().get()
         try? await Task.sleep(for: .milliseconds(200))
         try? await group.shutdownGracefully()
     }
@@ -118,11 +140,13 @@ public final class RoomServer: Sendable {
 public enum ServerError: Error, CustomStringConvertible {
     case noLocalAddress
     case metricsListener(String, String)
+    case webListener(String, String)
 
     public var description: String {
         switch self {
         case .noLocalAddress: return "the listener has no local address"
         case .metricsListener(let address, let why): return "cannot listen for metrics on \(address): \(why)"
+        case .webListener(let address, let why): return "cannot listen for the web page on \(address): \(why)"
         }
     }
 }

@@ -8,6 +8,10 @@ import TOMLKit
 ///     listen = "0.0.0.0:7700"
 ///     threads = 2
 ///     metrics = "127.0.0.1:9700"
+///     web = "127.0.0.1:7780"           # the room page and its WebSocket
+///     web_origins = ["https://app.example"]
+///     tls_cert = "cert.pem"            # https/wss for the web listener
+///     tls_key = "key.pem"
 ///     log_level = "info"
 ///     max_frame_length = 4194304
 ///     slow_consumer_timeout = 10      # seconds
@@ -26,6 +30,10 @@ public struct ServerConfigFile: Sendable, Equatable {
     public var listen: String?
     public var threads: Int?
     public var metrics: String?
+    public var web: String?
+    public var webOrigins: [String]?
+    public var tlsCertificate: String?
+    public var tlsKey: String?
     public var logLevel: String?
     public var maximumFrameLength: Int?
     public var slowConsumerTimeoutSeconds: Double?
@@ -35,7 +43,7 @@ public struct ServerConfigFile: Sendable, Equatable {
 
     public init() {}
 
-    static let topKeys: Set<String> = ["listen", "threads", "metrics", "log_level", "max_frame_length",
+    static let topKeys: Set<String> = ["listen", "threads", "metrics", "web", "web_origins", "tls_cert", "tls_key", "log_level", "max_frame_length",
                                        "slow_consumer_timeout", "gop_cache_bytes", "token_warning", "apps"]
     static let appKeys: Set<String> = ["app_id", "app_sign", "server_secret", "anonymous", "max_users_per_room",
                                        "max_streams_per_room", "messages_per_second"]
@@ -65,6 +73,10 @@ public struct ServerConfigFile: Sendable, Equatable {
         config.listen = try reader.string("listen")
         config.threads = try reader.int("threads", in: 0...256)
         config.metrics = try reader.string("metrics")
+        config.web = try reader.string("web")
+        config.webOrigins = try reader.strings("web_origins")
+        config.tlsCertificate = try reader.string("tls_cert")
+        config.tlsKey = try reader.string("tls_key")
         config.logLevel = try reader.string("log_level")
         if let level = config.logLevel, !Self.logLevels.contains(level) {
             throw ConfigError(file: file, key: "log_level", problem: "must be one of \(Self.logLevels.joined(separator: ", "))")
@@ -137,6 +149,15 @@ public struct ServerConfigFile: Sendable, Equatable {
             guard let value = table[key] else { return nil }
             guard let s = value.string else { throw error(key, "must be a string") }
             return s
+        }
+
+        func strings(_ key: String) throws -> [String]? {
+            guard let value = table[key] else { return nil }
+            guard let array = value.array else { throw error(key, "must be an array of strings") }
+            return try array.map { element in
+                guard let s = element.string else { throw error(key, "must be an array of strings") }
+                return s
+            }
         }
 
         func bool(_ key: String) throws -> Bool? {

@@ -29,6 +29,14 @@ public struct ServerConfiguration: Sendable {
     /// Where Prometheus scrapes `GET /metrics` (nil: no metrics listener).
     public var metricsHost: String?
     public var metricsPort = 0
+    /// Where the room page and its WebSocket (`GET /ws`) listen (nil: no web listener).
+    public var webHost: String?
+    public var webPort = 0
+    /// Origins (besides the page's own) whose pages may open the WebSocket; "*" allows any.
+    public var webOrigins: [String] = []
+    /// PEM certificate chain and private key: the web listener speaks https and wss.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
 
     public init() {}
 

@@ -37,6 +37,18 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        begin(context: context)
+        context.fireChannelActive()
+    }
+
+    /// Added to a connection that is already active: a WebSocket, after its HTTP upgrade.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { begin(context: context) }
+    }
+
+    /// Creates the session and sends the server's hello (once per connection).
+    private func begin(context: ChannelHandlerContext) {
+        guard session == nil else { return }
         let hello = Self.serverHello(configuration)
         session = ServerSession(id: sessionID, channel: context.channel,
                                 slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)),
@@ -45,7 +57,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         var buffer = context.channel.allocator.buffer(capacity: 128)
         hello.write(to: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        context.fireChannelActive()
     }
 
     static func serverHello(_ configuration: ServerConfiguration) -> Hello {
@@ -55,7 +66,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
-        metrics.connections.decrement()
+        if session != nil { metrics.connections.decrement() }
         if let session { registry.disconnected(session) }
         fanouts.removeAll()
         context.fireChannelInactive()

@@ -33,6 +33,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics on http://HOST:PORT/metrics (env RTCBOX_METRICS).", valueName: "host:port"))
     var metrics: String?
 
+    @Option(name: .long, help: ArgumentHelp("Serve the room page on http://HOST:PORT/ and its WebSocket on /ws (env RTCBOX_WEB).", valueName: "host:port"))
+    var web: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also let pages from this origin open the WebSocket; repeatable, * for any (env RTCBOX_WEB_ORIGINS, comma-separated).", valueName: "origin"))
+    var webOrigin: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("PEM certificate chain: the web listener speaks https/wss (env RTCBOX_TLS_CERT).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM private key of --tls-cert (env RTCBOX_TLS_KEY).", valueName: "file"))
+    var tlsKey: String?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -42,6 +54,9 @@ struct Serve: AsyncParsableCommand {
         if let threads, !(0...256).contains(threads) { throw ValidationError("--threads must be between 0 and 256") }
         if let metrics, ClientConfiguration.parseAddress(metrics) == nil {
             throw ValidationError("--metrics \"\(metrics)\" is not HOST:PORT")
+        }
+        if let web, ClientConfiguration.parseAddress(web) == nil {
+            throw ValidationError("--web \"\(web)\" is not HOST:PORT")
         }
     }
 
@@ -80,6 +95,25 @@ struct Serve: AsyncParsableCommand {
             }
             (result.metricsHost, result.metricsPort) = (address.host, address.port)
         }
+        if let webText = try layers.optional(flag: web, env: "RTCBOX_WEB", file: file.web, what: "HOST:PORT",
+                                             parse: { ClientConfiguration.parseAddress($0) == nil ? nil : $0 }) {
+            guard let address = ClientConfiguration.parseAddress(webText) else {
+                throw CLIError(.config, "\(configPath ?? "config"): web \"\(webText)\" is not HOST:PORT")
+            }
+            (result.webHost, result.webPort) = (address.host, address.port)
+        }
+        result.webOrigins = try layers.value(flag: webOrigin.isEmpty ? nil : webOrigin, env: "RTCBOX_WEB_ORIGINS", file: file.webOrigins,
+                                             default: [], what: "a list of origins") {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        result.tlsCertificatePath = try layers.optional(flag: tlsCert, env: "RTCBOX_TLS_CERT", file: file.tlsCertificate, parse: { $0 })
+        result.tlsKeyPath = try layers.optional(flag: tlsKey, env: "RTCBOX_TLS_KEY", file: file.tlsKey, parse: { $0 })
+        switch (result.tlsCertificatePath, result.tlsKeyPath) {
+        case (.some, nil): throw CLIError(.usage, "--tls-cert needs --tls-key")
+        case (nil, .some): throw CLIError(.usage, "--tls-key needs --tls-cert")
+        case (.some, .some) where result.webHost == nil: throw CLIError(.usage, "--tls-cert/--tls-key secure the web listener: add --web HOST:PORT")
+        default: break
+        }
         logLevel = try layers.optional(flag: output.logLevel, env: "RTCBOX_LOG_LEVEL", file: file.logLevel,
                                        what: "a log level (\(ServerConfigFile.logLevels.joined(separator: ", ")))",
                                        parse: { ServerConfigFile.logLevels.contains($0) ? $0 : nil })
@@ -89,6 +123,9 @@ struct Serve: AsyncParsableCommand {
         let loopback = Self.isLoopback(result.host)
         if file.apps == nil && !loopback {
             throw CLIError(.config, "listening on \(result.host) needs --config with apps: the dev app has no authentication, so it listens on loopback only")
+        }
+        if file.apps == nil, let webHost = result.webHost, !Self.isLoopback(webHost) {
+            throw CLIError(.config, "--web on \(webHost) needs --config with apps: the dev app has no authentication, so it listens on loopback only")
         }
         return (result, logLevel)
     }
@@ -106,6 +143,10 @@ struct Serve: AsyncParsableCommand {
         do {
             let bound = try await server.start()
             address = "\(bound.ipAddress ?? config.host):\(bound.port ?? config.port)"
+        } catch let error as WebListenerError {
+            throw CLIError(.config, error.description)
+        } catch let error as ServerError {
+            throw CLIError(.unavailable, error.description)
         } catch {
             throw CLIError(.unavailable, "cannot listen on \(config.host):\(config.port): \(error)")
         }
@@ -113,6 +154,14 @@ struct Serve: AsyncParsableCommand {
             ? "dev app 1, no authentication, loopback only"
             : "apps: " + config.apps.map { "\($0.appID) (\($0.authSummary))" }.joined(separator: ", ")
         printError("rtcbox serve: listening on \(address) (\(apps))")
+        if let webAddress = server.webAddress {
+            let scheme = config.tlsCertificatePath == nil ? "http" : "https"
+            let host = webAddress.ipAddress ?? config.webHost ?? "?"
+            printError("rtcbox serve: room page on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(webAddress.port ?? 0)/ (WebSocket on /ws)")
+            if scheme == "http", let webHost = config.webHost, !Self.isLoopback(webHost) {
+                printWarning("browsers allow WebCodecs only on https or on localhost/127.0.0.1: use --tls-cert/--tls-key for \(webHost)")
+            }
+        }
         if let metricsAddress = server.metricsAddress {
             printError("rtcbox serve: metrics on http://\(metricsAddress.ipAddress ?? "?"):\(metricsAddress.port ?? 0)/metrics")
         }
