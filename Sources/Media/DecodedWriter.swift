@@ -88,7 +88,7 @@ final class DecodedWriter {
         }
         lastDts = h.dts
         if decoder == nil {
-            let extradata = track.extradata.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
+            let extradata = TrackExtradata.bytes(track)
             decoder = try Decoder(codecName: track.codec, extradata: kind == .audio ? extradata : [])
         }
         guard let decoder else { return false }

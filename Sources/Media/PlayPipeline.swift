@@ -19,6 +19,10 @@ public struct PlaySettings: Sendable {
     public var decode = false
     /// Show the video in a window with this libavdevice output device (sdl2, xv); `output` is the title.
     public var window: String?
+    /// "aac": transcode other audio codecs (Opus) to AAC; nil keeps them where the container allows it.
+    public var audioCodec: String?
+    /// Gets the one line saying that the audio is transcoded.
+    public var onNote: (@Sendable (String) -> Void)?
 
     public init(output: String, format: String? = nil) {
         self.output = output
@@ -76,7 +80,8 @@ public final class PlayPipeline: Sendable {
         } else if settings.decode {
             muxer = try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
         } else {
-            muxer = try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds)
+            muxer = try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds,
+                                    audioCodec: settings.audioCodec, onNote: { settings.onNote?($0) })
         }
         var summary = PlaySummary()
         let durationLimit = settings.duration.map { Int64($0 * 1_000_000) }

@@ -31,10 +31,21 @@ final class StreamMuxer {
     var mediaMicros: Int64 { lastWritten }
 
     private let extraOptions: [(String, String)]
+    /// "aac": audio in another codec is transcoded to AAC; nil keeps each codec where the container allows it.
+    private let audioCodec: String?
+    /// Re-encodes the audio track (set when the stream's audio cannot be kept, recreated at each restart).
+    private var transcoder: AudioTranscoder?
+    private var transcodeSource: TrackInfo?
+    private var lastTranscodedDts: Int64 = .min
+    /// Told once, in one line, when the audio is transcoded.
+    private let onNote: (String) -> Void
 
-    init(output url: String, format: String?, kinds: Set<TrackKind> = [.video, .audio], options: [(String, String)] = []) throws {
+    init(output url: String, format: String?, kinds: Set<TrackKind> = [.video, .audio], options: [(String, String)] = [],
+         audioCodec: String? = nil, onNote: @escaping (String) -> Void = { _ in }) throws {
         muxerName = try OutputFormat.muxerName(format: format, output: url)
         extraOptions = options
+        self.audioCodec = audioCodec
+        self.onNote = onNote
         writesAVCC = OutputFormat.carriesAVCC(muxerName)
         self.kinds = kinds
         output = try OutputMedia(url: url, format: muxerName, flushEachPacket: true)
@@ -44,6 +55,8 @@ final class StreamMuxer {
     func streamStarted(_ info: StreamInfo) {
         if !opened { tracks = info.tracks.filter { kinds.contains($0.kind) } }
         offset = nil
+        // A restarted stream's audio starts a new timeline: the next frame anchors a fresh transcoder.
+        if let source = transcodeSource, transcoder != nil { transcoder = try? AudioTranscoder(from: source) }
     }
 
     var hasVideo: Bool { tracks.contains { $0.kind == .video } }
@@ -76,6 +89,10 @@ final class StreamMuxer {
         }
         lastDts[h.track] = dts
         lastWritten = max(lastWritten, dts)
+        if h.track == .audio, let transcoder {
+            try transcoder.transcode(payload, pts: pts) { packet, pts, dts in try writeTranscoded(packet, pts: pts, dts: dts, index: index) }
+            return true
+        }
         if h.track == .video && writesAVCC {
             payload = Self.avcc(payload, dropAddedParameterSets: h.flags.contains(.parameterSetsAdded))
         }
@@ -89,7 +106,37 @@ final class StreamMuxer {
         return true
     }
 
+    private func writeTranscoded(_ packet: Packet, pts: Int64, dts: Int64, index: Int) throws {
+        // After a restart the fresh encoder may start a little before what the old one wrote: dropped, not reordered.
+        // The encoder's priming packet sits before 0, which FLV refuses after a video packet at 0: dropped too.
+        guard dts > lastTranscodedDts, dts >= 0 else { return }
+        lastTranscodedDts = dts
+        packet.pts = pts
+        packet.dts = dts
+        packet.isKeyframe = true
+        let size = packet.bytes.count
+        try output.write(packet, stream: index, timeBase: AVRational(num: 1, den: 1_000_000))
+        bytesWritten += size
+        audioFramesWritten += 1
+    }
+
+    /// Whether this container keeps an audio codec as it is.
+    static func carries(audio codec: String, muxer: String) -> Bool {
+        codec != "opus" || ["matroska", "nut", "mp4", "mpegts"].contains(muxer)
+    }
+
     private func open(firstKeyframe: [UInt8]?) throws {
+        if let i = tracks.firstIndex(where: { $0.kind == .audio && $0.codec != "aac" }) {
+            let source = tracks[i]
+            let forced = audioCodec == "aac"
+            if forced || !Self.carries(audio: source.codec, muxer: muxerName) {
+                let t = try AudioTranscoder(from: source)
+                transcoder = t
+                transcodeSource = source
+                tracks[i] = t.track
+                onNote("\(source.codec) audio is transcoded to AAC " + (forced ? "(--audio-codec aac)" : "(\(muxerName) cannot carry \(source.codec))"))
+            }
+        }
         for t in tracks.sorted(by: { $0.kind.rawValue < $1.kind.rawValue }) {
             var p = OutputStreamParameters(kind: t.kind == .video ? .video : .audio, codecName: t.codec)
             p.width = t.width ?? 0
@@ -98,8 +145,9 @@ final class StreamMuxer {
             p.sampleRate = t.sampleRate ?? 0
             p.channels = t.channels ?? 0
             p.bitRate = t.bitRate ?? 0
-            if let e = t.extradata, let data = Data(base64Encoded: e) {
-                p.extradata = Array(data)
+            let extradata = TrackExtradata.bytes(t)
+            if !extradata.isEmpty {
+                p.extradata = extradata
             } else if t.kind == .video, let key = firstKeyframe, let sets = H264AnnexB.parameterSets(in: key) {
                 p.extradata = sets
             }
@@ -128,6 +176,9 @@ final class StreamMuxer {
 
     /// Writes the trailer (the file is complete and playable afterwards).
     func finish() throws {
+        if let transcoder, opened, let index = streamIndex[.audio] {
+            try transcoder.finish { packet, pts, dts in try writeTranscoded(packet, pts: pts, dts: dts, index: index) }
+        }
         try output.finish()
     }
 }

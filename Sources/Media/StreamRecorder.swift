@@ -11,6 +11,10 @@ public struct RecordSettings: Sendable {
     public var format = "mp4"
     /// Start a new file at the first keyframe after this long (nil: one file per publish).
     public var segmentSeconds: Double?
+    /// "aac": transcode other audio codecs (Opus) to AAC; nil keeps them (mp4, mkv and ts all carry Opus).
+    public var audioCodec: String?
+    /// Gets the one line saying that a stream's audio is transcoded.
+    public var onNote: (@Sendable (String) -> Void)?
 
     public init(directory: String, roomID: String) {
         self.directory = directory
@@ -89,7 +93,8 @@ public final class StreamRecorder: Sendable {
                 n += 1
             }
             let muxer = try StreamMuxer(output: path, format: RecordSettings.formats[settings.format] ?? settings.format,
-                                        options: settings.muxerOptions)
+                                        options: settings.muxerOptions, audioCodec: settings.audioCodec,
+                                        onNote: { [streamID] in settings.onNote?("\(streamID): \($0)") })
             muxer.streamStarted(info)
             let file = RecordedFile(path: path, streamID: streamID, userID: info.user.userID, start: start)
             current = (muxer, file, info)

@@ -43,6 +43,9 @@ struct Play: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The window's libavdevice output device: sdl2 or xv.", valueName: "device"))
     var windowDevice = "sdl2"
 
+    @Option(name: .long, help: ArgumentHelp("copy keeps the stream's audio codec where the container allows it (Opus in mpegts, nut, matroska, mp4); aac transcodes Opus to AAC (always done for flv).", valueName: "copy|aac"))
+    var audioCodec = "copy"
+
     @Flag(name: .long, help: "Write the video track only.")
     var videoOnly = false
 
@@ -57,6 +60,7 @@ struct Play: AsyncParsableCommand {
         if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
         if videoOnly && audioOnly { throw ValidationError("--video-only and --audio-only leave nothing to play") }
+        guard ["copy", "aac"].contains(audioCodec) else { throw ValidationError("--audio-codec must be copy or aac, not \"\(audioCodec)\"") }
         if output == "-" && outputOptions.events == "-" && !window {
             throw ValidationError("--events - and -o - would both write to stdout; send events to a file")
         }
@@ -74,6 +78,10 @@ struct Play: AsyncParsableCommand {
         if videoOnly { s.kinds = [.video] }
         if audioOnly { s.kinds = [.audio] }
         s.decode = decode
+        s.audioCodec = audioCodec == "aac" ? "aac" : nil
+        let quiet = outputOptions.quiet
+        let streamID = stream
+        s.onNote = { note in if !quiet { printError("rtcbox play: \(streamID): \(note)") } }
         if window {
             s.window = windowDevice
             s.output = "rtcbox play \(room)/\(stream)"

@@ -33,6 +33,9 @@ struct Record: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop recording after this long.", valueName: "duration"))
     var duration: DurationValue?
 
+    @Option(name: .long, help: ArgumentHelp("copy keeps each stream's audio codec (Opus too: mp4, mkv and ts carry it); aac transcodes Opus to AAC.", valueName: "copy|aac"))
+    var audioCodec = "copy"
+
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
 
@@ -42,6 +45,7 @@ struct Record: AsyncParsableCommand {
 
     func validate() throws {
         if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
+        guard ["copy", "aac"].contains(audioCodec) else { throw ValidationError("--audio-codec must be copy or aac, not \"\(audioCodec)\"") }
         for id in streamFilter ?? [] {
             if let problem = Identifier.problem(with: id, kind: .stream) { throw ValidationError("--streams: \(problem)") }
         }
@@ -63,6 +67,9 @@ struct Record: AsyncParsableCommand {
         var settings = RecordSettings(directory: dir, roomID: room)
         settings.format = format
         settings.segmentSeconds = segment?.seconds
+        settings.audioCodec = audioCodec == "aac" ? "aac" : nil
+        let quiet = output.quiet
+        settings.onNote = { note in if !quiet { printError("rtcbox record: \(note)") } }
         let deadline = duration.map { Date().addingTimeInterval($0.seconds) }
         let watchdog = Task {
             while !stop.isRaised {
