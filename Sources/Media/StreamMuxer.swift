@@ -66,6 +66,11 @@ final class StreamMuxer {
     func write(_ frame: MediaFrame) throws -> Bool {
         let h = frame.header
         guard tracks.contains(where: { $0.kind == h.track }) else { return false }
+        // Timestamps beyond ±2^50 µs (35 years) are garbage or hostile: dropped, never computed with.
+        guard (-Self.timestampLimit...Self.timestampLimit).contains(h.dts), (-Self.timestampLimit...Self.timestampLimit).contains(h.pts) else {
+            framesDropped += 1
+            return false
+        }
         var payload = Array(frame.payload.readableBytesView)
         if offset == nil {
             let joinPoint = hasVideo ? (h.track == .video && h.isKeyframe) : true
@@ -119,6 +124,8 @@ final class StreamMuxer {
         bytesWritten += size
         audioFramesWritten += 1
     }
+
+    static let timestampLimit: Int64 = 1 << 50
 
     /// Whether this container keeps an audio codec as it is.
     static func carries(audio codec: String, muxer: String) -> Bool {

@@ -94,15 +94,22 @@ final class ServeProcess {
         child = try Child(Tool.rtcbox, ["serve", "--listen", "127.0.0.1:0"] + extra)
         let deadline = Date().addingTimeInterval(10)
         var found: Int?
-        while Date() < deadline && found == nil {
+        let wantsWeb = extra.contains("--web")
+        while Date() < deadline && (found == nil || (wantsWeb && webPort == nil)) {
             if let range = child.errorText.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 found = Int(child.errorText[range].split(separator: ":").last ?? "")
             }
+            if let range = child.errorText.range(of: #"room page on https?://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+                webPort = Int(child.errorText[range].split(separator: ":").last?.dropLast() ?? "")
+            }
             usleep(20_000)
         }
-        guard let found else { throw NSError(domain: "serve did not start: \(child.errorText)", code: 1) }
+        guard let found, !wantsWeb || webPort != nil else { throw NSError(domain: "serve did not start: \(child.errorText)", code: 1) }
         port = found
     }
+
+    /// The port of the room page and its WebSocket (with `--web 127.0.0.1:0`).
+    private(set) var webPort: Int?
 
     func stop() -> Int32 {
         child.signal(SIGTERM)

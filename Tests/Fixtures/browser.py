@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives Debian's headless Chromium over the DevTools protocol, with nothing but the standard library.
 
-    browser.py --url URL --until JS [--timeout S] [--eval JS] [--screenshot FILE] [--fake-media] [--log FILE]
+    browser.py --url URL --until JS [--timeout S] [--eval JS] [--screenshot FILE] [--fake-media] [--insecure] [--log FILE]
 
 Opens URL in a fresh headless Chromium (its own profile in a temp directory), polls the JavaScript
 expression --until every 250 ms until it is truthy, then prints one JSON object on stdout:
@@ -27,15 +27,16 @@ import urllib.request
 class WebSocket:
     """The client side of RFC 6455, enough for DevTools: text frames out (masked), any frames in."""
 
-    def __init__(self, url, timeout=30):
+    def __init__(self, url, timeout=30, headers=None):
         assert url.startswith("ws://")
         rest = url[5:]
         hostport, path = rest.split("/", 1)
         host, port = hostport.rsplit(":", 1)
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         request = (f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n")
         self.sock.sendall(request.encode())
         response = b""
         while b"\r\n\r\n" not in response:
@@ -48,18 +49,7 @@ class WebSocket:
             raise ConnectionError(f"DevTools refused the WebSocket: {head[:200]!r}")
 
     def send_text(self, text):
-        payload = text.encode()
-        header = bytes([0x81])
-        n = len(payload)
-        if n < 126:
-            header += bytes([0x80 | n])
-        elif n < 65536:
-            header += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+        self._send(0x81, text.encode())
 
     def _read(self, n):
         while len(self.buffer) < n:
@@ -71,8 +61,14 @@ class WebSocket:
         return out
 
     def receive(self):
-        """The next whole message (text), reassembling fragments; None when the peer closes."""
+        """The next whole text message, reassembling fragments; None when the peer closes."""
+        message = self.receive_message()
+        return None if message is None else message[1].decode()
+
+    def receive_message(self):
+        """The next whole message as (opcode, bytes): 1 text, 2 binary; None when the peer closes."""
         parts = []
+        first_opcode = None
         while True:
             b0, b1 = self._read(2)
             n = b1 & 0x7F
@@ -89,9 +85,27 @@ class WebSocket:
                 return None
             if opcode in (9, 10):
                 continue
+            if first_opcode is None:
+                first_opcode = opcode
             parts.append(data)
             if b0 & 0x80:
-                return b"".join(parts).decode()
+                return first_opcode, b"".join(parts)
+
+    def send_binary(self, payload):
+        self._send(0x82, payload)
+
+    def _send(self, first_byte, payload):
+        header = bytes([first_byte])
+        n = len(payload)
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(header + mask + masked)
 
     def close(self):
         try:
@@ -144,7 +158,7 @@ class DevTools:
         return r.get("result", {}).get("value")
 
 
-def launch(fake_media, log_file):
+def launch(fake_media, log_file, insecure=False):
     profile = tempfile.mkdtemp(prefix="rtcbox-chromium-")
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if not binary:
@@ -154,6 +168,8 @@ def launch(fake_media, log_file):
             "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required", "--mute-audio"]
     if fake_media:
         args += ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    if insecure:
+        args.append("--ignore-certificate-errors")  # a test's self-signed certificate
     args.append("about:blank")
     log = open(log_file, "ab") if log_file else subprocess.DEVNULL
     proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
@@ -193,9 +209,10 @@ def main():
     ap.add_argument("--screenshot")
     ap.add_argument("--fake-media", action="store_true")
     ap.add_argument("--log")
+    ap.add_argument("--insecure", action="store_true", help="accept a self-signed certificate")
     a = ap.parse_args()
     try:
-        proc, profile, port = launch(a.fake_media, a.log)
+        proc, profile, port = launch(a.fake_media, a.log, a.insecure)
     except Exception as e:  # noqa: BLE001 - any failure to start is reported the same way
         print(json.dumps({"ok": False, "error": str(e)}))
         return 2

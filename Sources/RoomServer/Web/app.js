@@ -765,6 +765,9 @@ async function signLogin(appSignHex, nonce, appID, userID, roomID) {
 // The form.
 
 const room = new Room();
+window.rtcbox.logout = () => (room.socket ? room.logout() : Promise.resolve());
+// Closing the tab leaves the room at once (otherwise the server would keep the user for its reconnect grace).
+window.addEventListener('pagehide', () => { if (room.socket) room.socket.send('logout', { id: 0 }); });
 
 function setControls(loggedIn) {
   $('login').disabled = loggedIn;

@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         if let metrics, ClientConfiguration.parseAddress(metrics) == nil {
             throw ValidationError("--metrics \"\(metrics)\" is not HOST:PORT")
         }
-        if let web, ClientConfiguration.parseAddress(web) == nil {
+        if let web, Self.webAddress(web) == nil {
             throw ValidationError("--web \"\(web)\" is not HOST:PORT")
         }
     }
@@ -96,8 +96,8 @@ struct Serve: AsyncParsableCommand {
             (result.metricsHost, result.metricsPort) = (address.host, address.port)
         }
         if let webText = try layers.optional(flag: web, env: "RTCBOX_WEB", file: file.web, what: "HOST:PORT",
-                                             parse: { ClientConfiguration.parseAddress($0) == nil ? nil : $0 }) {
-            guard let address = ClientConfiguration.parseAddress(webText) else {
+                                             parse: { Self.webAddress($0) == nil ? nil : $0 }) {
+            guard let address = Self.webAddress(webText) else {
                 throw CLIError(.config, "\(configPath ?? "config"): web \"\(webText)\" is not HOST:PORT")
             }
             (result.webHost, result.webPort) = (address.host, address.port)
@@ -128,6 +128,11 @@ struct Serve: AsyncParsableCommand {
             throw CLIError(.config, "--web on \(webHost) needs --config with apps: the dev app has no authentication, so it listens on loopback only")
         }
         return (result, logLevel)
+    }
+
+    /// HOST:PORT with the port spelled out (a bare host would take the room port).
+    static func webAddress(_ text: String) -> (host: String, port: Int)? {
+        ClientConfiguration.parseAddress(text, defaultPort: -1).flatMap { $0.port < 0 ? nil : $0 }
     }
 
     static func isLoopback(_ host: String) -> Bool {

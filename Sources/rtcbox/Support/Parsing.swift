@@ -10,6 +10,15 @@ struct DurationValue: ExpressibleByArgument, Sendable {
         seconds = s
     }
 
+    init(seconds: Double) { self.seconds = seconds }
+
+    /// How a default shows in --help: "1h", "90s", "1.5s".
+    var defaultValueDescription: String {
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
+        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
+    }
+
     static func parse(_ text: String) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if t.isEmpty { return nil }
