@@ -187,8 +187,8 @@ _rtcbox() {
 _rtcbox_serve() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--config --listen --threads --slow-consumer-timeout --token-warning --metrics --events --log-level)
+    repeating_options=(--web-origin)
+    non_repeating_options=(--config --listen --threads --slow-consumer-timeout --token-warning --metrics --web --tls-cert --tls-key --events --log-level)
     __rtcbox_offer_flags_options 0
 
     # Offer option value completions
@@ -209,6 +209,18 @@ _rtcbox_serve() {
         return
         ;;
     '--metrics')
+        return
+        ;;
+    '--web')
+        return
+        ;;
+    '--web-origin')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--events')
@@ -407,7 +419,7 @@ _rtcbox_play() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--keep-waiting --decode --window --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(-o --output --format --duration --frames --window-device --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
+    non_repeating_options=(-o --output --format --duration --frames --window-device --audio-codec --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -425,6 +437,9 @@ _rtcbox_play() {
         return
         ;;
     '--window-device')
+        return
+        ;;
+    '--audio-codec')
         return
         ;;
     '--server')
@@ -467,7 +482,7 @@ _rtcbox_record() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--streams --dir --format --segment --duration --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
+    non_repeating_options=(--streams --dir --format --segment --duration --audio-codec --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -485,6 +500,9 @@ _rtcbox_record() {
         return
         ;;
     '--duration')
+        return
+        ;;
+    '--audio-codec')
         return
         ;;
     '--server')

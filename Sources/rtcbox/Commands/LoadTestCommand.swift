@@ -25,7 +25,7 @@ struct LoadTestCommand: AsyncParsableCommand {
     var subscribers = 10
 
     @Option(name: .long, help: ArgumentHelp("How long to measure after everyone joined (e.g. 20s).", valueName: "duration"))
-    var duration = DurationValue(argument: "10")!
+    var duration = DurationValue(seconds: 10)
 
     @Option(name: .long, help: ArgumentHelp("Video bit rate of each synthetic stream (e.g. 2M).", valueName: "rate"))
     var videoBitrate = BitRateValue(argument: "2M")!

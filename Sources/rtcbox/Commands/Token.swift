@@ -34,7 +34,7 @@ struct Token: ParsableCommand {
     var streams: String?
 
     @Option(name: .long, help: ArgumentHelp("Lifetime (e.g. 3600, 90m, 24h).", valueName: "duration"))
-    var expire = DurationValue(argument: "3600")!
+    var expire = DurationValue(seconds: 3600)
 
     @Option(name: .long, help: ArgumentHelp("Open this token with --secret and print its contents instead.", valueName: "token"))
     var decode: String?
