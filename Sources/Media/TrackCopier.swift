@@ -19,6 +19,8 @@ final class TrackCopier {
     private var lastDts = Int64.min
     private(set) var framesOut = 0
     private(set) var framesDropped = 0
+    /// Opus audio (from Matroska, WebM, Ogg, MPEG-TS): passed through as it is.
+    private var isOpus = false
 
     init(input: InputMedia, streamIndex: Int, kind: TrackKind) throws {
         guard let stream = input.stream(streamIndex), let par = stream.pointee.codecpar else {
@@ -41,9 +43,17 @@ final class TrackCopier {
             track = TrackInfo(kind: .video, codec: "h264", width: Int(par.pointee.width), height: Int(par.pointee.height),
                               frameRate: rate.num > 0 && rate.den > 0 ? av_q2d(rate) : nil,
                               bitRate: par.pointee.bit_rate > 0 ? Int(par.pointee.bit_rate) : nil)
+        case .audio where codec == AV_CODEC_ID_OPUS:
+            // Raw Opus packets; the OpusHead (pre-skip, channels) travels as the track's extradata.
+            annexB = nil
+            parameterSets = nil
+            isOpus = true
+            track = TrackInfo(kind: .audio, codec: "opus", sampleRate: 48000, channels: Int(par.pointee.ch_layout.nb_channels),
+                              bitRate: par.pointee.bit_rate > 0 ? Int(par.pointee.bit_rate) : nil,
+                              extradata: extradata.isEmpty ? nil : Data(extradata).base64EncodedString())
         case .audio:
             guard codec == AV_CODEC_ID_AAC else {
-                throw FFmpegError(operation: "--copy", message: "the audio of \"\(input.url)\" is \(Self.codecName(codec)), not AAC; drop --copy to re-encode it",
+                throw FFmpegError(operation: "--copy", message: "the audio of \"\(input.url)\" is \(Self.codecName(codec)), not AAC or Opus; drop --copy to re-encode it",
                                   code: FFmpegError.invalidDataCode)
             }
             annexB = nil
@@ -77,9 +87,13 @@ final class TrackCopier {
                 let added = out.isKeyframe && Self.parameterSetCount(H264AnnexB.nalUnits(bytes)) > before
                 send(out, bytes: bytes, added: added, relative: relative, captureTime: captureTime, sink: sink)
             }
+            if input == nil { flushUndated(before: nil, sink: sink) }
             return
         }
-        guard let input else { return }
+        guard let input else {
+            flushUndated(before: nil, sink: sink)
+            return
+        }
         var bytes = Array(input.bytes)
         var added = false
         if kind == .video, input.isKeyframe, let sets = parameterSets, Self.parameterSetCount(H264AnnexB.nalUnits(bytes)) == 0,
@@ -87,27 +101,61 @@ final class TrackCopier {
             // The same place h264_mp4toannexb uses: right before the IDR slice.
             bytes.insert(contentsOf: sets, at: at)
             added = true
-        } else if kind == .audio, let header = AACConfig.adtsHeaderLength(bytes) {
+        } else if kind == .audio, !isOpus, let header = AACConfig.adtsHeaderLength(bytes) {
             bytes.removeFirst(min(header, bytes.count))
         }
         send(input, bytes: bytes, added: added, relative: relative, captureTime: captureTime, sink: sink)
     }
 
     private func send(_ packet: Packet, bytes: [UInt8], added: Bool, relative: (Int64) -> Int64, captureTime: UInt64, sink: MediaSink) {
-        let rawDts = packet.dts != cff_nopts_value() ? packet.dts : packet.pts
+        let hasDts = packet.dts != cff_nopts_value()
+        let rawDts = hasDts ? packet.dts : packet.pts
         guard rawDts != cff_nopts_value(), !bytes.isEmpty else {
             framesDropped += 1
             return
         }
-        let dts = relative(rawDts)
-        let pts = packet.pts != cff_nopts_value() ? relative(packet.pts) : dts
+        let pts = relative(packet.pts != cff_nopts_value() ? packet.pts : rawDts)
+        var flags: MediaFrameHeader.Flags = packet.isKeyframe ? .keyframe : []
+        if added { flags.insert(.parameterSetsAdded) }
+        // Matroska leaves the dts of the first packets of a stream with B-frames unset, and their pts run ahead of
+        // decode order (I 7, P 107, then B 40 with dts 7): they wait for the first packet that has a dts and are
+        // dated just before it.
+        if kind == .video && !hasDts && lastDts == .min && undated.count < 32 {
+            undated.append(Undated(bytes: bytes, pts: pts, flags: flags, captureTime: captureTime))
+            return
+        }
+        var dts = relative(rawDts)
+        flushUndated(before: hasDts ? dts : nil, sink: sink)
+        if !hasDts, lastDts != .min { dts = min(dts, lastDts + 1) }
+        emit(bytes, pts: pts, dts: dts, flags: flags, captureTime: captureTime, sink: sink)
+    }
+
+    private struct Undated {
+        var bytes: [UInt8]
+        var pts: Int64
+        var flags: MediaFrameHeader.Flags
+        var captureTime: UInt64
+    }
+
+    /// Packets without a dts, held until one has a dts (see send).
+    private var undated: [Undated] = []
+
+    /// Sends the held packets, 1 µs apart before `known`, or (at the end, or with no dts in sight) by their pts.
+    private func flushUndated(before known: Int64?, sink: MediaSink) {
+        let n = undated.count
+        for (i, u) in undated.enumerated() {
+            let dts = known.map { $0 - Int64(n - i) } ?? (lastDts == .min ? u.pts : min(u.pts, lastDts + 1))
+            emit(u.bytes, pts: u.pts, dts: dts, flags: u.flags, captureTime: u.captureTime, sink: sink)
+        }
+        undated.removeAll()
+    }
+
+    private func emit(_ bytes: [UInt8], pts: Int64, dts: Int64, flags: MediaFrameHeader.Flags, captureTime: UInt64, sink: MediaSink) {
         guard dts > lastDts else {
             framesDropped += 1  // a demuxer repeating or going back in time: never sent non-monotonic
             return
         }
         lastDts = dts
-        var flags: MediaFrameHeader.Flags = packet.isKeyframe ? .keyframe : []
-        if added { flags.insert(.parameterSetsAdded) }
         let sent = bytes.withUnsafeBytes { sink.send(track: kind, flags: flags, pts: pts, dts: dts, captureTime: captureTime, payload: $0) }
         if sent { framesOut += 1 } else { framesDropped += 1 }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// `publish --copy`: H.264 and AAC pass through bit-identical, into every container play writes.
+/// `publish --copy`: H.264 and AAC (or Opus) pass through bit-identical, into every container play writes.
 final class CopyModeTests: XCTestCase {
     /// Packet data hashes of one stream (`ffmpeg -i IN -map 0:X -c copy -f framemd5 -`, 6th column; side data
     /// such as the encoder-delay skip of the first AAC packet is container metadata and not compared).
@@ -44,6 +44,32 @@ final class CopyModeTests: XCTestCase {
             if f != "ts" { XCTAssertEqual(try hashes(out, "a"), audio, "\(f): audio packets differ from the source") }
             XCTAssertEqual(try Probe.decodeErrors(path: out), "", f)
         }
+        _ = serve.stop()
+    }
+
+    func testMatroskaWithBFramesAndOpusPassesThroughBitIdentical() throws {
+        let source = temporaryPath("copy-opus-\(UUID().uuidString).mkv")
+        let made = try runTool(Tool.find("ffmpeg"), ["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
+                                                    "-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "3", "-c:v", "libx264",
+                                                    "-preset", "veryfast", "-g", "30", "-c:a", "libopus", "-b:a", "64k", source])
+        XCTAssertEqual(made.status, 0, made.err)
+        let serve = try ServeProcess()
+        let out = temporaryPath("copy-opus-out-\(UUID().uuidString).mkv")
+        let player = try Child(Tool.rtcbox, ["play", "r1", "talk", "--server", serve.address, "-o", out, "-q"])
+        usleep(500_000)
+        let publish = try runTool(Tool.rtcbox, ["publish", "r1", "talk", "--server", serve.address, "-i", source, "--copy", "--no-realtime"])
+        XCTAssertEqual(publish.status, 0, publish.err)
+        XCTAssertEqual(player.wait(timeout: 20), 0, player.errorText)
+        let audio = try hashes(source, "a")
+        XCTAssertGreaterThan(audio.count, 140, "3 s of 20 ms Opus packets")
+        // The output starts at the first video keyframe: Opus packets before it (Matroska starts Opus at its
+        // pre-skip, a few ms before the video) are left out; the rest are the source's, in order.
+        let played = try hashes(out, "a")
+        XCTAssertLessThanOrEqual(audio.count - played.count, 2, "at most the packets before the first keyframe are left out")
+        XCTAssertEqual(Array(audio.suffix(played.count)), played, "Opus packets differ from the source")
+        // x264's B-frames in Matroska: the first packets come without a dts and must keep their decode order.
+        XCTAssertEqual(try hashes(out, "v"), try hashes(source, "v"))
+        XCTAssertEqual(try Probe.decodeErrors(path: out), "")
         _ = serve.stop()
     }
 

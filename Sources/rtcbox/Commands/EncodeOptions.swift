@@ -46,7 +46,7 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Audio bit rate (e.g. 64k).", valueName: "rate"))
     var audioBitrate = BitRateValue(argument: "64k")!
 
-    @Flag(name: .long, help: "Pass H.264 and AAC through without re-encoding (bit-identical packets); other codecs are refused.")
+    @Flag(name: .long, help: "Pass H.264 and AAC or Opus through without re-encoding (bit-identical packets); other codecs are refused.")
     var copy = false
 
     @Flag(name: .long, help: "Publish no video even if an input has some.")
