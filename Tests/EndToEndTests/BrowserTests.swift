@@ -200,4 +200,27 @@ final class BrowserTests: XCTestCase {
         XCTAssertTrue(seen("room_user_update", "delete", "user_id", "web3"), watcher.outputText)
         _ = serve.stop()
     }
+
+    func testPageLogsInWithAnAppSign() throws {
+        let sign = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+        let config = temporaryPath("sign-\(UUID().uuidString).toml")
+        try "[[apps]]\napp_id = 8\napp_sign = \"\(sign)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(["--config", config, "--web", "127.0.0.1:0"])
+        let webPort = try XCTUnwrap(serve.webPort)
+        let watcher = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--app-id", "8", "--app-sign", sign,
+                                              "--user", "cli", "--user-status", "--duration", "30"])
+        defer { watcher.signal(SIGINT); watcher.wait() }
+        // The page signs the server's nonce with crypto.subtle (HMAC-SHA256), as the CLI does.
+        let page = try openPage("http://127.0.0.1:\(webPort)/?app=8&room=r1&user=web4&app_sign=\(sign)&autologin=1",
+                                until: "rtcbox.stats().events.some(e => e.type === 'room_user_update' && e.users.some(u => u.user_id === 'cli'))",
+                                eval: "JSON.stringify(rtcbox.stats())")
+        let run = try finish(page)
+        XCTAssertTrue(run.ok, "\(run.value)")
+        XCTAssertEqual((run.value["loggedIn"] as? NSNumber)?.boolValue, true)
+        let wrong = String(sign.reversed())
+        let refused = try finish(try openPage("http://127.0.0.1:\(webPort)/?app=8&room=r1&user=web5&app_sign=\(wrong)&autologin=1",
+                                              until: "rtcbox.stats().errors.length > 0", eval: "JSON.stringify(rtcbox.stats())"))
+        XCTAssertTrue((refused.value["errors"] as? [String] ?? []).contains { $0.contains("token_invalid") }, "\(refused.value)")
+        _ = serve.stop()
+    }
 }
