@@ -342,14 +342,16 @@ class Player {
     if (h.track === TRACK_VIDEO) {
       this.counts.videoIn++;
       const key = (h.flags & FLAG_KEYFRAME) !== 0;
+      // A decoder that falls behind (a slow machine, a background tab) skips to the next keyframe rather than
+      // showing ever older frames.
+      if (this.videoConfigured && !key && this.videoDecoder.decodeQueueSize > 30) this.skipToKeyframe = true;
+      if (this.skipToKeyframe && !key) { this.counts.videoDropped++; this.askKeyframe(); return; }
+      this.skipToKeyframe = false;
       if (!this.videoConfigured || this.videoDecoder.state !== 'configured') {
         // Wait for a keyframe (a delta first would throw); ask for one at most once a second.
         if (!key || !this.configureVideo(payload)) {
           this.counts.videoDropped++;
-          if (performance.now() - this.keyframeAsked > 1000) {
-            this.keyframeAsked = performance.now();
-            this.room.socket.send('request_keyframe', { stream_id: this.streamID });
-          }
+          this.askKeyframe();
           return;
         }
       }
@@ -366,6 +368,13 @@ class Player {
       this.counts.audioIn++;
       this.audioDecoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: h.pts, data: payload }));
     }
+  }
+
+  // Asks the publisher for a keyframe, at most once a second (the server limits it the same way).
+  askKeyframe() {
+    if (performance.now() - this.keyframeAsked < 1000) return;
+    this.keyframeAsked = performance.now();
+    this.room.socket.send('request_keyframe', { stream_id: this.streamID });
   }
 
   drawFrame(frame) {
