@@ -189,6 +189,8 @@ public final class LoadTest: Sendable {
             }
             if idle { usleep(1000) }
         }
+        // Frames were counted until here: what follows (the last deliveries, the senders stopping) is not.
+        let measured = Date().timeIntervalSince(started)
         stop.raise()
         await messageTask.value
         try? await Task.sleep(for: .milliseconds(300))  // the last messages' deliveries
@@ -198,7 +200,7 @@ public final class LoadTest: Sendable {
         report.framesReceived = received
         report.framesSent = publishers.reduce(0) { $0 + $1.1.counters.frames }
         let perStreamFramesPerSecond = s.publishers > 0 ? 30.0 + 47.0 : 0
-        let expected = Int(Double(all.count) * perStreamFramesPerSecond * elapsed)
+        let expected = Int(Double(all.count) * perStreamFramesPerSecond * measured)
         report.framesDropped = max(0, expected - received - all.count * 77 / 10)  // allow ~0.1 s of ramp per player
         report.subscribersJoined = all.filter { $0.firstFrame != nil }.count
         let bytesPerStream = publishers.first.map { Double($0.1.counters.bytes) } ?? 0
