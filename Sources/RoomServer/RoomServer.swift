@@ -62,10 +62,7 @@ public final class RoomServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferBytes))
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.subscriberLowWaterMark,
-                                                                    high: configuration.subscriberHighWaterMark))
+            .roomConnectionOptions(configuration)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if counting { try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(metrics: metrics)) }
@@ -134,6 +131,17 @@ public final class RoomServer: Sendable {
     public func waitUntilClosed() async {
         let listener = channel.withLockedValue { $0 }
         try? await listener?.closeFuture.get()
+    }
+}
+
+extension ServerBootstrap {
+    /// What every room connection gets, TCP or WebSocket: no Nagle, a bounded kernel send buffer and the
+    /// subscriber water marks that drive dropping to keyframes (see ServerConfiguration).
+    func roomConnectionOptions(_ configuration: ServerConfiguration) -> ServerBootstrap {
+        childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferBytes))
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.subscriberLowWaterMark,
+                                                                    high: configuration.subscriberHighWaterMark))
     }
 }
 

@@ -49,10 +49,7 @@ struct WebListener {
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferBytes))
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.subscriberLowWaterMark,
-                                                                    high: configuration.subscriberHighWaterMark))
+            .roomConnectionOptions(configuration)
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: Int(configuration.maximumFrameLength),

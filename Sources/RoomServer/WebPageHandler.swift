@@ -71,20 +71,7 @@ final class WebPageHandler: ChannelInboundHandler, RemovableChannelHandler, @unc
 
     private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus,
                          type: String?, body: [UInt8]) {
-        var headers = HTTPHeaders()
-        if let type { headers.add(name: "Content-Type", value: type) }
-        headers.add(name: "Content-Length", value: String(body.count))
-        headers.add(name: "Cache-Control", value: "no-store")
-        headers.add(name: "X-Content-Type-Options", value: "nosniff")
-        let keepAlive = head.isKeepAlive
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        if head.method != .HEAD && !body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if !keepAlive { channel.close(promise: nil) }
-        }
+        HTTPResponse.send(context, to: head, status: status, type: type, body: body,
+                          headers: [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
     }
 }
