@@ -342,9 +342,10 @@ class Player {
     if (h.track === TRACK_VIDEO) {
       this.counts.videoIn++;
       const key = (h.flags & FLAG_KEYFRAME) !== 0;
-      // A decoder that falls behind (a slow machine, a background tab) skips to the next keyframe rather than
-      // showing ever older frames.
-      if (this.videoConfigured && !key && this.videoDecoder.decodeQueueSize > 30) this.skipToKeyframe = true;
+      // A decoder that falls behind for good (a slow machine, a background tab) skips to the next keyframe rather
+      // than showing ever older frames. The bound is above a whole cached GOP (60 frames at 30 fps, 2 s), which
+      // a joiner gets at once and decodes in a fraction of a second.
+      if (this.videoConfigured && !key && this.videoDecoder.decodeQueueSize > 120) this.skipToKeyframe = true;
       if (this.skipToKeyframe && !key) { this.counts.videoDropped++; this.askKeyframe(); return; }
       this.skipToKeyframe = false;
       if (!this.videoConfigured || this.videoDecoder.state !== 'configured') {
