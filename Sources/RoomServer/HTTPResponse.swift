@@ -24,3 +24,8 @@ enum HTTPResponse {
         }
     }
 }
+
+extension HTTPRequestHead {
+    /// The request's path without its query.
+    var path: String { uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri }
+}

@@ -50,8 +50,7 @@ private final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
         case .end:
             guard let head = request else { return }
             request = nil
-            let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
-            if head.method == .GET && (path == "/metrics" || path == "/") {
+            if head.method == .GET && (head.path == "/metrics" || head.path == "/") {
                 refresh()
                 respond(context, head, .ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
             } else {

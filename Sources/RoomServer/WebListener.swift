@@ -115,8 +115,3 @@ public enum WebListenerError: Error, CustomStringConvertible {
         }
     }
 }
-
-extension HTTPRequestHead {
-    /// The request's path without its query.
-    var path: String { uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri }
-}
