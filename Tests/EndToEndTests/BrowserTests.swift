@@ -201,6 +201,52 @@ final class BrowserTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// kill -9 of the server under a page that plays a CLI stream and publishes its camera: when the server is
+    /// up again on the same ports the page logs in again by itself, plays on and publishes again.
+    func testPageComesBackAfterAServerRestart() throws {
+        let first = try ServeProcess(["--web", "127.0.0.1:0"])
+        let (port, webPort) = (first.port, try XCTUnwrap(first.webPort))
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", first.address] + testSource + ["--duration", "40", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        let until = """
+        (() => { const s = rtcbox.stats(); if (!s.events.some(e => e.type === 'reconnected')) return false;
+          const p = s.players.cam; if (!p || !s.publisher) return false;
+          if (!window.back) window.back = { decoded: p.videoDecoded, sent: s.publisher.videoSent };
+          return p.videoDecoded - window.back.decoded >= 30 && s.publisher.videoSent - window.back.sent >= 30; })()
+        """
+        let eval = """
+        JSON.stringify({ ...rtcbox.stats(), decodedAfter: rtcbox.stats().players.cam.videoDecoded - window.back.decoded })
+        """
+        let page = try openPage("http://127.0.0.1:\(webPort)/?room=r1&user=web6&autologin=1&autoplay=1&publish=webcam6",
+                                until: until, eval: eval, timeout: 60, fakeMedia: true)
+        usleep(6_000_000)
+        first.child.signal(SIGKILL)
+        first.child.wait()
+        usleep(1_000_000)
+        let second = try ServeProcess(["--listen", "127.0.0.1:\(port)", "--web", "127.0.0.1:\(webPort)"])
+        // The page's camera is published again on the new server: a CLI player gets its H.264 (timeout: a page that
+        // never comes back fails the test instead of leaving the player waiting for the stream).
+        let played = try runTool(Tool.find("bash"), ["-c", """
+            set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 webcam6 --server \(second.address) --user probe -o - --duration 3 -q \
+            | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
+            """], timeout: 60)
+        XCTAssertEqual(played.status, 0, played.err)
+        let videoPackets = Int(played.out.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        XCTAssertTrue(played.out.hasPrefix("h264,"), played.out)
+        XCTAssertGreaterThan(videoPackets, 30, played.out)
+        let run = try finish(page)
+        XCTAssertTrue(run.ok, "the page did not come back: \(run.value) \(run.console)")
+        let events = run.value["events"] as? [[String: Any]] ?? []
+        let lost = try XCTUnwrap(events.first { $0["type"] as? String == "reconnecting" }, "\(events)")
+        XCTAssertGreaterThan(lost["decoded"] as? Int ?? 0, 30, "the page played before the server went away: \(lost)")
+        let back = try XCTUnwrap(events.first { $0["type"] as? String == "reconnected" })
+        XCTAssertEqual((back["resumed"] as? NSNumber)?.boolValue, false, "a new server cannot resume the session: \(back)")
+        XCTAssertGreaterThanOrEqual(run.value["decodedAfter"] as? Int ?? 0, 30)
+        XCTAssertEqual((run.value["loggedIn"] as? NSNumber)?.boolValue, true)
+        XCTAssertEqual(run.exceptions, [])
+        _ = second.stop()
+    }
+
     func testPageLogsInWithAnAppSign() throws {
         let sign = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
         let config = temporaryPath("sign-\(UUID().uuidString).toml")

@@ -11,19 +11,26 @@ const TRACK_AUDIO = 1;
 const FLAG_KEYFRAME = 1;
 const FLAG_DISCONTINUITY = 2;
 const KEYFRAME_INTERVAL_FRAMES = 60;
+// As the CLI (RoomClient+Reconnect.swift): a ping every second, a connection quiet for 5 s is dead, a lost
+// connection is retried for 60 s with backoff from 0.2 to 2 s, and what the server decided is final.
+const DEAD_CONNECTION_MS = 5000;
+const RECONNECT_TIMEOUT_MS = 60000;
+const FINAL_REFUSALS = new Set(['token_invalid', 'token_expired', 'no_privilege', 'app_not_found', 'invalid_id',
+                                'kicked_out', 'duplicate_stream', 'room_full']);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const wallMicros = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 // What tests and curious users can read: window.rtcbox.stats().
-const state = { loggedIn: false, events: [], errors: [], players: new Map(), publisher: null, room: null };
+const state = { loggedIn: false, reconnecting: false, events: [], errors: [], players: new Map(), publisher: null, room: null };
 window.rtcbox = {
   state,
   stats() {
     const players = {};
     for (const [id, p] of state.players) players[id] = p.summary();
-    return { loggedIn: state.loggedIn, room: state.room, events: state.events.slice(-200), errors: state.errors,
+    return { loggedIn: state.loggedIn, reconnecting: state.reconnecting, room: state.room, events: state.events.slice(-200), errors: state.errors,
              players, publisher: state.publisher ? state.publisher.summary() : null };
   },
 };
@@ -79,6 +86,7 @@ class RoomSocket {
                                  software: 'rtcbox-web/1' }));
       };
       ws.onmessage = (m) => {
+        this.lastInbound = performance.now();
         if (typeof m.data !== 'string') { this.media(new Uint8Array(m.data)); return; }
         let msg;
         try { msg = JSON.parse(m.data); } catch (e) { log(`unreadable message: ${e}`, true); return; }
@@ -87,16 +95,39 @@ class RoomSocket {
         this.control(msg);
       };
       ws.onerror = () => { if (!opened) reject(new Error(`cannot connect to ${this.url}`)); };
-      ws.onclose = (e) => {
-        for (const [, p] of this.pending) p.reject(new Error('connection closed'));
-        this.pending.clear();
+      ws.onclose = (e) => this.closed(e, () => {
         if (!opened || !this.serverHello) reject(new Error(`connection to ${this.url} closed (${e.code})`));
-        this.onClose(e);
-      };
+      });
     });
   }
 
+  // Once per connection, from the socket's own close or from the liveness check giving up on it.
+  closed(e, then) {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.liveness);
+    for (const [, p] of this.pending) p.reject(new Error('connection closed'));
+    this.pending.clear();
+    if (then) then();
+    this.onClose(e);
+  }
+
+  // A ping every second; a connection with no word from the server for DEAD_CONNECTION_MS is given up at once
+  // (a dead link may take minutes to close by itself).
+  startLiveness() {
+    this.lastInbound = performance.now();
+    this.liveness = setInterval(() => {
+      if (performance.now() - this.lastInbound > DEAD_CONNECTION_MS) {
+        try { this.ws.close(4000, 'no word from the server'); } catch (e) { /* closing already */ }
+        this.closed({ code: 4000, reason: `no word from the server for ${DEAD_CONNECTION_MS / 1000} s` });
+        return;
+      }
+      if (this.ws.readyState === WebSocket.OPEN) this.send('ping', { id: 0, time: wallMicros() });
+    }, 1000);
+  }
+
   control(msg) {
+    if (msg.type === 'pong') return;
     if ((msg.type === 'result' || msg.type === 'error') && msg.id !== undefined && this.pending.has(msg.id)) {
       const p = this.pending.get(msg.id);
       this.pending.delete(msg.id);
@@ -110,6 +141,7 @@ class RoomSocket {
   request(type, fields) {
     const id = this.nextID++;
     return new Promise((resolve, reject) => {
+      if (this.isClosed || this.ws.readyState !== WebSocket.OPEN) { reject(new Error('connection closed')); return; }
       this.pending.set(id, { resolve, reject });
       this.ws.send(JSON.stringify({ type, id, ...fields }));
     });
@@ -375,7 +407,7 @@ class Player {
   askKeyframe() {
     if (performance.now() - this.keyframeAsked < 1000) return;
     this.keyframeAsked = performance.now();
-    this.room.socket.send('request_keyframe', { stream_id: this.streamID });
+    if (this.room.socket) this.room.socket.send('request_keyframe', { stream_id: this.streamID });
   }
 
   drawFrame(frame) {
@@ -501,6 +533,7 @@ class Publisher {
       });
       tracks.push({ kind: 'audio', codec: 'opus', sample_rate: this.sampleRate, channels: this.channels, bit_rate: 64000 });
     }
+    this.tracks = tracks;
     const result = await this.room.socket.request('publish', { stream_id: this.streamID, tracks });
     this.handle = result.stream_handle;
     this.running = true;
@@ -570,7 +603,7 @@ class Publisher {
     const data = new Uint8Array(chunk.byteLength);
     chunk.copyTo(data);
     const flags = chunk.type === 'key' ? FLAG_KEYFRAME : 0;
-    if (this.room.socket.sendMedia(this.handle, track, flags, pts, pts, capture, data)) {
+    if (this.room.socket && this.room.socket.sendMedia(this.handle, track, flags, pts, pts, capture, data)) {
       this.counts.bytes += data.byteLength;
       if (track === TRACK_VIDEO) this.counts.videoSent++; else this.counts.audioSent++;
     } else if (track === TRACK_VIDEO) {
@@ -583,6 +616,13 @@ class Publisher {
     const c = this.counts;
     $('publish-stats').textContent = `${this.streamID}: ${c.videoSent} video, ${c.audioSent} audio frames sent, ` +
       `${Math.round(c.bytes / 1024)} KiB, ${c.videoDropped} dropped`;
+  }
+
+  // After a reconnect: the same stream again (a resumed session keeps its handle), from a keyframe.
+  async republish() {
+    const result = await this.room.socket.request('publish', { stream_id: this.streamID, tracks: this.tracks });
+    this.handle = result.stream_handle;
+    this.wantKeyframe = true;
   }
 
   summary() { return { streamID: this.streamID, handle: this.handle, width: this.width, height: this.height, ...this.counts }; }
@@ -611,33 +651,101 @@ class Room {
     this.autoplay = params.get('autoplay') === '1';
   }
 
-  async login({ appID, roomID, userID, token, appSign }) {
+  async login(details) {
+    this.details = details;
+    this.sessionID = null;
+    const { hello, result } = await this.connect();
+    state.loggedIn = true;
+    state.room = details.roomID;
+    log(`logged into ${details.roomID} as ${details.userID} (${hello.software}); ${(result.users || []).length} other users, ` +
+        `${(result.streams || []).length} streams live`);
+    for (const u of result.users || []) this.record('room_user_update', { update_type: 'add', users: [u], initial: true });
+    for (const s of result.streams || []) this.addStream(s, true);
+    return result;
+  }
+
+  // One connection: the hello, then a login that resumes the session when there is one (a fresh AppSign
+  // signature each time: it covers the server's nonce).
+  async connect() {
+    const { appID, roomID, userID, token, appSign } = this.details;
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     // Always the server that served this page: a link cannot send the token typed here anywhere else.
-    const url = `${scheme}//${location.host}/ws`;
-    const socket = new RoomSocket(url);
+    const socket = new RoomSocket(`${scheme}//${location.host}/ws`);
     this.socket = socket;
     socket.onEvent = (m) => this.event(m);
     socket.onMedia = (h, payload) => {
       for (const p of state.players.values()) { if (p.handle === h.handle) { p.media(h, payload); return; } }
     };
-    socket.onClose = (e) => {
-      if (this.socket !== socket) return;
-      log(`connection closed (${e.code}${e.reason ? ' ' + e.reason : ''})`, !state.loggingOut);
-      this.loggedOut();
-    };
+    socket.onClose = (e) => { if (this.socket === socket) this.connectionLost(e); };
     const hello = await socket.connect();
     const request = { app_id: appID, room_id: roomID, user: { user_id: userID, user_name: userID }, user_status: true };
     if (token) request.token = token;
     if (appSign) request.signature = await signLogin(appSign, hello.nonce || '', appID, userID, roomID);
+    if (this.sessionID) request.session_id = this.sessionID;
     const result = await socket.request('login', request);
-    state.loggedIn = true;
-    state.room = roomID;
-    log(`logged into ${roomID} as ${userID} (${hello.software}); ${(result.users || []).length} other users, ` +
-        `${(result.streams || []).length} streams live`);
-    for (const u of result.users || []) this.record('room_user_update', { update_type: 'add', users: [u], initial: true });
-    for (const s of result.streams || []) this.addStream(s, true);
-    return result;
+    this.sessionID = result.session_id || this.sessionID;
+    socket.startLiveness();
+    return { hello, result };
+  }
+
+  connectionLost(e) {
+    const why = `${e.code}${e.reason ? ' ' + e.reason : ''}`;
+    if (state.loggedIn && !state.loggingOut && !this.ended) { this.reconnect(`connection lost (${why})`); return; }
+    log(`connection closed (${why})`, !state.loggingOut);
+    this.loggedOut();
+  }
+
+  // Back into the room after a lost connection: the session resumed if the server still holds it, the stream
+  // published again and every stream played again; the page's players and preview stay as they are.
+  async reconnect(reason) {
+    if (state.reconnecting) return;
+    state.reconnecting = true;
+    this.socket = null;
+    const decoded = [...state.players.values()].reduce((n, p) => n + p.counts.videoDecoded, 0);
+    this.record('reconnecting', { reason, decoded });
+    log(`${reason}: reconnecting`, true);
+    setStatus('reconnecting...');
+    const deadline = Date.now() + RECONNECT_TIMEOUT_MS;
+    let delay = 200, attempts = 0, last = reason;
+    while (state.loggedIn && !state.loggingOut) {
+      attempts++;
+      try {
+        const { result } = await this.connect();
+        if (!state.loggedIn || state.loggingOut) { const s = this.socket; this.socket = null; s.close(); return; }
+        this.streams = new Map((result.streams || []).map((s) => [s.stream_id, s]));
+        if (state.publisher) await state.publisher.republish();
+        for (const id of [...state.players.keys()]) {
+          try {
+            await this.socket.request('play', { stream_id: id });
+          } catch (e) {
+            if (e.message === 'connection closed') throw e;
+            log(`play ${id}: ${e.message}`, true);
+            state.players.get(id).close();
+            state.players.delete(id);
+          }
+        }
+        this.renderStreams();
+        state.reconnecting = false;
+        this.record('reconnected', { resumed: result.resumed === true, attempts });
+        log(`reconnected: ${result.resumed ? 'session resumed' : 'logged in again'} after ${attempts} attempt${attempts === 1 ? '' : 's'}`);
+        setControls(true);
+        return;
+      } catch (e) {
+        last = e.message;
+        const socket = this.socket;
+        this.socket = null;
+        if (socket) socket.close();
+        if (FINAL_REFUSALS.has(e.name)) break;
+      }
+      if (Date.now() + delay >= deadline) break;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 2000);
+    }
+    state.reconnecting = false;
+    if (!state.loggedIn || state.loggingOut) return;
+    this.record('reconnect_failed', { attempts, reason: last });
+    log(`gave up reconnecting after ${attempts} attempts in ${RECONNECT_TIMEOUT_MS / 1000} s; the last: ${last}`, true);
+    this.loggedOut();
   }
 
   record(type, detail) {
@@ -672,6 +780,7 @@ class Room {
         if (state.publisher && state.publisher.streamID === m.stream_id) state.publisher.wantKeyframe = true;
         break;
       case 'session_ended':
+        this.ended = m.name;   // the server's decision: no reconnect after the close that follows
         this.record(m.type, { name: m.name });
         log(`session ended: ${m.name} (${m.reason})`, true);
         break;
@@ -743,8 +852,10 @@ class Room {
   async logout() {
     state.loggingOut = true;
     if (state.publisher) await state.publisher.stop();
-    try { await this.socket.request('logout', {}); } catch (e) { /* closed already */ }
-    this.socket.close();
+    if (this.socket) {
+      try { await this.socket.request('logout', {}); } catch (e) { /* closed already */ }
+      this.socket.close();
+    }
     this.loggedOut();
     log('logged out');
   }
@@ -757,6 +868,7 @@ class Room {
     this.renderStreams();
     state.loggedIn = false;
     state.loggingOut = false;
+    this.ended = null;
     this.socket = null;
     setControls(false);
   }
@@ -776,7 +888,7 @@ async function signLogin(appSignHex, nonce, appID, userID, roomID) {
 // The form.
 
 const room = new Room();
-window.rtcbox.logout = () => (room.socket ? room.logout() : Promise.resolve());
+window.rtcbox.logout = () => (state.loggedIn ? room.logout() : Promise.resolve());
 // Closing the tab leaves the room at once (otherwise the server would keep the user for its reconnect grace).
 window.addEventListener('pagehide', () => { if (room.socket) room.socket.send('logout', { id: 0 }); });
 
