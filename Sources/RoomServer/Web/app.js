@@ -688,6 +688,13 @@ class Room {
     return { hello, result };
   }
 
+  // Closes the connection without treating its close as a loss (onClose only acts for the current socket).
+  dropSocket() {
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close();
+  }
+
   connectionLost(e) {
     const why = `${e.code}${e.reason ? ' ' + e.reason : ''}`;
     if (state.loggedIn && !state.loggingOut && !this.ended) { this.reconnect(`connection lost (${why})`); return; }
@@ -711,7 +718,7 @@ class Room {
       attempts++;
       try {
         const { result } = await this.connect();
-        if (!state.loggedIn || state.loggingOut) { const s = this.socket; this.socket = null; s.close(); return; }
+        if (!state.loggedIn || state.loggingOut) { this.dropSocket(); return; }
         this.streams = new Map((result.streams || []).map((s) => [s.stream_id, s]));
         if (state.publisher) await state.publisher.republish();
         for (const id of [...state.players.keys()]) {
@@ -732,9 +739,7 @@ class Room {
         return;
       } catch (e) {
         last = e.message;
-        const socket = this.socket;
-        this.socket = null;
-        if (socket) socket.close();
+        this.dropSocket();
         if (FINAL_REFUSALS.has(e.name)) break;
       }
       if (Date.now() + delay >= deadline) break;
@@ -918,8 +923,7 @@ async function doLogin() {
     if (publish) { $('publish-stream').value = publish; await togglePublish(); }
   } catch (e) {
     log(`login failed: ${e.message}`, true);
-    room.socket && room.socket.close();
-    room.socket = null;
+    room.dropSocket();
     setControls(false);
   }
 }
