@@ -27,7 +27,12 @@ def control(obj):
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     room, stream, user = sys.argv[2], sys.argv[3], sys.argv[4]
-    s = socket.create_connection((host, int(port)))
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if "--stall" in sys.argv[5:]:
+        # A small receive window, as on a congested link: without it loopback's autotuned buffer (up to
+        # tcp_rmem's 6 MiB) takes ~25 s of a 2 Mbit/s stream before the server sees anything back up.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+    s.connect((host, int(port)))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     hello = b"RTCB" + struct.pack(">HH", 1, 1) + json.dumps({"software": "room_subscriber"}).encode()
     s.sendall(frame(0x01, hello)
