@@ -177,7 +177,7 @@ final class RoomRegistry: @unchecked Sendable {
             nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
             let info = StreamInfo(streamID: request.streamID, user: login.user, extraInfo: request.extraInfo ?? "", tracks: request.tracks)
             let fanout = StreamFanout(handle: handle, hasVideo: request.tracks.contains { $0.kind == .video },
-                                      gopCacheLimitBytes: configuration.gopCacheLimitBytes)
+                                      gopCacheLimitBytes: configuration.gopCacheLimitBytes, metrics: metrics)
             let stream = LiveStream(appID: login.appID, roomID: login.roomID, handle: handle, publisher: session, info: info, fanout: fanout)
             fanout.onKeyframeWanted = { [weak stream] in stream?.requestKeyframe() }
             streams[key] = stream

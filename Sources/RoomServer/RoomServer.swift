@@ -47,12 +47,13 @@ public final class RoomServer: Sendable {
         let ids = self.nextSessionID
         let metrics = self.metrics
         let counting = prometheus != nil
-        let makeHandler: @Sendable () -> ServerConnectionHandler = {
+        let makeHandler: @Sendable (ServerConnectionHandler.MediaEntry?) -> ServerConnectionHandler = { entry in
             let id = ids.withLockedValue { value -> UInt64 in
                 defer { value += 1 }
                 return value
             }
-            return ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger, metrics: metrics)
+            return ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger,
+                                           metrics: metrics, mediaEntry: entry)
         }
         // TLS files are read before anything listens: a bad file is a configuration error, not half a server.
         var tls: NIOSSLContext?
@@ -65,10 +66,13 @@ public final class RoomServer: Sendable {
             .roomConnectionOptions(configuration)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if counting { try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(metrics: metrics)) }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(RoomFrameDecoder(maximumFrameLength: configuration.maximumFrameLength)))
-                    try channel.pipeline.syncOperations.addHandler(makeHandler())
+                    let sync = channel.pipeline.syncOperations
+                    let decoder = ByteToMessageHandler(RoomFrameDecoder(maximumFrameLength: configuration.maximumFrameLength))
+                    let first: ChannelHandler = counting ? ByteCountingHandler(metrics: metrics) : decoder
+                    if counting { try sync.addHandler(first) }
+                    try sync.addHandler(decoder)
+                    // Media enters at the first handler: nothing on a TCP connection has to see it on its way out.
+                    try sync.addHandler(makeHandler(.init(handler: first, bypassesByteCounting: counting)))
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -93,7 +97,7 @@ public final class RoomServer: Sendable {
             }
         }
         if let host = configuration.webHost {
-            let web = WebListener(configuration: configuration, makeRoomHandler: makeHandler, metrics: metrics, countBytes: counting)
+            let web = WebListener(configuration: configuration, makeRoomHandler: { makeHandler(nil) }, metrics: metrics, countBytes: counting)
             do {
                 let listener = try await web.bind(host: host, port: configuration.webPort, tls: tls, group: group)
                 webChannel.withLockedValue { $0 = listener }

@@ -26,8 +26,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var fanoutsByStreamID: [String: UInt32] = [:]
     private(set) var mediaFramesIgnored = 0
 
+    /// Where media written to this connection's subscribers enters the pipeline: a handler next to the
+    /// pipeline's head, skipping every handler behind it (thousands of writes a second go this way), and
+    /// whether that skips a `ByteCountingHandler` (the fan-out then counts the bytes). Without one (a WebSocket,
+    /// whose frames the adapter must wrap) media enters at this handler.
+    struct MediaEntry {
+        let handler: ChannelHandler
+        let bypassesByteCounting: Bool
+    }
+    private let mediaEntry: MediaEntry?
+
     init(registry: RoomRegistry, configuration: ServerConfiguration, sessionID: UInt64, logger: Logger,
-         metrics: ServerMetrics = .disabled) {
+         metrics: ServerMetrics = .disabled, mediaEntry: MediaEntry? = nil) {
+        self.mediaEntry = mediaEntry
         self.registry = registry
         self.metrics = metrics
         self.configuration = configuration
@@ -50,9 +61,16 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private func begin(context: ChannelHandlerContext) {
         guard session == nil else { return }
         let hello = Self.serverHello(configuration)
-        session = ServerSession(id: sessionID, channel: context.channel,
-                                slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)),
-                                helloNonce: hello.details.nonce ?? "", metrics: metrics)
+        let session = ServerSession(id: sessionID, channel: context.channel,
+                                    slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)),
+                                    helloNonce: hello.details.nonce ?? "", metrics: metrics)
+        self.session = session
+        if let mediaEntry, let entry = try? context.pipeline.syncOperations.context(handler: mediaEntry.handler) {
+            session.attachMediaPath(entry, countsBytes: mediaEntry.bypassesByteCounting)
+        } else {
+            session.attachMediaPath(context, countsBytes: false)
+        }
+        session.isWritable = context.channel.isWritable
         metrics.connections.increment()
         var buffer = context.channel.allocator.buffer(capacity: 128)
         hello.write(to: &buffer)
@@ -62,6 +80,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     static func serverHello(_ configuration: ServerConfiguration) -> Hello {
         let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         return Hello(details: .init(software: "rtcbox/\(RtcboxVersion.string)", maxFrameLength: configuration.maximumFrameLength, nonce: nonce))
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        session?.isWritable = context.channel.isWritable
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -45,6 +45,14 @@ final class ServerSession: @unchecked Sendable {
     var detachedTimer: Scheduled<Void>?
 
     // Owned by the event loop.
+    /// Where media writes and flushes enter the pipeline (see `attachMediaPath`); the channel until then.
+    private var mediaContext: ChannelHandlerContext?
+    /// Whether media written here bypasses the byte-counting handler, so the fan-out counts it.
+    private(set) var countsMediaBytes = false
+    /// The channel's writability, kept by the connection handler (a plain read instead of an atomic one).
+    var isWritable = true
+    /// Media written since the last flush.
+    private var unflushed = false
     private var needsKeyframe: [UInt32: Bool] = [:]
     /// When delivery of each stream started, until its first frame is written (join time).
     private var joinStarted: [UInt32: NIODeadline] = [:]
@@ -92,6 +100,16 @@ final class ServerSession: @unchecked Sendable {
 
     // MARK: media delivery (on the event loop)
 
+    /// Media frames are written many times a second to every subscriber: they enter the pipeline at `context`
+    /// (the handler next to the head on a TCP connection, so nothing between it and the socket is traversed
+    /// per frame) instead of at its tail. `countsBytes`: the frames bypass `ByteCountingHandler`, so the
+    /// fan-out counts them.
+    func attachMediaPath(_ context: ChannelHandlerContext, countsBytes: Bool) {
+        eventLoop.preconditionInEventLoop()
+        mediaContext = context
+        countsMediaBytes = countsBytes
+    }
+
     /// Prepares delivery of a stream: video waits for its next keyframe.
     func startDelivery(handle: UInt32) {
         eventLoop.preconditionInEventLoop()
@@ -105,20 +123,40 @@ final class ServerSession: @unchecked Sendable {
         joinStarted[handle] = nil
     }
 
+    /// What `deliver` did with a frame.
+    struct Delivery {
+        var wrote = false
+        /// This frame made the session start waiting for a keyframe (after a drop).
+        var wantsKeyframe = false
+    }
+
     /// Writes one media frame unless the connection is backed up: then video is dropped up to the next
     /// keyframe and counted; a connection backed up for longer than the limit is closed (slow_consumer).
-    /// The caller flushes. Returns true when this frame made the session start waiting for a keyframe.
+    /// With `flush`, what was written (this frame and any held audio) goes to the socket now.
     @discardableResult
-    func deliver(_ frame: CachedFrame, handle: UInt32) -> Bool {
-        guard !closing, let waiting = needsKeyframe[handle] else { return false }
-        if !channel.isWritable {
+    func deliver(_ frame: CachedFrame, handle: UInt32, flush: Bool) -> Delivery {
+        let result = write(frame, handle: handle)
+        if flush { flushMedia() }
+        return result
+    }
+
+    /// Flushes media written since the last flush, if any.
+    func flushMedia() {
+        guard unflushed else { return }
+        unflushed = false
+        if let mediaContext { mediaContext.flush() } else { channel.flush() }
+    }
+
+    private func write(_ frame: CachedFrame, handle: UInt32) -> Delivery {
+        guard !closing, let waiting = needsKeyframe[handle] else { return Delivery() }
+        if !isWritable {
             let now = NIODeadline.now()
             if let since = unwritableSince {
                 if now - since > slowConsumerTimeout {
                     closing = true
                     metrics.slowConsumers.increment()
                     end(.slowConsumer, reason: "could not take media for \(slowConsumerTimeout.nanoseconds / 1_000_000_000) s, \(droppedFrames) frames dropped")
-                    return false
+                    return Delivery()
                 }
             } else {
                 unwritableSince = now
@@ -127,20 +165,21 @@ final class ServerSession: @unchecked Sendable {
             metrics.framesDropped.increment()
             let startsWaiting = frame.isVideo && !waiting
             if frame.isVideo { needsKeyframe[handle] = true }
-            return startsWaiting
+            return Delivery(wantsKeyframe: startsWaiting)
         }
         unwritableSince = nil
         if frame.isVideo && waiting {
             guard frame.isKeyframe else {
                 droppedFrames += 1
-                return false
+                return Delivery()
             }
             needsKeyframe[handle] = false
         }
-        if let started = joinStarted.removeValue(forKey: handle) {
+        if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
             metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
-        channel.write(frame.wire, promise: nil)
-        return false
+        if let mediaContext { mediaContext.write(NIOAny(frame.wire), promise: nil) } else { channel.write(frame.wire, promise: nil) }
+        unflushed = true
+        return Delivery(wrote: true)
     }
 }

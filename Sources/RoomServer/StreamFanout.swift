@@ -41,9 +41,12 @@ final class StreamFanout: @unchecked Sendable {
     /// How long audio may wait for the next video frame to be flushed with it.
     static let audioHold = TimeAmount.milliseconds(40)
 
-    init(handle: UInt32, hasVideo: Bool, gopCacheLimitBytes: Int) {
+    private let metrics: ServerMetrics
+
+    init(handle: UInt32, hasVideo: Bool, gopCacheLimitBytes: Int, metrics: ServerMetrics = .disabled) {
         self.handle = handle
         self.hasVideo = hasVideo
+        self.metrics = metrics
         self.cache = GOPCache(limitBytes: gopCacheLimitBytes)
     }
 
@@ -70,15 +73,21 @@ final class StreamFanout: @unchecked Sendable {
     /// cost follows the writes per subscriber, and this halves them (anchors/README.md).
     private func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32, held: HeldFlush, loop: EventLoop) {
         var wantsKeyframe = false
-        for s in sessions where s.deliver(frame, handle: handle) { wantsKeyframe = true }
-        if frame.isVideo || !hasVideo {
-            for s in sessions { s.channel.flush() }
-        } else if !held.scheduled {
+        var countedBytes = 0
+        let flush = frame.isVideo || !hasVideo
+        for s in sessions {
+            let d = s.deliver(frame, handle: handle, flush: flush)
+            if d.wantsKeyframe { wantsKeyframe = true }
+            if d.wrote && s.countsMediaBytes { countedBytes += frame.wire.readableBytes }
+        }
+        // One counter update per frame and loop, not one per subscriber (an atomic shared by the loops).
+        if countedBytes > 0 { metrics.bytesOut.increment(by: Int64(countedBytes)) }
+        if !flush && !held.scheduled {
             held.scheduled = true
             loop.scheduleTask(in: Self.audioHold) { [weak self] in
                 held.scheduled = false
                 guard let self else { return }
-                for s in self.sessions(on: loop) { s.channel.flush() }
+                for s in self.sessions(on: loop) { s.flushMedia() }
             }
         }
         if wantsKeyframe { onKeyframeWanted?() }
@@ -98,10 +107,13 @@ final class StreamFanout: @unchecked Sendable {
             groups[key]?.sessions.append(session)
             let frames = cache.frames
             let handle = self.handle
+            let metrics = self.metrics
             let start: @Sendable () -> Void = {
                 session.startDelivery(handle: handle)
-                for f in frames { session.deliver(f, handle: handle) }
-                session.channel.flush()
+                var bytes = 0
+                for f in frames where session.deliver(f, handle: handle, flush: false).wrote { bytes += f.wire.readableBytes }
+                session.flushMedia()
+                if session.countsMediaBytes && bytes > 0 { metrics.bytesOut.increment(by: Int64(bytes)) }
             }
             session.eventLoop.execute(start)
         }

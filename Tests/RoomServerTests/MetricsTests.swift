@@ -18,6 +18,7 @@ final class MetricsTests: XCTestCase {
         _ = try await bob.login(roomID: "r1", userStatus: false)
         let queue = MediaQueue(capacity: 1000)
         try await bob.play(streamID: "cam", into: queue)
+        let before = Self.parse(try await Self.get("http://127.0.0.1:\(port)/metrics").0)
         sendFrames(publisher, count: 60, gop: 30)
         let received = drain(queue, seconds: 5) { items in items.filter { if case .frame = $0 { return true } else { return false } }.count >= 60 }
         XCTAssertEqual(received.filter { if case .frame = $0 { return true } else { return false } }.count, 60)
@@ -34,6 +35,10 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(values["rtcbox_media_frames_in_total"], 60)
         XCTAssertGreaterThan(values["rtcbox_bytes_in_total"] ?? 0, 60 * 30)
         XCTAssertGreaterThan(values["rtcbox_bytes_out_total"] ?? 0, 60 * 30)
+        // Media to a TCP player skips the byte-counting handler; the fan-out counts it: 60 frames of
+        // length, type, media header and a 9-byte payload reached bob between the two scrapes.
+        let mediaBytes = Double(60 * (5 + MediaFrameHeader.size + 9))
+        XCTAssertGreaterThanOrEqual((values["rtcbox_bytes_out_total"] ?? 0) - (before["rtcbox_bytes_out_total"] ?? 0), mediaBytes)
         XCTAssertEqual(values["rtcbox_join_seconds_count"], 1)
         XCTAssertEqual(values["rtcbox_login_seconds_count"], 3)
         XCTAssertNotNil(values["rtcbox_frames_dropped_total"])
