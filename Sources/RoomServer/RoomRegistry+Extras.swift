@@ -77,7 +77,7 @@ extension RoomRegistry {
             }
             session.send(.result(ResultMessage(id: request.id)))
             let event = ControlMessage.customCommand(CustomCommand(roomID: room.roomID, fromUser: login.user, command: request.command))
-            for member in recipients { member.send(event) }
+            send(event, to: recipients)
         }
     }
 

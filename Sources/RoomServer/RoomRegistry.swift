@@ -322,8 +322,16 @@ final class RoomRegistry: @unchecked Sendable {
 
     func notifyUsers(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [UserInfo]) {
         let message = ControlMessage.roomUserUpdate(RoomUserUpdate(roomID: room.roomID, updateType: type, users: list))
-        for member in room.members.values where member !== except && member.login?.userStatus == true {
-            member.send(message)
+        send(message, to: room.members.values.lazy.filter { $0 !== except && $0.login?.userStatus == true })
+    }
+
+    /// Sends one event to many sessions, encoded once.
+    func send(_ message: ControlMessage, to members: some Sequence<ServerSession>) {
+        var frame: ByteBuffer?
+        for member in members {
+            let encoded = frame ?? message.frame()
+            frame = encoded
+            member.send(encoded: encoded)
         }
     }
 
@@ -333,9 +341,7 @@ final class RoomRegistry: @unchecked Sendable {
 
     /// Sends an event to every member of the room but one (its cause).
     func notifyOthers(in room: Room, except: ServerSession, _ message: ControlMessage) {
-        for member in room.members.values where member !== except {
-            member.send(message)
-        }
+        send(message, to: room.members.values.lazy.filter { $0 !== except })
     }
 
     static func problem(with tracks: [TrackInfo]) -> String? {

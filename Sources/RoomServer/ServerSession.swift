@@ -77,10 +77,26 @@ final class ServerSession: @unchecked Sendable {
     /// session (control and media) then keeps the order it was queued in, and a write that fails and closes
     /// the channel never re-enters the registry while it holds its lock.
     func send(_ message: ControlMessage) {
-        let frame = message.frame(allocator: channel.allocator)
-        let channel = self.channel
-        eventLoop.execute { channel.writeAndFlush(frame, promise: nil) }
+        send(encoded: message.frame(allocator: channel.allocator))
     }
+
+    /// Sends a control message already encoded: an event going to every member of a room is encoded once.
+    /// Messages queued together go out in one write: the flush is queued behind them, once per batch
+    /// (a thousand joins make a million events; written one syscall each they held every login back).
+    func send(encoded frame: ByteBuffer) {
+        eventLoop.execute { [self] in
+            channel.write(frame, promise: nil)
+            guard !controlFlushQueued else { return }
+            controlFlushQueued = true
+            eventLoop.execute { [self] in
+                controlFlushQueued = false
+                channel.flush()
+            }
+        }
+    }
+
+    /// A flush of control messages is queued on the loop (touched on the loop only).
+    private var controlFlushQueued = false
 
     /// Tells the peer why the session ends, then closes the connection once that is written, or after a
     /// second if the peer does not take it (a stalled reader never would).
