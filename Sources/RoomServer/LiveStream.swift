@@ -65,6 +65,10 @@ final class Room {
     var extraInfoOrder: [String] = []
     var messageBucket: RateBucket
     var nextMessageID: UInt64 = 1
+    /// room_user_update events not sent yet, and when they last were (RoomRegistry+UserEvents.swift).
+    var pendingUserEvents: [RoomRegistry.PendingUserEvent] = []
+    var userEventsFlushScheduled = false
+    var lastUserEventsFlush = NIODeadline.uptimeNanoseconds(0)
 
     init(appID: UInt32, roomID: String, messagesPerSecond: Double) {
         self.appID = appID

@@ -77,6 +77,7 @@ extension RoomRegistry {
             }
             session.send(.result(ResultMessage(id: request.id)))
             let event = ControlMessage.customCommand(CustomCommand(roomID: room.roomID, fromUser: login.user, command: request.command))
+            flushUserEvents(room)
             send(event, to: recipients)
         }
     }

@@ -42,6 +42,7 @@ extension RoomRegistry {
         var resumed = login
         resumed.userStatus = request.userStatus
         resumed.user = request.user
+        resumed.userEventsAfter = userEventSeq   // its answer lists the members as they are now
         session.login = resumed
         session.grant = grant
         session.published = previous.published

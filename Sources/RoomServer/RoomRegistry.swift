@@ -24,6 +24,8 @@ final class RoomRegistry: @unchecked Sendable {
     /// Sessions that asked to play a stream that is not live yet.
     var waitingPlayers: [AppScoped: [ServerSession]] = [:]
     private var nextHandle: UInt32 = 1
+    /// The number of the last user event queued in any room (RoomRegistry+UserEvents.swift).
+    var userEventSeq: UInt64 = 0
     private var shuttingDown = false
 
     init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = .disabled) {
@@ -95,8 +97,9 @@ final class RoomRegistry: @unchecked Sendable {
         let room = rooms[roomKey] ?? Room(appID: request.appID, roomID: request.roomID, messagesPerSecond: app.messagesPerSecond)
         rooms[roomKey] = room
         let sessionID = UUID().uuidString.lowercased()
+        let seq = takeUserEventSeq()
         session.login = .init(appID: request.appID, roomID: request.roomID, user: request.user,
-                              userStatus: request.userStatus, sessionID: sessionID)
+                              userStatus: request.userStatus, sessionID: sessionID, userEventsAfter: seq)
         session.grant = grant
         let others = room.members.values.map { $0.login?.user }.compactMap { $0 }.sorted { $0.userID < $1.userID }
         room.members[request.user.userID] = session
@@ -106,7 +109,7 @@ final class RoomRegistry: @unchecked Sendable {
                                            roomExtraInfo: room.extraInfoList.isEmpty ? nil : room.extraInfoList,
                                            tokenExpire: grant.expiresAt)))
         scheduleTokenTimers(session)
-        notifyUsers(in: room, except: session, .add, [request.user])
+        queueUserEvent(.add, request.user, seq: seq, in: room, key: roomKey, loop: session.eventLoop)
         logger.info("login", metadata: ["room": "\(request.roomID)", "user": "\(request.user.userID)", "session": "\(session.id)"])
         return true
     }
@@ -313,16 +316,14 @@ final class RoomRegistry: @unchecked Sendable {
         if users[userKey] === session { users[userKey] = nil }
         if let room = rooms[roomKey] {
             if room.members[login.user.userID] === session { room.members[login.user.userID] = nil }
-            notifyUsers(in: room, except: session, .delete, [login.user])
-            if room.members.isEmpty { rooms[roomKey] = nil }
+            if room.members.isEmpty {
+                rooms[roomKey] = nil
+            } else {
+                queueUserEvent(.delete, login.user, seq: takeUserEventSeq(), in: room, key: roomKey, loop: session.eventLoop)
+            }
         }
         session.login = nil
         logger.info("left", metadata: ["room": "\(login.roomID)", "user": "\(login.user.userID)", "session": "\(session.id)"])
-    }
-
-    func notifyUsers(in room: Room, except: ServerSession, _ type: UpdateType, _ list: [UserInfo]) {
-        let message = ControlMessage.roomUserUpdate(RoomUserUpdate(roomID: room.roomID, updateType: type, users: list))
-        send(message, to: room.members.values.lazy.filter { $0 !== except && $0.login?.userStatus == true })
     }
 
     /// Sends one event to many sessions, encoded once.
@@ -339,8 +340,9 @@ final class RoomRegistry: @unchecked Sendable {
         notifyOthers(in: room, except: except, .roomStreamUpdate(RoomStreamUpdate(roomID: room.roomID, updateType: type, streams: list)))
     }
 
-    /// Sends an event to every member of the room but one (its cause).
+    /// Sends an event to every member of the room but one (its cause), after the user events waiting.
     func notifyOthers(in room: Room, except: ServerSession, _ message: ControlMessage) {
+        flushUserEvents(room)
         send(message, to: room.members.values.lazy.filter { $0 !== except })
     }
 

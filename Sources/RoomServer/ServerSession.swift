@@ -15,6 +15,8 @@ final class ServerSession: @unchecked Sendable {
         var user: UserInfo
         var userStatus: Bool
         var sessionID: String
+        /// User events numbered up to this one happened before this login (its answer listed the members).
+        var userEventsAfter: UInt64 = 0
     }
 
     /// What the session's credentials allow: set at login, replaced by renew_token.

@@ -36,6 +36,41 @@ final class RoomRulesTests: XCTestCase {
         await h.stop()
     }
 
+    /// Twenty logins at once into a room where everyone asked for user events: each member hears of every
+    /// other member exactly once (in its login answer or in an add event), never of itself, and the member
+    /// already in gets the burst in fewer events than there were logins.
+    func testABurstOfLoginsReachesEveryMemberOnce() async throws {
+        let h = try await ServerHarness()
+        let watcher = h.client("watcher")
+        let watcherLog = EventLog(watcher)
+        _ = try await watcher.login(roomID: "r1", userStatus: true)
+        let names = (0..<20).map { "u\($0)" }
+        let clients = names.map { h.client($0) }
+        let logs = clients.map { EventLog($0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for c in clients { group.addTask { _ = try await c.login(roomID: "r1", userStatus: true) } }
+            try await group.waitForAll()
+        }
+        let everyone = ["watcher"] + names
+        func added(_ log: EventLog) -> [String] {
+            log.all.compactMap(\.userUpdate).filter { $0.updateType == .add }.flatMap { $0.users.map(\.userID) }
+        }
+        for (name, log) in zip(everyone, [watcherLog] + logs) {
+            let expected = everyone.filter { $0 != name }.sorted()
+            _ = await log.wait { _ in Set(added(log)).count >= expected.count }
+            try? await Task.sleep(for: .milliseconds(100))   // anything sent twice would have come by now
+            XCTAssertEqual(added(log).sorted(), expected, "\(name) heard of the others once each, never of itself")
+        }
+        let watcherEvents = watcherLog.all.compactMap(\.userUpdate).filter { $0.updateType == .add }
+        XCTAssertLessThan(watcherEvents.count, names.count, "the burst came gathered: \(watcherEvents.map(\.users.count))")
+        for c in clients { await c.logout() }
+        _ = await watcherLog.wait { _ in
+            watcherLog.all.compactMap(\.userUpdate).filter { $0.updateType == .delete }.flatMap(\.users).count == names.count
+        }
+        await watcher.logout()
+        await h.stop()
+    }
+
     func testEventsStayInsideTheirRoom() async throws {
         let h = try await ServerHarness()
         let outsider = h.client("outsider")
