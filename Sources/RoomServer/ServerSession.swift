@@ -139,6 +139,7 @@ final class ServerSession: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         needsKeyframe[handle] = nil
         joinStarted[handle] = nil
+        flushMedia()   // audio written to ride with a video frame that will not come now
     }
 
     /// What `deliver` did with a frame.
