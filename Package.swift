@@ -72,11 +72,17 @@ let package = Package(
             name: "RoomProtocolTests",
             dependencies: ["RoomProtocol", .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Test helpers shared by the test targets (a TCP proxy for network interruptions).
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "RoomServerTests",
-            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "MediaTests", dependencies: ["Media", "FFmpegKit", "RoomProtocol"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["rtcbox"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["rtcbox", "TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The room page (`serve --web`) in Debian's headless Chromium, driven over the DevTools protocol by
@@ -245,6 +246,55 @@ final class BrowserTests: XCTestCase {
         XCTAssertEqual((run.value["loggedIn"] as? NSNumber)?.boolValue, true)
         XCTAssertEqual(run.exceptions, [])
         _ = second.stop()
+    }
+
+    /// The page's link drops (its connection runs through a proxy, which closes it) while it plays a CLI stream
+    /// and publishes its camera: it reconnects, the server still holds its session, so it resumes it (the room
+    /// never sees it leave) and plays and publishes on.
+    func testPageResumesItsSessionWhenTheLinkDrops() async throws {
+        let serve = try ServeProcess(["--web", "127.0.0.1:0"])
+        let proxy = try await TCPProxy(targetPort: try XCTUnwrap(serve.webPort))
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + testSource + ["--duration", "40", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        let watcher = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "watcher", "--user-status", "--duration", "40"])
+        defer { watcher.signal(SIGINT); watcher.wait() }
+        let until = """
+        (() => { const s = rtcbox.stats(); if (!s.events.some(e => e.type === 'reconnected')) return false;
+          const p = s.players.cam; if (!p || !s.publisher) return false;
+          if (!window.back) window.back = { decoded: p.videoDecoded, sent: s.publisher.videoSent };
+          return p.videoDecoded - window.back.decoded >= 30 && s.publisher.videoSent - window.back.sent >= 30; })()
+        """
+        let eval = """
+        JSON.stringify({ ...rtcbox.stats(), decodedAfter: rtcbox.stats().players.cam.videoDecoded - window.back.decoded })
+        """
+        let page = try openPage("http://127.0.0.1:\(proxy.port)/?room=r1&user=web7&autologin=1&autoplay=1&publish=webcam7",
+                                until: until, eval: eval, timeout: 60, fakeMedia: true)
+        try await Task.sleep(for: .seconds(6))
+        proxy.cut()
+        // The page's camera plays for a CLI player after the drop (timeout: a page that never comes back fails).
+        try await Task.sleep(for: .seconds(2))
+        let played = try runTool(Tool.find("bash"), ["-c", """
+            set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 webcam7 --server \(serve.address) --user probe -o - --duration 3 -q \
+            | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
+            """], timeout: 60)
+        XCTAssertEqual(played.status, 0, played.err)
+        XCTAssertTrue(played.out.hasPrefix("h264,"), played.out)
+        let run = try finish(page)
+        XCTAssertTrue(run.ok, "the page did not come back: \(run.value) \(run.console)")
+        let events = run.value["events"] as? [[String: Any]] ?? []
+        let lost = try XCTUnwrap(events.first { $0["type"] as? String == "reconnecting" }, "\(events)")
+        XCTAssertGreaterThan(lost["decoded"] as? Int ?? 0, 30, "the page played before the link dropped: \(lost)")
+        let back = try XCTUnwrap(events.first { $0["type"] as? String == "reconnected" })
+        XCTAssertEqual((back["resumed"] as? NSNumber)?.boolValue, true, "the server held the session: \(back)")
+        XCTAssertGreaterThanOrEqual(run.value["decodedAfter"] as? Int ?? 0, 30)
+        XCTAssertEqual(run.exceptions, [])
+        // The room saw web7 arrive once: a new login would have been a leave and a second arrival (the leave
+        // that may follow is the page closing at the end of the run).
+        let userEvents = watcher.outputText.split(separator: "\n").filter { $0.contains(#""event":"room_user_update""#) && $0.contains(#""user_id":"web7""#) }
+        XCTAssertEqual(userEvents.filter { $0.contains(#""update_type":"add""#) }.count, 1, watcher.outputText)
+        XCTAssertTrue(userEvents.first?.contains(#""update_type":"add""#) == true, watcher.outputText)
+        await proxy.stop()
+        _ = serve.stop()
     }
 
     func testPageLogsInWithAnAppSign() throws {

@@ -2,6 +2,7 @@ import Foundation
 import RoomClient
 import RoomProtocol
 import RoomServer
+import TestSupport
 import XCTest
 
 /// An impaired link between a publisher and the server (tc netem is not available on this machine's

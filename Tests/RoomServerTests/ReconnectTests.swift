@@ -2,6 +2,7 @@ import Foundation
 import RoomClient
 import RoomProtocol
 import RoomServer
+import TestSupport
 import XCTest
 
 /// Network interruptions between a client and the server (a proxy that drops connections): the client

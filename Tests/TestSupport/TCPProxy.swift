@@ -7,16 +7,16 @@ import NIOPosix
 /// connection through it (as a dropped link would), `refuse` makes it turn new connections away, `delay`
 /// holds every chunk that long in each direction, and `paused` stops forwarding without losing a byte
 /// (an outage as TCP lives it: nothing arrives, then everything does).
-final class TCPProxy: @unchecked Sendable {
+public final class TCPProxy: @unchecked Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private var listener: Channel?
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let refusing = NIOLockedValueBox(false)
     let link = LinkState()
-    let targetPort: Int
-    private(set) var port = 0
+    public let targetPort: Int
+    public private(set) var port = 0
 
-    init(targetPort: Int) async throws {
+    public init(targetPort: Int) async throws {
         self.targetPort = targetPort
         let target = targetPort
         let channels = self.channels
@@ -43,18 +43,18 @@ final class TCPProxy: @unchecked Sendable {
     }
 
     /// Drops every connection through the proxy.
-    func cut() {
+    public func cut() {
         for c in channels.withLockedValue({ list -> [Channel] in defer { list.removeAll() }; return list }) { c.close(promise: nil) }
     }
 
     /// Added to every chunk, each way.
-    var delay: TimeAmount {
+    public var delay: TimeAmount {
         get { link.state.withLockedValue { $0.delay } }
         set { link.state.withLockedValue { $0.delay = newValue } }
     }
 
     /// While paused nothing is read from either side; resuming reads on.
-    var paused: Bool {
+    public var paused: Bool {
         get { link.state.withLockedValue { $0.paused } }
         set {
             link.state.withLockedValue { $0.paused = newValue }
@@ -62,12 +62,12 @@ final class TCPProxy: @unchecked Sendable {
         }
     }
 
-    var refuse: Bool {
+    public var refuse: Bool {
         get { refusing.withLockedValue { $0 } }
         set { refusing.withLockedValue { $0 = newValue } }
     }
 
-    func stop() async {
+    public func stop() async {
         cut()
         try? await listener?.close().get()
         try? await group.shutdownGracefully()
