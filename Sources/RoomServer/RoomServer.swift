@@ -28,7 +28,8 @@ public final class RoomServer: Sendable {
             let registry = PrometheusCollectorRegistry()
             var factory = PrometheusMetricsFactory(registry: registry)
             factory.durationHistogramBuckets = ["rtcbox_login_seconds": ServerMetrics.loginBuckets,
-                                                "rtcbox_join_seconds": ServerMetrics.joinBuckets]
+                                                "rtcbox_join_seconds": ServerMetrics.joinBuckets,
+                                                "rtcbox_fanout_video_delay_seconds": ServerMetrics.fanoutDelayBuckets]
             self.prometheus = registry
             self.metrics = ServerMetrics(factory: factory)
         } else {

@@ -187,6 +187,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             return
         }
         metrics.mediaFramesIn.increment()
-        fanout.forward(CachedFrame(wire: frame.wire, isVideo: header.track == .video, isKeyframe: header.isKeyframe))
+        fanout.forward(CachedFrame(wire: frame.wire, isVideo: header.track == .video, isKeyframe: header.isKeyframe, received: .now()))
     }
 }

@@ -20,6 +20,9 @@ final class ServerMetrics: Sendable {
     let loginLatency: CoreMetrics.Timer
     /// From a player being added to a live stream to its first media frame written.
     let joinTime: CoreMetrics.Timer
+    /// What serve adds to a video frame: from the publisher's frame read to its write to each subscriber's
+    /// socket (one video frame a second per stream is timed, for every subscriber).
+    let fanoutVideoDelay: CoreMetrics.Timer
 
     init(factory: MetricsFactory) {
         connections = Meter(label: "rtcbox_connections", factory: factory)
@@ -36,6 +39,7 @@ final class ServerMetrics: Sendable {
         loginsRefused = Counter(label: "rtcbox_logins_total", dimensions: [("result", "refused")], factory: factory)
         loginLatency = CoreMetrics.Timer(label: "rtcbox_login_seconds", factory: factory)
         joinTime = CoreMetrics.Timer(label: "rtcbox_join_seconds", factory: factory)
+        fanoutVideoDelay = CoreMetrics.Timer(label: "rtcbox_fanout_video_delay_seconds", factory: factory)
     }
 
     static let disabled = ServerMetrics(factory: NOOPMetricsHandler.instance)
@@ -44,6 +48,9 @@ final class ServerMetrics: Sendable {
     static let loginBuckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
                                            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50),
                                            .milliseconds(250), .seconds(1)]
+    static let fanoutDelayBuckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                                                 .milliseconds(2), .milliseconds(3), .milliseconds(5), .milliseconds(10),
+                                                 .milliseconds(20), .milliseconds(50), .milliseconds(100)]
     static let joinBuckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                                           .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
                                           .seconds(1), .seconds(2), .seconds(5)]

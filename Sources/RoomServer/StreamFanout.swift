@@ -6,6 +6,8 @@ struct CachedFrame: Sendable {
     var wire: ByteBuffer
     var isVideo: Bool
     var isKeyframe: Bool
+    /// When serve had read it from the publisher.
+    var received: NIODeadline
 }
 
 /// Forwards one stream's frames to its subscribers: each frame is the buffer the publisher's connection
@@ -20,6 +22,9 @@ final class StreamFanout: @unchecked Sendable {
     private var groups: [ObjectIdentifier: LoopGroup] = [:]
     private var closed = false
     private var keyframeWanted: (@Sendable () -> Void)?
+    /// Video frames forwarded, to time one in `timedEvery` (under the lock).
+    private var videoFrames = 0
+    static let timedEvery = 30
 
     /// Called (on a subscriber's loop) when a subscriber fell back to waiting for a keyframe after drops.
     var onKeyframeWanted: (@Sendable () -> Void)? {
@@ -54,24 +59,29 @@ final class StreamFanout: @unchecked Sendable {
 
     /// Called on the publisher's event loop for each frame.
     func forward(_ frame: CachedFrame) {
-        let targets: [LoopGroup] = lock.withLock {
-            guard !closed else { return [] }
+        let (targets, timed): ([LoopGroup], Bool) = lock.withLock {
+            guard !closed else { return ([], false) }
             cache.append(frame, hasVideoTrack: hasVideo)
-            return Array(groups.values)
+            guard frame.isVideo else { return (Array(groups.values), false) }
+            videoFrames += 1
+            return (Array(groups.values), videoFrames % Self.timedEvery == 0)
         }
         let handle = self.handle
         for group in targets {
             let sessions = group.sessions
             // Queued even on the current loop, behind any control message already queued for these sessions.
             let held = group.flush
-            group.loop.execute { [self] in self.deliver(frame, to: sessions, handle: handle, held: held, loop: group.loop) }
+            group.loop.execute { [self] in
+                self.deliver(frame, to: sessions, handle: handle, held: held, loop: group.loop, timed: timed)
+            }
         }
     }
 
     /// Writes a frame to this loop's subscribers. Video is flushed at once (and takes any audio written
     /// since along); audio rides with the next video frame, or is flushed after at most `audioHold`: fan-out
     /// cost follows the writes per subscriber, and this halves them (anchors/README.md).
-    private func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32, held: HeldFlush, loop: EventLoop) {
+    private func deliver(_ frame: CachedFrame, to sessions: [ServerSession], handle: UInt32, held: HeldFlush, loop: EventLoop,
+                         timed: Bool) {
         var wantsKeyframe = false
         var countedBytes = 0
         let flush = frame.isVideo || !hasVideo
@@ -79,6 +89,7 @@ final class StreamFanout: @unchecked Sendable {
             let d = s.deliver(frame, handle: handle, flush: flush)
             if d.wantsKeyframe { wantsKeyframe = true }
             if d.wrote && s.countsMediaBytes { countedBytes += frame.wire.readableBytes }
+            if d.wrote && timed { metrics.fanoutVideoDelay.recordNanoseconds((NIODeadline.now() - frame.received).nanoseconds) }
         }
         // One counter update per frame and loop, not one per subscriber (an atomic shared by the loops).
         if countedBytes > 0 { metrics.bytesOut.increment(by: Int64(countedBytes)) }

@@ -40,6 +40,7 @@ final class MetricsTests: XCTestCase {
         let mediaBytes = Double(60 * (5 + MediaFrameHeader.size + 9))
         XCTAssertGreaterThanOrEqual((values["rtcbox_bytes_out_total"] ?? 0) - (before["rtcbox_bytes_out_total"] ?? 0), mediaBytes)
         XCTAssertEqual(values["rtcbox_join_seconds_count"], 1)
+        XCTAssertEqual(values["rtcbox_fanout_video_delay_seconds_count"], 2, "frames 30 and 60 timed, for bob")
         XCTAssertEqual(values["rtcbox_login_seconds_count"], 3)
         XCTAssertNotNil(values["rtcbox_frames_dropped_total"])
         XCTAssertNotNil(values["rtcbox_slow_consumers_total"])
