@@ -50,7 +50,7 @@ final class ServerSession: @unchecked Sendable {
     /// Where media writes and flushes enter the pipeline (see `attachMediaPath`); the channel until then.
     private var mediaContext: ChannelHandlerContext?
     /// Whether media written here bypasses the byte-counting handler, so the fan-out counts it.
-    private(set) var countsMediaBytes = false
+    private var countsMediaBytes = false
     /// The channel's writability, kept by the connection handler (a plain read instead of an atomic one).
     var isWritable = true
     /// Media written since the last flush.
@@ -145,6 +145,8 @@ final class ServerSession: @unchecked Sendable {
     /// What `deliver` did with a frame.
     struct Delivery {
         var wrote = false
+        /// Bytes written past the byte-counting handler, for the fan-out to count (0 when that handler saw them).
+        var uncountedBytes = 0
         /// This frame made the session start waiting for a keyframe (after a drop).
         var wantsKeyframe = false
     }
@@ -199,6 +201,6 @@ final class ServerSession: @unchecked Sendable {
         }
         if let mediaContext { mediaContext.write(NIOAny(frame.wire), promise: nil) } else { channel.write(frame.wire, promise: nil) }
         unflushed = true
-        return Delivery(wrote: true)
+        return Delivery(wrote: true, uncountedBytes: countsMediaBytes ? frame.wire.readableBytes : 0)
     }
 }

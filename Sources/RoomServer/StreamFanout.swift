@@ -88,7 +88,7 @@ final class StreamFanout: @unchecked Sendable {
         for s in sessions {
             let d = s.deliver(frame, handle: handle, flush: flush)
             if d.wantsKeyframe { wantsKeyframe = true }
-            if d.wrote && s.countsMediaBytes { countedBytes += frame.wire.readableBytes }
+            countedBytes += d.uncountedBytes
             if d.wrote && timed { metrics.fanoutVideoDelay.recordNanoseconds((NIODeadline.now() - frame.received).nanoseconds) }
         }
         // One counter update per frame and loop, not one per subscriber (an atomic shared by the loops).
@@ -122,9 +122,9 @@ final class StreamFanout: @unchecked Sendable {
             let start: @Sendable () -> Void = {
                 session.startDelivery(handle: handle)
                 var bytes = 0
-                for f in frames where session.deliver(f, handle: handle, flush: false).wrote { bytes += f.wire.readableBytes }
+                for f in frames { bytes += session.deliver(f, handle: handle, flush: false).uncountedBytes }
                 session.flushMedia()
-                if session.countsMediaBytes && bytes > 0 { metrics.bytesOut.increment(by: Int64(bytes)) }
+                if bytes > 0 { metrics.bytesOut.increment(by: Int64(bytes)) }
             }
             session.eventLoop.execute(start)
         }

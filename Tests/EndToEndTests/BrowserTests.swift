@@ -202,6 +202,41 @@ final class BrowserTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// Until the page has reconnected and then decoded 30 more frames of `cam` and sent 30 more of its own.
+    static let backAfterReconnect = """
+    (() => { const s = rtcbox.stats(); if (!s.events.some(e => e.type === 'reconnected')) return false;
+      const p = s.players.cam; if (!p || !s.publisher) return false;
+      if (!window.back) window.back = { decoded: p.videoDecoded, sent: s.publisher.videoSent };
+      return p.videoDecoded - window.back.decoded >= 30 && s.publisher.videoSent - window.back.sent >= 30; })()
+    """
+    static let statsAfterReconnect = """
+    JSON.stringify({ ...rtcbox.stats(), decodedAfter: rtcbox.stats().players.cam.videoDecoded - window.back.decoded })
+    """
+
+    /// A CLI player gets more than 30 H.264 packets of `stream` in 3 s (timeout: a page that never comes back
+    /// fails the test instead of leaving the player waiting for the stream).
+    func assertCLIPlaysH264(_ stream: String, server: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let played = try runTool(Tool.find("bash"), ["-c", """
+            set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 \(stream) --server \(server) --user probe -o - --duration 3 -q \
+            | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
+            """], timeout: 60)
+        XCTAssertEqual(played.status, 0, played.err, file: file, line: line)
+        let videoPackets = Int(played.out.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        XCTAssertTrue(played.out.hasPrefix("h264,"), played.out, file: file, line: line)
+        XCTAssertGreaterThan(videoPackets, 30, played.out, file: file, line: line)
+    }
+
+    /// The page (run with `backAfterReconnect`) played before it lost its connection and 30 frames after it came
+    /// back; returns its `reconnected` event.
+    func assertCameBack(_ run: PageRun, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        XCTAssertTrue(run.ok, "the page did not come back: \(run.value) \(run.console)", file: file, line: line)
+        let events = run.value["events"] as? [[String: Any]] ?? []
+        let lost = try XCTUnwrap(events.first { $0["type"] as? String == "reconnecting" }, "\(events)", file: file, line: line)
+        XCTAssertGreaterThan(lost["decoded"] as? Int ?? 0, 30, "the page played before it lost its connection: \(lost)", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(run.value["decodedAfter"] as? Int ?? 0, 30, file: file, line: line)
+        return try XCTUnwrap(events.first { $0["type"] as? String == "reconnected" }, file: file, line: line)
+    }
+
     /// kill -9 of the server under a page that plays a CLI stream and publishes its camera: when the server is
     /// up again on the same ports the page logs in again by itself, plays on and publishes again.
     func testPageComesBackAfterAServerRestart() throws {
@@ -209,40 +244,18 @@ final class BrowserTests: XCTestCase {
         let (port, webPort) = (first.port, try XCTUnwrap(first.webPort))
         let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", first.address] + testSource + ["--duration", "40", "-q"])
         defer { publisher.signal(SIGINT); publisher.wait() }
-        let until = """
-        (() => { const s = rtcbox.stats(); if (!s.events.some(e => e.type === 'reconnected')) return false;
-          const p = s.players.cam; if (!p || !s.publisher) return false;
-          if (!window.back) window.back = { decoded: p.videoDecoded, sent: s.publisher.videoSent };
-          return p.videoDecoded - window.back.decoded >= 30 && s.publisher.videoSent - window.back.sent >= 30; })()
-        """
-        let eval = """
-        JSON.stringify({ ...rtcbox.stats(), decodedAfter: rtcbox.stats().players.cam.videoDecoded - window.back.decoded })
-        """
         let page = try openPage("http://127.0.0.1:\(webPort)/?room=r1&user=web6&autologin=1&autoplay=1&publish=webcam6",
-                                until: until, eval: eval, timeout: 60, fakeMedia: true)
+                                until: Self.backAfterReconnect, eval: Self.statsAfterReconnect, timeout: 60, fakeMedia: true)
         usleep(6_000_000)
         first.child.signal(SIGKILL)
         first.child.wait()
         usleep(1_000_000)
         let second = try ServeProcess(["--listen", "127.0.0.1:\(port)", "--web", "127.0.0.1:\(webPort)"])
-        // The page's camera is published again on the new server: a CLI player gets its H.264 (timeout: a page that
-        // never comes back fails the test instead of leaving the player waiting for the stream).
-        let played = try runTool(Tool.find("bash"), ["-c", """
-            set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 webcam6 --server \(second.address) --user probe -o - --duration 3 -q \
-            | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
-            """], timeout: 60)
-        XCTAssertEqual(played.status, 0, played.err)
-        let videoPackets = Int(played.out.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-        XCTAssertTrue(played.out.hasPrefix("h264,"), played.out)
-        XCTAssertGreaterThan(videoPackets, 30, played.out)
+        // The page's camera is published again on the new server: a CLI player gets its H.264.
+        try assertCLIPlaysH264("webcam6", server: second.address)
         let run = try finish(page)
-        XCTAssertTrue(run.ok, "the page did not come back: \(run.value) \(run.console)")
-        let events = run.value["events"] as? [[String: Any]] ?? []
-        let lost = try XCTUnwrap(events.first { $0["type"] as? String == "reconnecting" }, "\(events)")
-        XCTAssertGreaterThan(lost["decoded"] as? Int ?? 0, 30, "the page played before the server went away: \(lost)")
-        let back = try XCTUnwrap(events.first { $0["type"] as? String == "reconnected" })
+        let back = try assertCameBack(run)
         XCTAssertEqual((back["resumed"] as? NSNumber)?.boolValue, false, "a new server cannot resume the session: \(back)")
-        XCTAssertGreaterThanOrEqual(run.value["decodedAfter"] as? Int ?? 0, 30)
         XCTAssertEqual((run.value["loggedIn"] as? NSNumber)?.boolValue, true)
         XCTAssertEqual(run.exceptions, [])
         _ = second.stop()
@@ -258,35 +271,16 @@ final class BrowserTests: XCTestCase {
         defer { publisher.signal(SIGINT); publisher.wait() }
         let watcher = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "watcher", "--user-status", "--duration", "40"])
         defer { watcher.signal(SIGINT); watcher.wait() }
-        let until = """
-        (() => { const s = rtcbox.stats(); if (!s.events.some(e => e.type === 'reconnected')) return false;
-          const p = s.players.cam; if (!p || !s.publisher) return false;
-          if (!window.back) window.back = { decoded: p.videoDecoded, sent: s.publisher.videoSent };
-          return p.videoDecoded - window.back.decoded >= 30 && s.publisher.videoSent - window.back.sent >= 30; })()
-        """
-        let eval = """
-        JSON.stringify({ ...rtcbox.stats(), decodedAfter: rtcbox.stats().players.cam.videoDecoded - window.back.decoded })
-        """
         let page = try openPage("http://127.0.0.1:\(proxy.port)/?room=r1&user=web7&autologin=1&autoplay=1&publish=webcam7",
-                                until: until, eval: eval, timeout: 60, fakeMedia: true)
+                                until: Self.backAfterReconnect, eval: Self.statsAfterReconnect, timeout: 60, fakeMedia: true)
         try await Task.sleep(for: .seconds(6))
         proxy.cut()
-        // The page's camera plays for a CLI player after the drop (timeout: a page that never comes back fails).
+        // The page's camera plays for a CLI player after the drop.
         try await Task.sleep(for: .seconds(2))
-        let played = try runTool(Tool.find("bash"), ["-c", """
-            set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 webcam7 --server \(serve.address) --user probe -o - --duration 3 -q \
-            | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
-            """], timeout: 60)
-        XCTAssertEqual(played.status, 0, played.err)
-        XCTAssertTrue(played.out.hasPrefix("h264,"), played.out)
+        try assertCLIPlaysH264("webcam7", server: serve.address)
         let run = try finish(page)
-        XCTAssertTrue(run.ok, "the page did not come back: \(run.value) \(run.console)")
-        let events = run.value["events"] as? [[String: Any]] ?? []
-        let lost = try XCTUnwrap(events.first { $0["type"] as? String == "reconnecting" }, "\(events)")
-        XCTAssertGreaterThan(lost["decoded"] as? Int ?? 0, 30, "the page played before the link dropped: \(lost)")
-        let back = try XCTUnwrap(events.first { $0["type"] as? String == "reconnected" })
+        let back = try assertCameBack(run)
         XCTAssertEqual((back["resumed"] as? NSNumber)?.boolValue, true, "the server held the session: \(back)")
-        XCTAssertGreaterThanOrEqual(run.value["decodedAfter"] as? Int ?? 0, 30)
         XCTAssertEqual(run.exceptions, [])
         // The room saw web7 arrive once: a new login would have been a leave and a second arrival (the leave
         // that may follow is the page closing at the end of the run).
