@@ -188,7 +188,7 @@ _rtcbox_serve() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--web-origin)
-    non_repeating_options=(--config --listen --threads --slow-consumer-timeout --token-warning --metrics --web --tls-cert --tls-key --events --log-level)
+    non_repeating_options=(--config --listen --threads --realtime-priority --slow-consumer-timeout --token-warning --metrics --web --tls-cert --tls-key --events --log-level)
     __rtcbox_offer_flags_options 0
 
     # Offer option value completions
@@ -200,6 +200,9 @@ _rtcbox_serve() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    '--realtime-priority')
         return
         ;;
     '--slow-consumer-timeout')

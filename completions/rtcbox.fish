@@ -23,7 +23,7 @@ function __rtcbox_parse_tokens -S
         __rtcbox_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'serve'
-            __rtcbox_parse_subcommand 0 'config=' 'listen=' 'threads=' 'slow-consumer-timeout=' 'token-warning=' 'metrics=' 'web=' 'web-origin=+' 'tls-cert=' 'tls-key=' 'events=' 'v/verbose' 'q/quiet' 'log-level=' 'version' 'h/help'
+            __rtcbox_parse_subcommand 0 'config=' 'listen=' 'threads=' 'realtime-priority=' 'slow-consumer-timeout=' 'token-warning=' 'metrics=' 'web=' 'web-origin=+' 'tls-cert=' 'tls-key=' 'events=' 'v/verbose' 'q/quiet' 'log-level=' 'version' 'h/help'
         case 'token'
             __rtcbox_parse_subcommand 0 'app-id=' 'secret=' 'user=' 'room=' 'privilege=' 'streams=' 'expire=' 'decode=' 'json' 'version' 'h/help'
         case 'login'
@@ -113,6 +113,7 @@ complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_positional "rtcbo
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" config' -l 'config' -d 'TOML configuration: apps and server options (env RTCBOX_CONFIG).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" listen' -l 'listen' -d 'Listen on HOST:PORT; port 0 picks a free one (env RTCBOX_LISTEN, default 127.0.0.1:7700).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" threads' -l 'threads' -d 'Event loop threads, 0 for one per core (env RTCBOX_THREADS).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" realtime-priority' -l 'realtime-priority' -d 'Run the event loops with SCHED_FIFO at this priority (1-99), so that no ordinary process preempts a fan-out; needs CAP_SYS_NICE or `ulimit -r` (env RTCBOX_REALTIME_PRIORITY).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" slow-consumer-timeout' -l 'slow-consumer-timeout' -d 'Disconnect a subscriber that cannot take media this long (env RTCBOX_SLOW_CONSUMER_TIMEOUT, default 10s).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" token-warning' -l 'token-warning' -d 'Send token_will_expire this long before a token expires (env RTCBOX_TOKEN_WARNING, default 30s).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" metrics' -l 'metrics' -d 'Serve Prometheus metrics on http://HOST:PORT/metrics (env RTCBOX_METRICS).' -rfka ''

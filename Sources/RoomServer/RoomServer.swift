@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -48,6 +51,7 @@ public final class RoomServer: Sendable {
         let ids = self.nextSessionID
         let metrics = self.metrics
         let counting = prometheus != nil
+        if let priority = configuration.realtimePriority { try await RealtimeScheduling.apply(priority: priority, to: group) }
         let makeHandler: @Sendable (ServerConnectionHandler.MediaEntry?) -> ServerConnectionHandler = { entry in
             let id = ids.withLockedValue { value -> UInt64 in
                 defer { value += 1 }
@@ -154,12 +158,26 @@ public enum ServerError: Error, CustomStringConvertible {
     case noLocalAddress
     case metricsListener(String, String)
     case webListener(String, String)
+    /// The event loops could not have SCHED_FIFO (errno from pthread_setschedparam).
+    case realtime(priority: Int, errno: Int32)
+
+    /// The server was not allowed something it was asked for (not a fault of the network or the machine).
+    public var isPermission: Bool {
+        if case .realtime(_, let code) = self { return code == EPERM }
+        return false
+    }
 
     public var description: String {
         switch self {
         case .noLocalAddress: return "the listener has no local address"
         case .metricsListener(let address, let why): return "cannot listen for metrics on \(address): \(why)"
         case .webListener(let address, let why): return "cannot listen for the web page on \(address): \(why)"
+        case .realtime(let priority, let code):
+            let why = String(cString: strerror(code))
+            if code == EPERM {
+                return "cannot run the event loops at SCHED_FIFO priority \(priority): \(why) (needs CAP_SYS_NICE, or an RLIMIT_RTPRIO of at least \(priority): `ulimit -r \(priority)`, LimitRTPRIO= in a systemd unit)"
+            }
+            return "cannot run the event loops at SCHED_FIFO priority \(priority): \(why)"
         }
     }
 }

@@ -7,6 +7,7 @@ import TOMLKit
 ///
 ///     listen = "0.0.0.0:7700"
 ///     threads = 2
+///     realtime_priority = 10          # SCHED_FIFO for the event loops (needs CAP_SYS_NICE or RLIMIT_RTPRIO)
 ///     metrics = "127.0.0.1:9700"
 ///     web = "127.0.0.1:7780"           # the room page and its WebSocket
 ///     web_origins = ["https://app.example"]
@@ -29,6 +30,7 @@ import TOMLKit
 public struct ServerConfigFile: Sendable, Equatable {
     public var listen: String?
     public var threads: Int?
+    public var realtimePriority: Int?
     public var metrics: String?
     public var web: String?
     public var webOrigins: [String]?
@@ -43,7 +45,7 @@ public struct ServerConfigFile: Sendable, Equatable {
 
     public init() {}
 
-    static let topKeys: Set<String> = ["listen", "threads", "metrics", "web", "web_origins", "tls_cert", "tls_key", "log_level", "max_frame_length",
+    static let topKeys: Set<String> = ["listen", "threads", "realtime_priority", "metrics", "web", "web_origins", "tls_cert", "tls_key", "log_level", "max_frame_length",
                                        "slow_consumer_timeout", "gop_cache_bytes", "token_warning", "apps"]
     static let appKeys: Set<String> = ["app_id", "app_sign", "server_secret", "anonymous", "max_users_per_room",
                                        "max_streams_per_room", "messages_per_second"]
@@ -72,6 +74,7 @@ public struct ServerConfigFile: Sendable, Equatable {
         var config = ServerConfigFile()
         config.listen = try reader.string("listen")
         config.threads = try reader.int("threads", in: 0...256)
+        config.realtimePriority = try reader.int("realtime_priority", in: ServerConfiguration.realtimePriorities)
         config.metrics = try reader.string("metrics")
         config.web = try reader.string("web")
         config.webOrigins = try reader.strings("web_origins")

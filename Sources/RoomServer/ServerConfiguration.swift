@@ -7,6 +7,10 @@ public struct ServerConfiguration: Sendable {
     public var port = RoomProtocolConstants.defaultPort
     /// Event loop threads (0: one per core).
     public var threads = 0
+    /// SCHED_FIFO priority (1-99) for the event loops, so that no ordinary process preempts a fan-out
+    /// (see RealtimeScheduling); nil: the ordinary scheduler.
+    public var realtimePriority: Int?
+    public static let realtimePriorities = 1...99
     public var maximumFrameLength = RoomProtocolConstants.defaultMaximumFrameLength
     /// Apps this server accepts. Without a config file: the dev app (id 1, no authentication).
     public var apps: [AppConfiguration] = [.development]

@@ -177,4 +177,60 @@ final class AuthAndConfigTests: XCTestCase {
         flagWins.signal(SIGTERM)
         XCTAssertEqual(flagWins.wait(timeout: 10), 0)
     }
+    /// RLIMIT_RTPRIO of this process: the highest real-time priority it may ask for without CAP_SYS_NICE.
+    static var realtimePriorityLimit: UInt {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(__RLIMIT_RTPRIO.rawValue), &limit)
+        return UInt(limit.rlim_cur)
+    }
+
+    /// The loop threads themselves get SCHED_FIFO (read back from /proc), and the rest of the process does not.
+    func testRealtimePriorityGivesTheEventLoopsSchedFIFO() throws {
+        try XCTSkipUnless(geteuid() == 0 || Self.realtimePriorityLimit >= 7, "needs root or `ulimit -r 7`")
+        let path = temporaryPath("rt-\(UUID().uuidString).toml")
+        try "realtime_priority = 7\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(["--config", path, "--threads", "2"])
+        XCTAssertTrue(serve.child.errorText.contains("event loops run SCHED_FIFO at priority 7"), serve.child.errorText)
+        let pid = serve.child.process.processIdentifier
+        var policies: [String: (policy: Int, priority: Int)] = [:]
+        for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            let stat = try String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)
+            let comm = try String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            // After "(comm)": field 3 is the state; rt_priority and policy are fields 40 and 41.
+            let fields = stat[stat.range(of: ")", options: .backwards)!.upperBound...].split(separator: " ")
+            policies["\(comm)/\(task)"] = (Int(fields[41 - 3]) ?? -1, Int(fields[40 - 3]) ?? -1)
+        }
+        let loops = policies.filter { $0.key.hasPrefix("NIO-ELT") }
+        XCTAssertEqual(loops.count, 2, "\(policies)")
+        XCTAssertTrue(loops.values.allSatisfy { $0.policy == Int(SCHED_FIFO) && $0.priority == 7 }, "\(policies)")
+        XCTAssertEqual(policies["rtcbox/\(pid)"]?.policy, Int(SCHED_OTHER), "\(policies)")
+        XCTAssertEqual(serve.stop(), 0)
+    }
+
+    /// Without the right to real-time scheduling serve does not start half-way: exit 77 and what it needs.
+    func testRealtimePriorityWithoutPermissionIsRefused() throws {
+        var arguments = ["serve", "--listen", "127.0.0.1:0", "--realtime-priority", "7"]
+        var executable = Tool.rtcbox
+        if geteuid() == 0 {
+            // As nobody, from a copy nobody can run (a test's build directory may not be).
+            let dir = temporaryPath("nobody-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: (dir as NSString).deletingLastPathComponent)
+            try FileManager.default.copyItem(atPath: Tool.rtcbox, toPath: dir + "/rtcbox")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", dir + "/rtcbox"] + arguments
+            executable = Tool.find("setpriv")
+            let r = try runTool(executable, arguments, timeout: 20)
+            XCTAssertEqual(r.status, 77, r.err)
+            XCTAssertEqual(r.err, "rtcbox serve: cannot run the event loops at SCHED_FIFO priority 7: Operation not permitted (needs CAP_SYS_NICE, or an RLIMIT_RTPRIO of at least 7: `ulimit -r 7`, LimitRTPRIO= in a systemd unit)\n")
+        } else {
+            try XCTSkipIf(Self.realtimePriorityLimit >= 7, "this user may use real-time priority 7")
+            let r = try runTool(executable, arguments, timeout: 20)
+            XCTAssertEqual(r.status, 77, r.err)
+            XCTAssertTrue(r.err.contains("Operation not permitted (needs CAP_SYS_NICE"), r.err)
+        }
+        let bad = try runTool(Tool.rtcbox, ["serve", "--realtime-priority", "100"], timeout: 10)
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.err.hasPrefix("rtcbox serve: --realtime-priority must be between 1 and 99"), bad.err)
+    }
 }

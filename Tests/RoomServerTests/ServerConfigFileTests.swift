@@ -7,6 +7,7 @@ final class ServerConfigFileTests: XCTestCase {
         let config = try ServerConfigFile.parse("""
             listen = "0.0.0.0:7701"
             threads = 2
+            realtime_priority = 10
             metrics = "127.0.0.1:9700"
             log_level = "info"
             max_frame_length = 1048576
@@ -28,6 +29,7 @@ final class ServerConfigFileTests: XCTestCase {
             """, file: "a.toml")
         XCTAssertEqual(config.listen, "0.0.0.0:7701")
         XCTAssertEqual(config.threads, 2)
+        XCTAssertEqual(config.realtimePriority, 10)
         XCTAssertEqual(config.metrics, "127.0.0.1:9700")
         XCTAssertEqual(config.maximumFrameLength, 1_048_576)
         XCTAssertEqual(config.slowConsumerTimeoutSeconds, 5)
@@ -44,6 +46,7 @@ final class ServerConfigFileTests: XCTestCase {
             ("listen = 7", "a.toml: listen must be a string"),
             ("lisen = \"x\"", "a.toml: lisen is not a known key"),
             ("threads = 999", "a.toml: threads must be between 0 and 256, not 999"),
+            ("realtime_priority = 0", "a.toml: realtime_priority must be between 1 and 99, not 0"),
             ("[[apps]]\napp_sign = \"00\"", "a.toml: apps[0].app_id is missing"),
             ("[[apps]]\napp_id = 1\napp_sign = \"00\"", "a.toml: apps[0].app_sign must be 64 hex characters"),
             ("[[apps]]\napp_id = 1\nserver_secret = \"short\"", "a.toml: apps[0].server_secret must be 32 characters, not 5"),

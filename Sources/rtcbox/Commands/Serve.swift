@@ -24,6 +24,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Event loop threads, 0 for one per core (env RTCBOX_THREADS).", valueName: "n"))
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Run the event loops with SCHED_FIFO at this priority (1-99), so that no ordinary process preempts a fan-out; needs CAP_SYS_NICE or `ulimit -r` (env RTCBOX_REALTIME_PRIORITY).", valueName: "n"))
+    var realtimePriority: Int?
+
     @Option(name: .long, help: ArgumentHelp("Disconnect a subscriber that cannot take media this long (env RTCBOX_SLOW_CONSUMER_TIMEOUT, default 10s).", valueName: "duration"))
     var slowConsumerTimeout: DurationValue?
 
@@ -52,6 +55,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen \"\(listen)\" is not HOST:PORT")
         }
         if let threads, !(0...256).contains(threads) { throw ValidationError("--threads must be between 0 and 256") }
+        if let realtimePriority, !ServerConfiguration.realtimePriorities.contains(realtimePriority) {
+            throw ValidationError("--realtime-priority must be between 1 and 99")
+        }
         if let metrics, ClientConfiguration.parseAddress(metrics) == nil {
             throw ValidationError("--metrics \"\(metrics)\" is not HOST:PORT")
         }
@@ -82,6 +88,9 @@ struct Serve: AsyncParsableCommand {
         (result.host, result.port) = address
         result.threads = try layers.value(flag: threads, env: "RTCBOX_THREADS", file: file.threads, default: 0,
                                           what: "a number from 0 to 256") { Int($0).flatMap { (0...256).contains($0) ? $0 : nil } }
+        let priorities = ServerConfiguration.realtimePriorities
+        result.realtimePriority = try layers.optional(flag: realtimePriority, env: "RTCBOX_REALTIME_PRIORITY", file: file.realtimePriority,
+                                                      what: "a number from 1 to 99") { Int($0).flatMap { priorities.contains($0) ? $0 : nil } }
         result.slowConsumerTimeoutSeconds = try layers.value(flag: slowConsumerTimeout?.seconds, env: "RTCBOX_SLOW_CONSUMER_TIMEOUT",
                                                              file: file.slowConsumerTimeoutSeconds, default: result.slowConsumerTimeoutSeconds,
                                                              what: "a duration", parse: DurationValue.parse)
@@ -151,7 +160,7 @@ struct Serve: AsyncParsableCommand {
         } catch let error as WebListenerError {
             throw CLIError(.config, error.description)
         } catch let error as ServerError {
-            throw CLIError(.unavailable, error.description)
+            throw CLIError(error.isPermission ? .refused : .unavailable, error.description)
         } catch {
             throw CLIError(.unavailable, "cannot listen on \(config.host):\(config.port): \(error)")
         }
@@ -159,6 +168,9 @@ struct Serve: AsyncParsableCommand {
             ? "dev app 1, no authentication, loopback only"
             : "apps: " + config.apps.map { "\($0.appID) (\($0.authSummary))" }.joined(separator: ", ")
         printError("rtcbox serve: listening on \(address) (\(apps))")
+        if let priority = config.realtimePriority {
+            printError("rtcbox serve: event loops run SCHED_FIFO at priority \(priority)")
+        }
         if let webAddress = server.webAddress {
             let scheme = config.tlsCertificatePath == nil ? "http" : "https"
             let host = webAddress.ipAddress ?? config.webHost ?? "?"
