@@ -161,10 +161,16 @@ func runTool(_ executable: String, _ arguments: [String], timeout: Double = 60,
     return (status, child.outputText, child.errorText)
 }
 
-func temporaryPath(_ name: String) -> String {
+/// This test process's scratch directory (recordings, configs, copies), removed when the process exits.
+let scratchDirectory: URL = {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtcbox-e2e-\(getpid())")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent(name).path
+    atexit { try? FileManager.default.removeItem(at: scratchDirectory) }
+    return dir
+}()
+
+func temporaryPath(_ name: String) -> String {
+    scratchDirectory.appendingPathComponent(name).path
 }
 
 let testSource = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]

@@ -10,9 +10,16 @@ import XCTest
 /// Opus audio, as browsers publish it (raw packets, no extradata), written by the player's muxer: kept in the
 /// containers that carry it, transcoded to AAC for FLV or on request.
 final class OpusOutputTests: XCTestCase {
+    static let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rtcbox-opus-\(getpid())")
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+        super.tearDown()
+    }
+
     /// H.264 Annex-B + Opus frames of a 2 s clip, in µs, as a room would deliver them.
     func roomFrames() throws -> (StreamInfo, [MediaFrame]) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtcbox-opus-\(getpid())")
+        let dir = Self.directory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let source = dir.appendingPathComponent("source.ts").path
         let made = try run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
@@ -65,7 +72,7 @@ final class OpusOutputTests: XCTestCase {
 
     func write(_ ext: String, audioCodec: String? = nil) throws -> (path: String, notes: [String]) {
         let (info, frames) = try roomFrames()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtcbox-opus-\(getpid())/out-\(UUID().uuidString).\(ext)").path
+        let path = Self.directory.appendingPathComponent("out-\(UUID().uuidString).\(ext)").path
         var notes: [String] = []
         let muxer = try StreamMuxer(output: path, format: nil, audioCodec: audioCodec, onNote: { notes.append($0) })
         muxer.streamStarted(info)

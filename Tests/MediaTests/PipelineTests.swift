@@ -70,6 +70,7 @@ final class PipelineTests: XCTestCase {
         for f in frames[(firstVideo + 1)...] { queue.push(.frame(f)) }
         queue.push(.stopped(reason: "publisher stopped"))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtcbox-media-\(getpid()).mkv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let summary = try await PlayPipeline(settings: PlaySettings(output: path)).run(queue: queue)
         XCTAssertEqual(summary.ending, .streamEnded)
         XCTAssertEqual(summary.videoFrames, 30, "frames from the second keyframe on")

@@ -9,6 +9,7 @@ import XCTest
 final class StreamMuxerTimestampTests: XCTestCase {
     func testExtremeTimestampsAreDroppedNotFatal() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtcbox-ts-\(UUID().uuidString).nut").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let muxer = try StreamMuxer(output: path, format: nil, kinds: [.audio])
         muxer.streamStarted(StreamInfo(streamID: "s", user: UserInfo(userID: "u", userName: "u"),
                                        tracks: [TrackInfo(kind: .audio, codec: "opus", sampleRate: 48000, channels: 2)]))
