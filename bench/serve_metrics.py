@@ -12,7 +12,7 @@ import urllib.request
 
 def snapshot(url):
     dropped, buckets = 0.0, {}
-    for line in urllib.request.urlopen(url, timeout=5).read().decode().splitlines():
+    for line in urllib.request.urlopen(url, timeout=30).read().decode().splitlines():
         if line.startswith("rtcbox_frames_dropped_total"):
             dropped = float(line.split()[-1])
         elif line.startswith('rtcbox_fanout_video_delay_seconds_bucket{le="'):
