@@ -123,25 +123,31 @@ public enum ControlMessage: Sendable, Equatable {
     /// `unknownMessageType` with the request id when there is one, so the peer can be answered.
     public static func decode(payload: ByteBuffer) throws -> ControlMessage {
         let data = Data(payload.readableBytesView)
-        let header: Header
-        do {
-            header = try ControlCoding.decoder.decode(Header.self, from: data)
-        } catch {
-            throw RoomProtocolError.malformedControl("not a JSON object with a string \"type\"")
+        // Every encoder of this protocol (ours, the room page's JSON.stringify) writes "type" first: read it
+        // from the bytes and parse the JSON once, for the body. Anything else is parsed for its header.
+        let typeName: String
+        if let leading = leadingType(payload.readableBytesView) {
+            typeName = leading
+        } else {
+            do {
+                typeName = try ControlCoding.decoder.decode(Header.self, from: data).type
+            } catch {
+                throw RoomProtocolError.malformedControl("not a JSON object with a string \"type\"")
+            }
         }
         func body<T: Decodable>(_ type: T.Type) throws -> T {
             do {
                 return try ControlCoding.decoder.decode(T.self, from: data)
             } catch let DecodingError.keyNotFound(key, _) {
-                throw RoomProtocolError.malformedControl("\(header.type): missing field \"\(key.stringValue)\"")
+                throw RoomProtocolError.malformedControl("\(typeName): missing field \"\(key.stringValue)\"")
             } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
                 let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-                throw RoomProtocolError.malformedControl("\(header.type): field \"\(path)\" has the wrong type")
+                throw RoomProtocolError.malformedControl("\(typeName): field \"\(path)\" has the wrong type")
             } catch {
-                throw RoomProtocolError.malformedControl("\(header.type): \(error)")
+                throw RoomProtocolError.malformedControl("\(typeName): \(error)")
             }
         }
-        switch header.type {
+        switch typeName {
         case "login": return .login(try body(LoginRequest.self))
         case "logout": return .logout(try body(PlainRequest.self))
         case "publish": return .publish(try body(PublishRequest.self))
@@ -169,13 +175,26 @@ public enum ControlMessage: Sendable, Equatable {
         case "broadcast_message": return .broadcastMessage(try body(BroadcastMessage.self))
         case "custom_command": return .customCommand(try body(CustomCommand.self))
         case "token_will_expire": return .tokenWillExpire(try body(TokenWillExpire.self))
-        default: throw RoomProtocolError.unknownMessageType(header.type, requestID: header.id)
+        default:
+            let id = (try? ControlCoding.decoder.decode(Header.self, from: data))?.id
+            throw RoomProtocolError.unknownMessageType(typeName, requestID: id)
         }
     }
 
     private struct Header: Decodable {
         var type: String
         var id: UInt32?
+    }
+
+    /// NAME when the bytes start with `{"type":"NAME"` and NAME has no escape; nil otherwise.
+    static func leadingType(_ bytes: ByteBufferView) -> String? {
+        let prefix = #"{"type":""#.utf8
+        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return nil }
+        let nameStart = bytes.index(bytes.startIndex, offsetBy: prefix.count)
+        guard let end = bytes[nameStart...].prefix(64).firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        let name = bytes[nameStart..<end]
+        guard name.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\\") }) else { return nil }
+        return String(decoding: name, as: UTF8.self)
     }
 }
 

@@ -104,6 +104,25 @@ final class ControlMessageGoldenTests: XCTestCase {
         }
     }
 
+    func testTypeAnywhereInTheObjectIsRead() throws {
+        // rtcbox and the room page write "type" first; other peers may not, or may escape it.
+        let ping = ControlMessage.ping(Ping(id: 3, time: 5))
+        XCTAssertEqual(try ControlMessage.decode(payload: ByteBuffer(string: #"{"id":3,"type":"ping","time":5}"#)), ping)
+        XCTAssertEqual(try ControlMessage.decode(payload: ByteBuffer(string: #"{ "type" : "ping", "id":3, "time":5}"#)), ping)
+        XCTAssertEqual(try ControlMessage.decode(payload: ByteBuffer(string: #"{"type":"p\u0069ng","id":3,"time":5}"#)), ping)
+        XCTAssertThrowsError(try ControlMessage.decode(payload: ByteBuffer(string: #"{"id":42,"type":"teleport"}"#))) { error in
+            XCTAssertEqual(error as? RoomProtocolError, .unknownMessageType("teleport", requestID: 42))
+        }
+    }
+
+    func testALeadingTypeBeforeBrokenJSONIsStillMalformed() {
+        for junk in [#"{"type":"ping""#, #"{"type":"ping",}"#, #"{"type":"ping","id":3,"time":5"#, #"{"type":"ping"x"#] {
+            XCTAssertThrowsError(try ControlMessage.decode(payload: ByteBuffer(string: junk)), junk) { error in
+                guard case .malformedControl = error as? RoomProtocolError else { return XCTFail("\(junk): \(error)") }
+            }
+        }
+    }
+
     func testNotJSONIsMalformed() {
         for junk in ["", "[]", "{\"id\":1}", "\u{0}\u{1}garbage"] {
             XCTAssertThrowsError(try ControlMessage.decode(payload: ByteBuffer(string: junk)), junk)
