@@ -167,15 +167,17 @@ public final class LoadTest: Sendable {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
             }
         }
-        // One thread drains every player's queue and measures.
+        // One thread drains every player's queue and measures (polling: a 1 ms pass over every queue when
+        // all were empty). With no publisher nothing can arrive, so it only waits for the end.
         let started = Date()
         var video: [Double] = [], audio: [Double] = [], joins: [Double] = []
         var received = 0
+        while s.publishers == 0 && Date().timeIntervalSince(started) < s.seconds && !stop.isRaised { usleep(10_000) }
         while Date().timeIntervalSince(started) < s.seconds && !stop.isRaised {
             var idle = true
             let now = StreamCounters.wallClock()
             for p in all {
-                while let item = p.queue.pop(until: Date.distantPast) {
+                while let item = p.queue.tryPop() {
                     idle = false
                     guard case .frame(let f) = item else { continue }
                     received += 1

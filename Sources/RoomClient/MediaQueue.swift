@@ -72,6 +72,19 @@ public final class MediaQueue: @unchecked Sendable {
                 condition.wait()
             }
         }
+        return takeHead()
+    }
+
+    /// The next item if one is queued, without waiting (no clock read, no condition wait: for a thread
+    /// that polls many queues).
+    public func tryPop() -> PlayerItem? {
+        condition.lock()
+        defer { condition.unlock() }
+        return head < items.count ? takeHead() : nil
+    }
+
+    /// Call with the lock held and an item queued.
+    private func takeHead() -> PlayerItem {
         let item = items[head]
         head += 1
         if head > 256 && head * 2 > items.count {
