@@ -172,8 +172,11 @@ public final class LoadTest: Sendable {
         let started = Date()
         var video: [Double] = [], audio: [Double] = [], joins: [Double] = []
         var received = 0
-        while s.publishers == 0 && Date().timeIntervalSince(started) < s.seconds && !stop.isRaised { usleep(10_000) }
         while Date().timeIntervalSince(started) < s.seconds && !stop.isRaised {
+            guard s.publishers > 0 else {
+                usleep(10_000)
+                continue
+            }
             var idle = true
             let now = StreamCounters.wallClock()
             for p in all {
