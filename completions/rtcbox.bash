@@ -329,7 +329,7 @@ _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
-    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
+    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --traffic-control --min-video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -380,6 +380,13 @@ _rtcbox_publish() {
         return
         ;;
     '--extra-info')
+        return
+        ;;
+    '--traffic-control')
+        __rtcbox_add_completions -W 'on'$'\n''off'
+        return
+        ;;
+    '--min-video-bitrate')
         return
         ;;
     '--server')

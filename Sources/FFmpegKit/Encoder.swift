@@ -94,6 +94,18 @@ public final class Encoder {
         }, options: options)
     }
 
+    /// The video bit rate now: what the next frames are encoded at.
+    public var bitRate: Int { Int(context.pointee.bit_rate) }
+
+    /// Changes a running video encoder's bit rate (average, VBV maximum and one second of VBV buffer, as
+    /// `video` sets them); libx264 reconfigures itself before the next frame it is sent.
+    public func setBitRate(_ bitRate: Int) {
+        let rate = max(1000, bitRate)
+        context.pointee.bit_rate = Int64(rate)
+        context.pointee.rc_max_rate = Int64(rate)
+        context.pointee.rc_buffer_size = Int32(clamping: rate)
+    }
+
     /// AAC (fltp), with the AudioSpecificConfig in `extradata`.
     public static func audio(_ s: AudioEncoderSettings) throws -> Encoder {
         try Encoder(codecName: s.codecName, configure: { ctx in

@@ -7,6 +7,12 @@ public protocol MediaSink: Sendable {
               payload: UnsafeRawBufferPointer) -> Bool
     /// True once after someone asked for a keyframe.
     func takeKeyframeRequest() -> Bool
+    /// The video bit rate to encode at now (traffic control); nil: as configured.
+    var videoBitRate: Int? { get }
+}
+
+extension MediaSink {
+    public var videoBitRate: Int? { nil }
 }
 
 extension MediaSink {

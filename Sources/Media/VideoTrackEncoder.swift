@@ -74,6 +74,7 @@ final class VideoTrackEncoder {
         // Decoders mark every raw frame as I; x264 would honour it (see notes/ffmpeg-from-swift.md).
         frame.pointer.pointee.pict_type = sink.takeKeyframeRequest() ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
         captureTimes[pts] = captureTime
+        if let rate = sink.videoBitRate, rate != encoder.bitRate { encoder.setBitRate(rate) }
         try encoder.send(frame)
         try receivePackets(sink: sink)
     }

@@ -19,6 +19,10 @@ public struct ClientConfiguration: Sendable {
     public var deadConnectionSeconds: Double = 5
     /// publisher_quality / player_quality events (and a ping for the round-trip time) this often; 0: never.
     public var qualityIntervalSeconds: Double = 3
+    /// Traffic control looks at each publisher's uplink this often; 0: never (no network_quality either).
+    public var trafficIntervalSeconds: Double = 0.5
+    /// network_quality events this often (a multiple of the traffic interval); 0: never.
+    public var networkQualityIntervalSeconds: Double = 2
 
     public init(host: String = "127.0.0.1", port: Int = RoomProtocolConstants.defaultPort, appID: UInt32 = 1,
                 user: UserInfo, token: String? = nil, appSign: String? = nil) {

@@ -12,6 +12,104 @@ extension RoomClient {
             self?.qualityTick(connection)
         }
         state.withLockedValue { $0.qualityTask = task }
+        startTrafficControl(on: connection)
+    }
+
+    /// Every `trafficIntervalSeconds`: each publisher's link sample goes to its traffic controller (a changed
+    /// bit rate is a traffic_control event); every `networkQualityIntervalSeconds` a network_quality event.
+    func startTrafficControl(on connection: RoomConnection) {
+        let interval = configuration.trafficIntervalSeconds
+        guard interval > 0 else { return }
+        let amount = TimeAmount.milliseconds(Int64(interval * 1000))
+        let channel = connection.channel
+        let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
+            // TCP's own round trip (TCP_INFO): it shows a queue building on the path before the socket backs up.
+            guard let provider = channel as? SocketOptionProvider else { self?.trafficTick(rttMs: nil); return }
+            provider.getTCPInfo().whenComplete { result in
+                let rtt = (try? result.get()).map { Double($0.tcpi_rtt) / 1000 }
+                self?.trafficTick(rttMs: rtt)
+            }
+        }
+        state.withLockedValue { $0.trafficTask = task }
+    }
+
+    private func trafficTick(rttMs: Double?) {
+        let publishers = state.withLockedValue { Array($0.publishers.values) }.sorted { $0.streamID < $1.streamID }
+        var events: [RoomEvent] = []
+        var ticks: [(String, LinkSample)] = []
+        for p in publishers {
+            let (sample, action) = p.controlTick(rttMs: rttMs)
+            ticks.append((p.streamID, sample))
+            if case .setVideoBitRate(let rate, let reason) = action {
+                events.append(.trafficControl(TrafficControlReport(
+                    streamID: p.streamID, videoKbps: Double(rate / 1000), linkKbps: StreamCounters.round(sample.takenBitRate / 1000),
+                    backlogMs: StreamCounters.round(sample.backlogMs), reason: reason)))
+            }
+        }
+        let every = max(1, Int((configuration.networkQualityIntervalSeconds / configuration.trafficIntervalSeconds).rounded()))
+        let report: NetworkQualityReport? = state.withLockedValue { s in
+            for (id, sample) in ticks { s.uplinkSamples[id, default: []].append(sample) }
+            s.trafficTicks += 1
+            guard configuration.networkQualityIntervalSeconds > 0, s.trafficTicks % every == 0 else { return nil }
+            defer { s.uplinkSamples.removeAll() }
+            return networkQuality(&s, publishers: publishers)
+        }
+        for e in events { emit(e) }
+        if let report { emit(.networkQuality(report)) }
+    }
+
+    /// The uplink from the publishers' samples, the downlink from the players' latency above the quietest seen.
+    private func networkQuality(_ s: inout ClientState, publishers: [StreamPublisher]) -> NetworkQualityReport {
+        var report = NetworkQualityReport(uplink: .unknown, downlink: .unknown, rttMs: s.rttMs.map(StreamCounters.round))
+        var uplinkKbps = 0.0, target = 0.0, backlog = 0.0
+        var levels: [NetworkQualityLevel] = []
+        for p in publishers {
+            guard let samples = s.uplinkSamples[p.streamID], !samples.isEmpty else { continue }
+            let seconds = samples.reduce(0) { $0 + $1.seconds }
+            let taken = samples.reduce(0) { $0 + $1.takenBytes }
+            let kbps = seconds > 0 ? Double(taken) * 8 / 1000 / seconds : 0
+            let last = samples[samples.count - 1]
+            let stalled = taken == 0 && last.backlogMs > 1000
+            let settings = p.trafficControlSettings
+            let rate = Double(p.videoBitRate ?? settings?.maxVideoBitRate ?? 0)
+            let share = settings.map { rate / Double($0.maxVideoBitRate) } ?? (samples.contains { $0.droppedFrames > 0 } ? 0.5 : 1)
+            uplinkKbps += kbps
+            target += rate / 1000
+            backlog = max(backlog, last.backlogMs)
+            levels.append(.uplink(rttMs: s.rttMs, rateShare: share, backlogMs: last.backlogMs, stalled: stalled))
+        }
+        if let worst = levels.max(by: { $0.severity < $1.severity }) {
+            report.uplink = worst
+            report.uplinkKbps = StreamCounters.round(uplinkKbps)
+            report.targetKbps = target > 0 ? StreamCounters.round(target) : nil
+            report.backlogMs = StreamCounters.round(backlog)
+        }
+        var down: [NetworkQualityLevel] = []
+        var queueMax = 0.0
+        for (id, queue) in s.players {
+            let c = queue.counters
+            let key = "nq:" + id
+            let previous = s.lastQuality[key]?.counters ?? StreamCounters()
+            s.lastQuality[key] = (c, .now())
+            let samples = c.latencySamples - previous.latencySamples
+            let frames = c.frames - previous.frames
+            let dropped = c.framesDropped - previous.framesDropped
+            guard samples > 0 || dropped > 0 else {
+                if c.frames > 0 { down.append(.die) }
+                continue
+            }
+            let latency = samples > 0 ? Double(c.latencyTotalMicroseconds - previous.latencyTotalMicroseconds) / Double(samples) / 1000 : 0
+            let quietest = min(s.quietestLatency[id] ?? latency, latency)
+            s.quietestLatency[id] = quietest
+            let queued = max(0, latency - quietest)
+            queueMax = max(queueMax, queued)
+            down.append(.downlink(rttMs: s.rttMs, queueMs: queued, dropRatio: Double(dropped) / Double(max(1, frames + dropped)), stalled: false))
+        }
+        if let worst = down.max(by: { $0.severity < $1.severity }) {
+            report.downlink = worst
+            report.downlinkQueueMs = StreamCounters.round(queueMax)
+        }
+        return report
     }
 
     /// Reports each stream's figures since the last tick.
@@ -27,10 +125,23 @@ extension RoomClient {
                 s.lastQuality[key] = (counters, now)
             }
             for (id, publisher) in s.publishers.sorted(by: { $0.key < $1.key }) {
-                report("pub:" + id, id, publisher.counters) { .publisherQuality($0) }
+                report("pub:" + id, id, publisher.counters) { q in
+                    var q = q
+                    q.targetKbps = (publisher.videoBitRate ?? publisher.trafficControlSettings?.maxVideoBitRate).map { Double($0 / 1000) }
+                    q.queueMs = StreamCounters.round(publisher.backlogMilliseconds)
+                    return .publisherQuality(q)
+                }
             }
             for (id, queue) in s.players.sorted(by: { $0.key < $1.key }) where s.playersByHandle.values.contains(where: { $0.streamID == id }) {
-                report("play:" + id, id, queue.counters) { .playerQuality($0) }
+                let quietest = s.quietestLatency[id]
+                report("play:" + id, id, queue.counters) { q in
+                    var q = q
+                    if let latency = q.latencyMs {
+                        let floor = min(quietest ?? latency, latency)
+                        q.queueMs = StreamCounters.round(max(0, latency - floor))
+                    }
+                    return .playerQuality(q)
+                }
             }
             return reports
         }

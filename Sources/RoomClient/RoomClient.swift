@@ -34,6 +34,12 @@ public final class RoomClient: Sendable {
         var ended: RoomClientError?
         var loggedOut = false
         var qualityTask: RepeatedTask?
+        var trafficTask: RepeatedTask?
+        /// Link samples per published stream since the last network_quality event.
+        var uplinkSamples: [String: [LinkSample]] = [:]
+        var trafficTicks = 0
+        /// The smallest capture-to-arrival latency seen per played stream (its path without queues), ms.
+        var quietestLatency: [String: Double] = [:]
         var livenessTask: RepeatedTask?
         /// Bumped for each connection: inbound items of an older one are ignored.
         var generation = 0
@@ -52,6 +58,8 @@ public final class RoomClient: Sendable {
         mutating func stopTimers() {
             qualityTask?.cancel()
             qualityTask = nil
+            trafficTask?.cancel()
+            trafficTask = nil
             livenessTask?.cancel()
             livenessTask = nil
         }
@@ -169,7 +177,9 @@ public final class RoomClient: Sendable {
     // MARK: publish
 
     /// Starts publishing a stream with these tracks. Send its frames through the returned publisher.
-    public func publish(streamID: String, tracks: [TrackInfo], extraInfo: String? = nil) async throws -> StreamPublisher {
+    /// `trafficControl`: steer the encoder's video bit rate to what the uplink carries (see TrafficController).
+    public func publish(streamID: String, tracks: [TrackInfo], extraInfo: String? = nil,
+                        trafficControl: TrafficController.Settings? = nil) async throws -> StreamPublisher {
         let connection = try currentConnection()
         emit(.publisherState(streamID: streamID, state: .publishRequesting, errorCode: nil, reason: ""))
         do {
@@ -179,7 +189,8 @@ public final class RoomClient: Sendable {
             guard let handle = result.streamHandle else {
                 throw RoomClientError.protocolViolation("publish result without a stream handle")
             }
-            let publisher = StreamPublisher(streamID: streamID, handle: handle, channel: connection.channel)
+            let publisher = StreamPublisher(streamID: streamID, handle: handle, channel: connection.channel,
+                                            trafficControl: trafficControl)
             state.withLockedValue {
                 $0.publishers[streamID] = publisher
                 $0.publishing[streamID] = (tracks, extraInfo)

@@ -37,6 +37,9 @@ final class RoomConnection: Sendable {
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.milliseconds(Int64(configuration.connectTimeoutSeconds * 1000)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // The kernel keeps little unsent, so what waits for a slow uplink is in the publisher's own queue,
+            // where it is measured in time and dropped (StreamPublisher).
+            .channelOption(.tcpOption(.tcp_notsent_lowat), value: 16 << 10)
             .channelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -32,6 +32,11 @@ public struct QualityReport: Sendable, Codable, Equatable {
     public var latencyMs: Double?
     /// Round trip to the server, from the last ping.
     public var rttMs: Double?
+    /// Publisher: the video bit rate the encoder is asked for (traffic control), kbit/s.
+    public var targetKbps: Double?
+    /// Publisher: how long the oldest frame waiting for the socket has waited. Player: the latency above the
+    /// quietest seen on this stream (what queues on the way add).
+    public var queueMs: Double?
 
     public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?, rttMs: Double? = nil) {
         self.streamID = streamID
@@ -48,6 +53,55 @@ public struct QualityReport: Sendable, Codable, Equatable {
         case framesDropped = "frames_dropped"
         case latencyMs = "latency_ms"
         case rttMs = "rtt_ms"
+        case targetKbps = "target_kbps"
+        case queueMs = "queue_ms"
+    }
+}
+
+/// How the uplink (publishing) and downlink (playing) do, every 2 s, in the SDK's levels.
+public struct NetworkQualityReport: Sendable, Codable, Equatable {
+    public var uplink: NetworkQualityLevel
+    public var downlink: NetworkQualityLevel
+    public var rttMs: Double?
+    /// What the kernel took from the publishers' queues, kbit/s.
+    public var uplinkKbps: Double?
+    /// The video bit rate traffic control asks of the encoders, kbit/s.
+    public var targetKbps: Double?
+    public var backlogMs: Double?
+    /// The players' latency above the quietest seen.
+    public var downlinkQueueMs: Double?
+
+    public init(uplink: NetworkQualityLevel, downlink: NetworkQualityLevel, rttMs: Double?) {
+        self.uplink = uplink
+        self.downlink = downlink
+        self.rttMs = rttMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uplink, downlink
+        case rttMs = "rtt_ms"
+        case uplinkKbps = "uplink_kbps"
+        case targetKbps = "target_kbps"
+        case backlogMs = "backlog_ms"
+        case downlinkQueueMs = "downlink_queue_ms"
+    }
+}
+
+/// Traffic control changed a publisher's video bit rate.
+public struct TrafficControlReport: Sendable, Codable, Equatable {
+    public var streamID: String
+    public var videoKbps: Double
+    /// What the link carried in the last interval.
+    public var linkKbps: Double
+    public var backlogMs: Double
+    public var reason: String
+
+    enum CodingKeys: String, CodingKey {
+        case reason
+        case streamID = "stream_id"
+        case videoKbps = "video_kbps"
+        case linkKbps = "link_kbps"
+        case backlogMs = "backlog_ms"
     }
 }
 
@@ -65,12 +119,14 @@ public enum RoomEvent: Sendable {
     case broadcastMessage(BroadcastMessage)
     case customCommand(CustomCommand)
     case tokenWillExpire(TokenWillExpire)
+    case networkQuality(NetworkQualityReport)
+    case trafficControl(TrafficControlReport)
 
     /// Every event name, as `json()` writes it (docs/events.md has an example of each).
     public static let allNames = [
         "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
         "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
-        "token_will_expire",
+        "token_will_expire", "network_quality", "traffic_control",
     ]
 
     public var name: String {
@@ -87,6 +143,8 @@ public enum RoomEvent: Sendable {
         case .broadcastMessage: return "broadcast_message"
         case .customCommand: return "custom_command"
         case .tokenWillExpire: return "token_will_expire"
+        case .networkQuality: return "network_quality"
+        case .trafficControl: return "traffic_control"
         }
     }
 
@@ -120,6 +178,8 @@ public enum RoomEvent: Sendable {
         case .broadcastMessage(let m): fields += Self.objectFields(m)
         case .customCommand(let c): fields += Self.objectFields(c)
         case .tokenWillExpire(let t): fields += Self.objectFields(t)
+        case .networkQuality(let q): fields += Self.objectFields(q)
+        case .trafficControl(let t): fields += Self.objectFields(t)
         }
         return Self.render(fields)
     }

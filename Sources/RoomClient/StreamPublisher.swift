@@ -16,11 +16,40 @@ public final class StreamPublisher: Sendable {
         var keyframeRequested = false
         var stopped = false
         var counters = StreamCounters()
+        /// What was written and the kernel has not taken (TCP_NOTSENT_LOWAT keeps the kernel's part small).
+        var backlog = SendBacklog()
+        var link = LinkMeter()
+        /// The encoder's video bit rate the traffic controller asks for (nil: as configured).
+        var videoBitRate: Int?
+        var controller: TrafficController?
     }
 
-    init(streamID: String, handle: UInt32, channel: Channel) {
+    /// When frames are dropped instead of queued for a slow link.
+    static let dropPolicy = MediaDropPolicy(videoLimitMilliseconds: 250, audioLimitMilliseconds: 300)
+
+    init(streamID: String, handle: UInt32, channel: Channel, trafficControl: TrafficController.Settings? = nil) {
         self.streamID = streamID
-        self.state = NIOLockedValueBox(SendState(channel: channel, handle: handle))
+        var s = SendState(channel: channel, handle: handle)
+        s.controller = trafficControl.map { TrafficController(settings: $0) }
+        self.state = NIOLockedValueBox(s)
+    }
+
+    /// Whether traffic control steers this stream's encoder.
+    public var trafficControlSettings: TrafficController.Settings? { state.withLockedValue { $0.controller?.settings } }
+
+    /// One step of traffic control: the link's figures since the last step, and what the controller did with
+    /// them (the encoder picks a new bit rate up from `videoBitRate`).
+    func controlTick(rttMs: Double?) -> (LinkSample, TrafficController.Action?) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        return state.withLockedValue { s in
+            var sample = s.link.sample(now: now, backlogAge: s.backlog.age(at: now))
+            sample.rttMs = rttMs
+            guard s.channel != nil, var c = s.controller else { return (sample, nil) }
+            let action = c.update(sample)
+            s.controller = c
+            if case .setVideoBitRate(let rate, _) = action { s.videoBitRate = rate }
+            return (sample, action)
+        }
     }
 
     public var handle: UInt32 { state.withLockedValue { $0.handle } }
@@ -35,6 +64,7 @@ public final class StreamPublisher: Sendable {
             s.handle = handle
             s.waitingForKeyframe = true
             s.keyframeRequested = true
+            s.backlog = SendBacklog()
         }
     }
 
@@ -56,32 +86,65 @@ public final class StreamPublisher: Sendable {
     public func send(track: TrackKind, flags: MediaFrameHeader.Flags, pts: Int64, dts: Int64, captureTime: UInt64,
                      payload: UnsafeRawBufferPointer) -> Bool {
         let keyframe = flags.contains(.keyframe)
-        let target = state.withLockedValue { s -> (Channel, UInt32)? in
+        let now = NIODeadline.now().uptimeNanoseconds
+        let target = state.withLockedValue { s -> (Channel, UInt32, UInt64)? in
             if s.stopped { return nil }
+            let age = s.backlog.age(at: now)
+            s.link.observe(backlogAge: age)
             guard let channel = s.channel, channel.isWritable else {
                 s.counters.framesDropped += 1
+                s.link.dropped += 1
                 if track == .video { s.waitingForKeyframe = true }
                 return nil
             }
-            if track == .video && s.waitingForKeyframe {
-                guard keyframe else {
-                    s.counters.framesDropped += 1
-                    return nil
-                }
-                s.waitingForKeyframe = false
+            switch Self.dropPolicy.decide(video: track == .video, keyframe: keyframe, waitingForKeyframe: s.waitingForKeyframe,
+                                          backlogAge: age) {
+            case .drop(let startsWaiting):
+                s.counters.framesDropped += 1
+                if track == .video { s.waitingForKeyframe = true }
+                // Waiting for the keyframe after a reconnect is not the link's doing.
+                if age > 0 { s.link.dropped += 1 }
+                if startsWaiting { s.keyframeRequested = true }
+                return nil
+            case .send:
+                if track == .video { s.waitingForKeyframe = false }
             }
             s.counters.record(track: track, bytes: payload.count, captureTime: captureTime)
-            return (channel, s.handle)
+            let size = payload.count + MediaFrameHeader.size + 5
+            s.backlog.wrote(size, at: now)
+            return (channel, s.handle, s.backlog.written)
         }
-        guard let (channel, handle) = target else { return false }
+        guard let (channel, handle, end) = target else { return false }
         var buffer = channel.allocator.buffer(capacity: payload.count + MediaFrameHeader.size + 5)
         buffer.writeFrame(.media) { body in
             MediaFrameHeader(streamHandle: handle, track: track, flags: flags, pts: pts, dts: dts,
                              captureTime: captureTime).write(to: &body)
             body.writeBytes(payload)
         }
-        channel.writeAndFlush(buffer, promise: nil)
+        // Completed when the kernel took the frame: that moves the backlog on and is what the link drains.
+        let taken = channel.eventLoop.makePromise(of: Void.self)
+        taken.futureResult.whenComplete { [state] _ in
+            state.withLockedValue { s in
+                guard s.channel === channel else { return }
+                let before = s.backlog.taken
+                s.backlog.took(upTo: end)
+                s.link.taken += Int(s.backlog.taken - before)
+            }
+        }
+        channel.writeAndFlush(buffer, promise: taken)
         return true
+    }
+
+    /// The video bit rate the encoder should use now (nil: what it was configured with).
+    public var videoBitRate: Int? {
+        get { state.withLockedValue { $0.videoBitRate } }
+        set { state.withLockedValue { $0.videoBitRate = newValue } }
+    }
+
+    /// How old the oldest frame waiting for the socket is, in ms.
+    public var backlogMilliseconds: Double {
+        let now = NIODeadline.now().uptimeNanoseconds
+        return Double(state.withLockedValue { $0.backlog.age(at: now) }) / 1e6
     }
 
     /// True once after the server relayed a keyframe request: the encoder should make the next frame an IDR.

@@ -149,6 +149,7 @@ extension ServerBootstrap {
     func roomConnectionOptions(_ configuration: ServerConfiguration) -> ServerBootstrap {
         childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferBytes))
+            .childChannelOption(.tcpOption(.tcp_notsent_lowat), value: SocketOptionValue(configuration.socketNotSentLowWaterBytes))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.subscriberLowWaterMark,
                                                                     high: configuration.subscriberHighWaterMark))
     }

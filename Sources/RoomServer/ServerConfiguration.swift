@@ -21,6 +21,13 @@ public struct ServerConfiguration: Sendable {
     /// subscriber backs up into the server's own accounting within a second or two, where its video can be
     /// dropped to the next keyframe; 256 KiB still carries 20 Mbit/s at a 100 ms round trip.
     public var socketSendBufferBytes = 256 << 10
+    /// TCP_NOTSENT_LOWAT of each connection: the kernel takes more only while less than this sits unsent in
+    /// it (written but not yet on the wire). Without it a socket stays writable while its buffer holds
+    /// seconds of media for a slow link; with it what waits stays in the server's queue, measured in time.
+    public var socketNotSentLowWaterBytes = 16 << 10
+    /// How old media waiting for a subscriber may get before its video is dropped to the next keyframe
+    /// (and, later, its audio).
+    public var dropPolicy = MediaDropPolicy()
     /// A subscriber that stays unable to take media this long is disconnected with slow_consumer.
     public var slowConsumerTimeoutSeconds: Double = 10
     /// The largest GOP (bytes) the server keeps per stream for joining players.

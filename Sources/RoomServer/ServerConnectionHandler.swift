@@ -63,7 +63,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let hello = Self.serverHello(configuration)
         let session = ServerSession(id: sessionID, channel: context.channel,
                                     slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)),
-                                    helloNonce: hello.details.nonce ?? "", metrics: metrics)
+                                    helloNonce: hello.details.nonce ?? "", dropPolicy: configuration.dropPolicy,
+                                    metrics: metrics)
         self.session = session
         if let mediaEntry, let entry = try? context.pipeline.syncOperations.context(handler: mediaEntry.handler) {
             session.attachMediaPath(entry, countsBytes: mediaEntry.bypassesByteCounting)

@@ -31,6 +31,8 @@ final class ServerSession: @unchecked Sendable {
     let channel: Channel
     var eventLoop: EventLoop { channel.eventLoop }
     let slowConsumerTimeout: TimeAmount
+    /// When media waiting for this connection's socket is dropped (video to the next keyframe, audio last).
+    let dropPolicy: MediaDropPolicy
     /// The nonce of the server's hello to this connection; AppSign logins sign it.
     let helloNonce: String
     let metrics: ServerMetrics
@@ -59,11 +61,16 @@ final class ServerSession: @unchecked Sendable {
     /// When delivery of each stream started, until its first frame is written (join time).
     private var joinStarted: [UInt32: NIODeadline] = [:]
     private var unwritableSince: NIODeadline?
+    /// What was written and the kernel has not taken, in time (with TCP_NOTSENT_LOWAT the kernel keeps only a
+    /// little unsent, so what waits is in the channel's buffer, which `bufferedWritableBytes` tells).
+    private var backlog = SendBacklog()
     private(set) var droppedFrames = 0
     private var closing = false
 
-    init(id: UInt64, channel: Channel, slowConsumerTimeout: TimeAmount, helloNonce: String, metrics: ServerMetrics = .disabled) {
+    init(id: UInt64, channel: Channel, slowConsumerTimeout: TimeAmount, helloNonce: String,
+         dropPolicy: MediaDropPolicy = MediaDropPolicy(), metrics: ServerMetrics = .disabled) {
         self.id = id
+        self.dropPolicy = dropPolicy
         self.metrics = metrics
         self.channel = channel
         self.slowConsumerTimeout = slowConsumerTimeout
@@ -87,6 +94,7 @@ final class ServerSession: @unchecked Sendable {
     /// (a thousand joins make a million events; written one syscall each they held every login back).
     func send(encoded frame: ByteBuffer) {
         eventLoop.execute { [self] in
+            backlog.wroteUntimed(frame.readableBytes)
             channel.write(frame, promise: nil)
             guard !controlFlushQueued else { return }
             controlFlushQueued = true
@@ -168,10 +176,19 @@ final class ServerSession: @unchecked Sendable {
         if let mediaContext { mediaContext.flush() } else { channel.flush() }
     }
 
+    /// How long the oldest media written to this connection has waited for the socket, in nanoseconds.
+    func backlogAge(at now: UInt64) -> UInt64 {
+        if !backlog.isEmpty, let pending = try? channel.syncOptions?.getOption(.bufferedWritableBytes) {
+            backlog.pending(pending)
+        }
+        return backlog.age(at: now)
+    }
+
     private func write(_ frame: CachedFrame, handle: UInt32) -> Delivery {
         guard !closing, let waiting = needsKeyframe[handle] else { return Delivery() }
-        if !isWritable {
-            let now = NIODeadline.now()
+        let now = NIODeadline.now()
+        let age = backlogAge(at: now.uptimeNanoseconds)
+        if !isWritable || age > UInt64(slowConsumerTimeout.nanoseconds) {
             if let since = unwritableSince {
                 if now - since > slowConsumerTimeout {
                     closing = true
@@ -182,25 +199,30 @@ final class ServerSession: @unchecked Sendable {
             } else {
                 unwritableSince = now
             }
+        } else {
+            unwritableSince = nil
+        }
+        let decision: MediaDropPolicy.Decision = isWritable
+            ? dropPolicy.decide(video: frame.isVideo, keyframe: frame.isKeyframe, waitingForKeyframe: waiting, backlogAge: age)
+            : .drop(startsWaiting: frame.isVideo && !waiting)
+        switch decision {
+        case .drop(let startsWaiting):
             droppedFrames += 1
-            metrics.framesDropped.increment()
-            let startsWaiting = frame.isVideo && !waiting
+            // A frame skipped while waiting for the first keyframe of a join is not a drop of the link's.
+            if !(waiting && frame.isVideo && isWritable && age <= dropPolicy.videoLimitNanoseconds) {
+                metrics.framesDropped.increment()
+            }
             if frame.isVideo { needsKeyframe[handle] = true }
             return Delivery(wantsKeyframe: startsWaiting)
-        }
-        unwritableSince = nil
-        if frame.isVideo && waiting {
-            guard frame.isKeyframe else {
-                droppedFrames += 1
-                return Delivery()
-            }
-            needsKeyframe[handle] = false
+        case .send:
+            if frame.isVideo && waiting { needsKeyframe[handle] = false }
         }
         if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
             metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
         if let mediaContext { mediaContext.write(NIOAny(frame.wire), promise: nil) } else { channel.write(frame.wire, promise: nil) }
         unflushed = true
+        backlog.wrote(frame.wire.readableBytes, at: now.uptimeNanoseconds)
         return Delivery(wrote: true, uncountedBytes: countsMediaBytes ? frame.wire.readableBytes : 0)
     }
 }

@@ -26,6 +26,12 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stream extra info shown to the room.", valueName: "text"))
     var extraInfo: String?
 
+    @Option(name: .long, help: ArgumentHelp("Traffic control: lower the video bit rate when the uplink carries less than the stream, and climb back when it recovers (traffic_control events). Frames that wait too long for the link are dropped either way (video to the next keyframe). Environment RTCBOX_TRAFFIC_CONTROL.", valueName: "on|off"))
+    var trafficControl: Switch?
+
+    @Option(name: .long, help: ArgumentHelp("The lowest video bit rate traffic control goes down to (default a tenth of --video-bitrate, at least 50k).", valueName: "rate"))
+    var minVideoBitrate: BitRateValue?
+
     @Flag(name: .long, help: "Read JSON commands from stdin while publishing (set_stream_extra_info, send_message...; see rtcbox login).")
     var stdinCommands = false
 
@@ -37,6 +43,27 @@ struct Publish: AsyncParsableCommand {
         if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
         if (extraInfo?.utf8.count ?? 0) > 1024 { throw ValidationError("--extra-info is longer than 1024 bytes") }
         if stdinCommands && encode.inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
+        if let min = minVideoBitrate, min.bitsPerSecond > encode.videoBitrate.bitsPerSecond {
+            throw ValidationError("--min-video-bitrate is above --video-bitrate")
+        }
+    }
+
+    /// Whether traffic control is on: the flag, else RTCBOX_TRAFFIC_CONTROL, else on.
+    func trafficControlOn() throws -> Bool {
+        if let trafficControl { return trafficControl.isOn }
+        guard let text = ProcessInfo.processInfo.environment["RTCBOX_TRAFFIC_CONTROL"], !text.isEmpty else { return true }
+        guard let value = Switch(argument: text) else {
+            throw CLIError(.config, "RTCBOX_TRAFFIC_CONTROL must be on or off, not \"\(text)\"")
+        }
+        return value.isOn
+    }
+
+    /// What traffic control steers for these tracks: nil when off, and in --copy mode (nothing to re-encode).
+    func trafficSettings(_ tracks: [TrackInfo], on: Bool) -> TrafficController.Settings? {
+        guard on, !encode.copy, let video = tracks.first(where: { $0.kind == .video }) else { return nil }
+        let audio = tracks.first { $0.kind == .audio }.map { $0.bitRate ?? 64_000 } ?? 0
+        return TrafficController.Settings(maxVideoBitRate: video.bitRate ?? encode.videoBitrate.bitsPerSecond,
+                                          minVideoBitRate: minVideoBitrate?.bitsPerSecond, otherBitRate: audio + 16_000)
     }
 
     func run() async throws {
@@ -45,6 +72,7 @@ struct Publish: AsyncParsableCommand {
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"))
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource)
         let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
+        let trafficOn = try trafficControlOn()
         let streamID = stream, room = self.room, extraInfo = self.extraInfo, commands = stdinCommands
         nonisolated(unsafe) var previous: (StreamCounters, Date)?
         let progress = ProgressLine(quiet: output.quiet) { elapsed in
@@ -56,7 +84,9 @@ struct Publish: AsyncParsableCommand {
         do {
             let summary = try await pipeline.run { tracks in
                 _ = try await roomClient.login(roomID: room, userStatus: false)
-                let publisher = try await roomClient.publish(streamID: streamID, tracks: tracks, extraInfo: extraInfo)
+                let traffic = self.trafficSettings(tracks, on: trafficOn)
+                let publisher = try await roomClient.publish(streamID: streamID, tracks: tracks, extraInfo: extraInfo,
+                                                             trafficControl: traffic)
                 if commands { StdinCommands.start(client: roomClient, writer: session.writer, stop: nil) }
                 return publisher
             }

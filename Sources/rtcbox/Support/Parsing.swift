@@ -155,3 +155,18 @@ enum InputPairing {
         return result
     }
 }
+
+/// "on" or "off" (also yes/no, true/false, 1/0).
+enum Switch: String, ExpressibleByArgument, Sendable, CaseIterable {
+    case on, off
+
+    init?(argument: String) {
+        switch argument.lowercased() {
+        case "on", "yes", "true", "1": self = .on
+        case "off", "no", "false", "0": self = .off
+        default: return nil
+        }
+    }
+
+    var isOn: Bool { self == .on }
+}

@@ -1,0 +1,190 @@
+import RoomProtocol
+
+/// What an uplink did over one interval: what the kernel took from the publisher's queue, and how old that
+/// queue got. A standing queue (its youngest age above zero) means the link, not the encoder, set the pace,
+/// and then what it took is what the link carries.
+public struct LinkSample: Sendable, Equatable {
+    public var seconds: Double
+    /// Bytes the kernel took from the queue in the interval.
+    public var takenBytes: Int
+    /// The youngest and oldest the backlog was when a frame was sent, and at the end, in ms.
+    public var minBacklogMs: Double
+    public var maxBacklogMs: Double
+    public var backlogMs: Double
+    /// Frames dropped because the backlog was too old (or the connection backed up).
+    public var droppedFrames: Int
+    /// TCP's smoothed round trip at the end (TCP_INFO), ms: it grows when a queue builds on the path, beyond
+    /// the socket, where the backlog cannot see it.
+    public var rttMs: Double?
+
+    public init(seconds: Double, takenBytes: Int, minBacklogMs: Double, maxBacklogMs: Double, backlogMs: Double,
+                droppedFrames: Int, rttMs: Double? = nil) {
+        self.seconds = seconds
+        self.takenBytes = takenBytes
+        self.minBacklogMs = minBacklogMs
+        self.maxBacklogMs = maxBacklogMs
+        self.backlogMs = backlogMs
+        self.droppedFrames = droppedFrames
+        self.rttMs = rttMs
+    }
+
+    /// Bits per second the kernel took.
+    public var takenBitRate: Double { seconds > 0 ? Double(takenBytes) * 8 / seconds : 0 }
+}
+
+/// Gathers a `LinkSample` from the sends and the kernel's takes of one publisher (under its lock).
+struct LinkMeter {
+    var taken = 0
+    var dropped = 0
+    private var minAge: UInt64?
+    private var maxAge: UInt64 = 0
+    private var start: UInt64?
+
+    mutating func observe(backlogAge age: UInt64) {
+        minAge = min(minAge ?? age, age)
+        maxAge = max(maxAge, age)
+    }
+
+    mutating func sample(now: UInt64, backlogAge: UInt64) -> LinkSample {
+        observe(backlogAge: backlogAge)
+        let seconds = start.map { Double(now &- $0) / 1e9 } ?? 0
+        let s = LinkSample(seconds: seconds, takenBytes: taken, minBacklogMs: Double(minAge ?? 0) / 1e6,
+                           maxBacklogMs: Double(maxAge) / 1e6, backlogMs: Double(backlogAge) / 1e6, droppedFrames: dropped)
+        self = LinkMeter()
+        start = now
+        return s
+    }
+}
+
+/// Traffic control (the SDK's name): steers a publisher's video bit rate to what its uplink carries. Lowers
+/// it at once when a queue stands or frames are dropped, to a little under what the link was seen to carry;
+/// climbs back in steps once the queue stays empty, slowly near the rate where it last met congestion.
+/// A pure state machine: a `LinkSample` in, at most one action out.
+public struct TrafficController: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// The configured video bit rate: the ceiling.
+        public var maxVideoBitRate: Int
+        /// The floor (`--min-video-bitrate`).
+        public var minVideoBitRate: Int
+        /// What else shares the link (audio, framing), bits/s.
+        public var otherBitRate: Int
+
+        public init(maxVideoBitRate: Int, minVideoBitRate: Int? = nil, otherBitRate: Int = 0) {
+            self.maxVideoBitRate = max(1, maxVideoBitRate)
+            self.minVideoBitRate = min(self.maxVideoBitRate, max(1, minVideoBitRate ?? max(50_000, maxVideoBitRate / 10)))
+            self.otherBitRate = max(0, otherBitRate)
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        case setVideoBitRate(Int, reason: String)
+    }
+
+    public let settings: Settings
+    public private(set) var videoBitRate: Int
+    /// What the link carried (bits/s) when it last was the limit; nil until then.
+    public private(set) var linkBitRate: Double?
+    private var clock = 0.0
+    private var lastDecrease = -Double.infinity
+    private var calm = 0.0
+    /// What the link carried when it last was congested (bits/s).
+    private var congestedAt: Double?
+
+    /// A queue standing longer than this (its youngest age, ms) is congestion.
+    static let standingQueueMs = 30.0
+    /// The backlog at a sample's end above which it is congestion even without a standing queue.
+    static let backlogMs = 200.0
+    /// How long the queue must stay empty before climbing.
+    static let calmSeconds = 2.0
+    /// After a decrease, another waits this long (the queue needs time to drain).
+    static let holdSeconds = 1.0
+
+    public init(settings: Settings) {
+        self.settings = settings
+        videoBitRate = settings.maxVideoBitRate
+    }
+
+    /// The smallest round trip seen: the path without queues.
+    public private(set) var baseRttMs: Double?
+
+    /// How much a sample's round trip is above the path's own (a queue on the way), ms.
+    func pathQueueMs(_ s: LinkSample) -> Double {
+        guard let rtt = s.rttMs, let base = baseRttMs else { return 0 }
+        return max(0, rtt - base)
+    }
+
+    /// A queue on the path this long (ms above the base round trip) is congestion.
+    func pathQueueLimitMs() -> Double { max(30, 0.25 * (baseRttMs ?? 0)) }
+
+    /// Whether a sample shows congestion.
+    public func isCongested(_ s: LinkSample) -> Bool {
+        s.droppedFrames > 0 || s.minBacklogMs > Self.standingQueueMs || s.backlogMs > Self.backlogMs
+            || pathQueueMs(s) > pathQueueLimitMs()
+    }
+
+    public mutating func update(_ s: LinkSample) -> Action? {
+        guard s.seconds > 0 else { return nil }
+        clock += s.seconds
+        if let rtt = s.rttMs, rtt > 0 { baseRttMs = min(baseRttMs ?? rtt, rtt) }
+        let rate = s.takenBitRate
+        // The link set the pace (and what it took is what it carries) when a queue stood in the socket or on
+        // the path; an interval with drops but no standing queue sent less than the link could take.
+        let limited = s.minBacklogMs > 5 || pathQueueMs(s) > pathQueueLimitMs()
+        if limited {
+            linkBitRate = linkBitRate.map { 0.5 * $0 + 0.5 * rate } ?? rate
+        } else if let link = linkBitRate, rate > link {
+            linkBitRate = rate   // the link carried more than we thought
+        }
+        if isCongested(s) {
+            calm = 0
+            guard clock - lastDecrease >= Self.holdSeconds else { return nil }
+            let carried = limited ? rate : (linkBitRate ?? Double(videoBitRate + settings.otherBitRate))
+            let fit = Int(carried * 0.85) - settings.otherBitRate
+            let next = max(settings.minVideoBitRate, min(Int(Double(videoBitRate) * 0.85), fit))
+            guard next < videoBitRate else { return nil }
+            lastDecrease = clock
+            congestedAt = carried
+            videoBitRate = next
+            return .setVideoBitRate(next, reason: "congestion: the link carried \(Int(rate / 1000)) kbit/s, backlog \(Int(s.backlogMs)) ms, path queue \(Int(pathQueueMs(s))) ms, \(s.droppedFrames) frames dropped")
+        }
+        guard s.minBacklogMs < 5 && s.backlogMs < 100 && pathQueueMs(s) < pathQueueLimitMs() / 2 else { calm = 0; return nil }
+        calm += s.seconds
+        guard calm >= Self.calmSeconds, videoBitRate < settings.maxVideoBitRate else { return nil }
+        // Around the rate where the link last was the limit, climb by 3 % a step; elsewhere by 12 %.
+        let total = Double(videoBitRate + settings.otherBitRate)
+        let near = congestedAt.map { total > 0.85 * $0 && total < 1.15 * $0 } ?? false
+        let step = near ? 1.03 : 1.08
+        let next = min(settings.maxVideoBitRate, Int(Double(videoBitRate) * step) + 10_000)
+        videoBitRate = next
+        return .setVideoBitRate(next, reason: "the link is clear: probing up")
+    }
+}
+
+/// The SDK's five quality levels (and unknown before a measurement).
+public enum NetworkQualityLevel: String, Sendable, Codable, CaseIterable {
+    case unknown, excellent, good, medium, bad, die
+
+    /// Worse levels are larger; unknown is the least.
+    public var severity: Int { NetworkQualityLevel.allCases.firstIndex(of: self) ?? 0 }
+
+    /// An uplink's level from its round trip, the share of the configured rate it carries, and its backlog.
+    /// `stalled`: media waited and the kernel took nothing in the interval.
+    public static func uplink(rttMs: Double?, rateShare: Double, backlogMs: Double, stalled: Bool) -> NetworkQualityLevel {
+        if stalled { return .die }
+        let rtt = rttMs ?? 0
+        if rtt < 100 && rateShare >= 0.9 && backlogMs < 50 { return .excellent }
+        if rtt < 200 && rateShare >= 0.7 && backlogMs < 150 { return .good }
+        if rtt < 400 && rateShare >= 0.4 { return .medium }
+        return .bad
+    }
+
+    /// A downlink's level from its round trip, the delay added beyond the quietest seen (ms) and frames lost.
+    public static func downlink(rttMs: Double?, queueMs: Double, dropRatio: Double, stalled: Bool) -> NetworkQualityLevel {
+        if stalled { return .die }
+        let rtt = rttMs ?? 0
+        if rtt < 100 && queueMs < 50 && dropRatio < 0.01 { return .excellent }
+        if rtt < 200 && queueMs < 150 && dropRatio < 0.05 { return .good }
+        if rtt < 400 && queueMs < 400 && dropRatio < 0.2 { return .medium }
+        return .bad
+    }
+}

@@ -1,0 +1,65 @@
+import RoomClient
+import XCTest
+
+/// The traffic controller as a state machine: link samples in, bit rate changes out.
+final class TrafficControllerTests: XCTestCase {
+    func sample(kbps: Double, minMs: Double = 0, endMs: Double = 0, dropped: Int = 0) -> LinkSample {
+        LinkSample(seconds: 0.5, takenBytes: Int(kbps * 1000 / 8 * 0.5), minBacklogMs: minMs, maxBacklogMs: max(minMs, endMs),
+                   backlogMs: endMs, droppedFrames: dropped)
+    }
+
+    func testAStandingQueueLowersTheRateBelowWhatTheLinkCarried() throws {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 80_000))
+        XCTAssertNil(c.update(sample(kbps: 2080)), "a clear link: nothing to do")
+        let action = try XCTUnwrap(c.update(sample(kbps: 1500, minMs: 120, endMs: 300)))
+        guard case .setVideoBitRate(let rate, let reason) = action else { return XCTFail() }
+        XCTAssertEqual(rate, Int(1_500_000 * 0.85) - 80_000)
+        XCTAssertTrue(reason.contains("1500 kbit/s"), reason)
+        XCTAssertEqual(c.videoBitRate, rate)
+        XCTAssertNil(c.update(sample(kbps: 1500, minMs: 80, endMs: 150)), "held while the queue drains")
+        XCTAssertNotNil(c.update(sample(kbps: 1500, minMs: 80, endMs: 150)), "still congested after the hold: lower again")
+        XCTAssertLessThan(c.videoBitRate, rate)
+    }
+
+    func testAKeyframeSpikeIsNotCongestion() {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000))
+        // The queue empties within the interval (its youngest age is 0) although it peaked at 150 ms.
+        XCTAssertNil(c.update(sample(kbps: 2000, minMs: 0, endMs: 20)))
+        XCTAssertEqual(c.videoBitRate, 2_000_000)
+    }
+
+    func testNeverBelowTheFloor() {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, minVideoBitRate: 400_000))
+        for _ in 0..<40 { _ = c.update(sample(kbps: 100, minMs: 500, endMs: 800, dropped: 5)) }
+        XCTAssertEqual(c.videoBitRate, 400_000)
+        XCTAssertEqual(TrafficController.Settings(maxVideoBitRate: 2_000_000).minVideoBitRate, 200_000, "default: a tenth")
+    }
+
+    func testClimbsBackToTheCeilingOnceTheLinkIsClear() {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 80_000))
+        _ = c.update(sample(kbps: 800, minMs: 200, endMs: 400, dropped: 3))
+        let low = c.videoBitRate
+        XCTAssertLessThan(low, 700_000)
+        // The link is fast again: the queue stays empty and the link carries whatever is sent.
+        var seconds = 0.0
+        var actions = 0
+        while c.videoBitRate < 2_000_000 && seconds < 30 {
+            if c.update(sample(kbps: Double(c.videoBitRate + 80_000) / 1000)) != nil { actions += 1 }
+            seconds += 0.5
+        }
+        XCTAssertEqual(c.videoBitRate, 2_000_000)
+        XCTAssertLessThanOrEqual(seconds, 15, "back to the configured rate within 15 s: \(seconds) s")
+        XCTAssertGreaterThan(actions, 3, "in steps")
+    }
+
+    func testQualityLevels() {
+        XCTAssertEqual(NetworkQualityLevel.uplink(rttMs: 20, rateShare: 1, backlogMs: 0, stalled: false), .excellent)
+        XCTAssertEqual(NetworkQualityLevel.uplink(rttMs: 150, rateShare: 0.8, backlogMs: 60, stalled: false), .good)
+        XCTAssertEqual(NetworkQualityLevel.uplink(rttMs: 100, rateShare: 0.5, backlogMs: 300, stalled: false), .medium)
+        XCTAssertEqual(NetworkQualityLevel.uplink(rttMs: 100, rateShare: 0.2, backlogMs: 300, stalled: false), .bad)
+        XCTAssertEqual(NetworkQualityLevel.uplink(rttMs: 100, rateShare: 1, backlogMs: 3000, stalled: true), .die)
+        XCTAssertEqual(NetworkQualityLevel.downlink(rttMs: 20, queueMs: 10, dropRatio: 0, stalled: false), .excellent)
+        XCTAssertEqual(NetworkQualityLevel.downlink(rttMs: 20, queueMs: 300, dropRatio: 0.1, stalled: false), .medium)
+        XCTAssertGreaterThan(NetworkQualityLevel.die.severity, NetworkQualityLevel.bad.severity)
+    }
+}
