@@ -18,6 +18,9 @@ public enum DeviceList {
         public var devices: [Device]?
         /// Why enumeration gave nothing, when it failed.
         public var note: String?
+
+        /// Whether `-f NAME` means this format: its name or any of its comma-separated names ("v4l2").
+        public func answers(to name: String) -> Bool { FFmpegLibrary.formatName(self.name, answers: name) }
     }
 
     /// Every input device format, each with the devices it can list. libav's own messages are silenced

@@ -52,7 +52,7 @@ public final class InputMedia {
         context = opened
         let name = opened.pointee.iformat.map { String(cString: $0.pointee.name) } ?? (format ?? "unknown")
         formatName = name
-        isLiveDevice = Self.liveDeviceFormats.contains(name)
+        isLiveDevice = Self.liveDeviceFormats.contains { FFmpegLibrary.formatName(name, answers: $0) }
         do {
             try FFmpegError.check(avformat_find_stream_info(opened, nil), "read stream info of \"\(url)\"")
         } catch {
@@ -68,7 +68,7 @@ public final class InputMedia {
     }
 
     static let liveDeviceFormats: Set<String> = [
-        "video4linux2,v4l2", "v4l2", "video4linux2", "alsa", "pulse", "x11grab", "xcbgrab", "fbdev", "kmsgrab",
+        "v4l2", "alsa", "pulse", "x11grab", "xcbgrab", "fbdev", "kmsgrab",
         "jack", "oss", "openal", "libdc1394", "iec61883", "decklink", "dshow", "avfoundation", "gdigrab",
     ]
 

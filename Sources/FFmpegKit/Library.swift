@@ -23,6 +23,12 @@ public enum FFmpegLibrary {
         return "libavformat \(v >> 16).\((v >> 8) & 0xff).\(v & 0xff)"
     }
 
+    /// Whether `name` is one of a libav format's names: libav gives some formats a comma-separated list
+    /// ("video4linux2,v4l2", "mov,mp4,m4a,3gp,3g2,mj2"), and `-f` takes any one of them (or the whole list).
+    public static func formatName(_ formatName: String, answers name: String) -> Bool {
+        formatName == name || formatName.split(separator: ",").contains { $0 == name }
+    }
+
     /// Whether an encoder with this name exists in the linked libavcodec.
     public static func hasEncoder(_ name: String) -> Bool { avcodec_find_encoder_by_name(name) != nil }
 }

@@ -9,6 +9,9 @@ public struct OutputStreamParameters: Sendable, Equatable {
     public var width = 0
     public var height = 0
     public var frameRate: AVRational?
+    /// The stream's time base; nil: 1/90000 for video, 1/sample rate for audio (a muxer may choose its own).
+    /// Raw video outputs take 1/frame rate: yuv4mpegpipe writes the inverse of the time base as its F header.
+    public var timeBase: AVRational?
     public var sampleRate = 0
     public var channels = 0
     public var bitRate = 0
@@ -83,14 +86,14 @@ public final class OutputMedia {
                 stream.pointee.avg_frame_rate = fr
                 stream.pointee.r_frame_rate = fr
             }
-            stream.pointee.time_base = AVRational(num: 1, den: 90000)
+            stream.pointee.time_base = p.timeBase ?? AVRational(num: 1, den: 90000)
         case .audio:
             par.pointee.codec_type = AVMEDIA_TYPE_AUDIO
             par.pointee.sample_rate = Int32(p.sampleRate)
             av_channel_layout_default(&par.pointee.ch_layout, Int32(max(1, p.channels)))
             par.pointee.format = p.sampleFormat.rawValue
             par.pointee.frame_size = p.codecName == "aac" ? 1024 : 0
-            stream.pointee.time_base = AVRational(num: 1, den: Int32(max(1, p.sampleRate)))
+            stream.pointee.time_base = p.timeBase ?? AVRational(num: 1, den: Int32(max(1, p.sampleRate)))
         }
         if !p.extradata.isEmpty {
             let size = p.extradata.count

@@ -120,9 +120,16 @@ final class DecodedWriter {
         if kind == .video { try emitVideo(frame, track: track) } else { try emitAudio(frame) }
     }
 
+    /// The frame rate raw video is written at (yuv4mpegpipe's F header; a reader times frames by it): the
+    /// track's, else 30 (fractional rates kept: 29.97 is 2997/100, 30000/1001 stays that).
+    static func frameRate(of track: TrackInfo) -> AVRational {
+        guard let fps = track.frameRate, fps >= 1, fps <= 240 else { return AVRational(num: 30, den: 1) }
+        return av_d2q(fps, 100_000)
+    }
+
     private func emitVideo(_ frame: Frame, track: TrackInfo) throws {
         if output == nil {
-            let rate = av_d2q(track.frameRate ?? 30, 1000)
+            let rate = Self.frameRate(of: track)
             // libavformat 5.1's yuv4mpegpipe takes frames wrapped in packets; window devices take rawvideo.
             let codec = Self.windowDevices.contains(muxerName) ? "rawvideo" : "wrapped_avframe"
             let encoder = try Encoder.raw(video: codec, width: frame.width, height: frame.height,
@@ -132,6 +139,7 @@ final class DecodedWriter {
             p.width = frame.width
             p.height = frame.height
             p.frameRate = rate
+            p.timeBase = av_inv_q(rate)  // one tick a frame: yuv4mpegpipe's F header is its inverse
             try out.addStream(p)
             try out.start()
             scaler = try Scaler(width: frame.width, height: frame.height, pixelFormat: AV_PIX_FMT_YUV420P)

@@ -43,7 +43,8 @@ extension RoomClient {
         }
         guard let (roomID, publishers, players) = begun else { return }
         for p in publishers { p.suspend() }
-        emit(.roomState(roomID: roomID, state: .reconnecting, errorCode: reason.code, reason: reason.reason))
+        emit(.roomState(roomID: roomID, state: .reconnecting, errorCode: reason.code, reason: reason.reason,
+                        networkError: reason.networkFailure?.code))
         for p in publishers.sorted(by: { $0.streamID < $1.streamID }) {
             emit(.publisherState(streamID: p.streamID, state: .publishRequesting, errorCode: nil, reason: "reconnecting"))
         }
@@ -77,7 +78,8 @@ extension RoomClient {
                 lastError = .connectionLost("\(error)")
             }
             if Date().addingTimeInterval(delay) >= deadline {
-                sessionEnded(.reconnectFailed("\(attempts) attempts in \(Int(configuration.reconnectTimeoutSeconds)) s, the last: \(lastError.reason)"))
+                sessionEnded(.reconnectFailed("\(attempts) attempts in \(Int(configuration.reconnectTimeoutSeconds)) s, the last: \(lastError.reason)",
+                                              lastError.networkFailure))
                 return
             }
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))

@@ -127,7 +127,8 @@ public final class RoomClient: Sendable {
             startLiveness(on: connection)
             return login
         } catch let error as RoomClientError {
-            emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.reason))
+            emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.reason,
+                            networkError: error.networkFailure?.code))
             close()
             eventSink.finish()
             throw error
@@ -339,7 +340,8 @@ public final class RoomClient: Sendable {
             // The SDK reports a takeover and an expired token alike: kicked out, with the reason's code.
             var roomState: RoomState = code == .kickedOut || code == .tokenExpired ? .kickedOut : .disconnected
             if case .reconnectFailed? = reason { roomState = .reconnectFailed }
-            emit(.roomState(roomID: roomID ?? "", state: roomState, errorCode: code, reason: reason?.reason ?? ""))
+            emit(.roomState(roomID: roomID ?? "", state: roomState, errorCode: code, reason: reason?.reason ?? "",
+                            networkError: reason?.networkFailure?.code))
         }
         eventSink.finish()
     }

@@ -54,7 +54,7 @@ final class RoomConnection: Sendable {
             channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
         } catch {
             ready.fail(error)
-            throw RoomClientError.unreachable(host: configuration.host, port: configuration.port, reason: Self.describe(error))
+            throw RoomClientError.unreachable(host: configuration.host, port: configuration.port, failure: NetworkFailure(error))
         }
         let hello: Hello
         do {
@@ -93,11 +93,6 @@ final class RoomConnection: Sendable {
         channel.close(promise: nil)
     }
 
-    static func describe(_ error: Error) -> String {
-        if let e = error as? IOError { return e.description.replacingOccurrences(of: "connect(descriptor:addr:size:): ", with: "") }
-        if error is ChannelError { return "\(error)" }
-        return "\(error)"
-    }
 }
 
 /// Waits for a future, failing with `.timedOut` after `seconds`.
@@ -187,7 +182,7 @@ final class ClientChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         if let e = error as? RoomProtocolError {
             reason = .protocolViolation(e.description)
         } else {
-            reason = .connectionLost(RoomConnection.describe(error))
+            reason = .connectionLost(NetworkFailure(error).words)
         }
         fail(context: context, reason)
     }

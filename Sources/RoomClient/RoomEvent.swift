@@ -107,7 +107,8 @@ public struct TrafficControlReport: Sendable, Codable, Equatable {
 
 /// Everything a client reports, mirroring the SDK's callbacks. `json` is the JSON-lines form of `--events`.
 public enum RoomEvent: Sendable {
-    case roomState(roomID: String, state: RoomState, errorCode: RoomErrorCode?, reason: String)
+    /// `networkError` is NetworkFailure's code when the network failed (reconnect_failed, a login that could not connect).
+    case roomState(roomID: String, state: RoomState, errorCode: RoomErrorCode?, reason: String, networkError: String? = nil)
     case roomUserUpdate(RoomUserUpdate)
     case roomStreamUpdate(RoomStreamUpdate)
     case publisherState(streamID: String, state: PublisherState, errorCode: RoomErrorCode?, reason: String)
@@ -158,9 +159,10 @@ public enum RoomEvent: Sendable {
             if !reason.isEmpty { fields.append(("reason", reason)) }
         }
         switch self {
-        case .roomState(let room, let s, let code, let reason):
+        case .roomState(let room, let s, let code, let reason, let network):
             fields.append(("room_id", room))
             state("state", s.rawValue, code, reason)
+            if let network { fields.append(("network_error", network)) }
         case .roomUserUpdate(let u):
             fields += Self.objectFields(u)
         case .roomStreamUpdate(let u):

@@ -98,7 +98,7 @@ public final class RoomServer: Sendable {
                 metricsChannel.withLockedValue { $0 = listener }
             } catch {
                 try? await bound.close().get()
-                throw ServerError.metricsListener("\(host):\(configuration.metricsPort)", "\(error)")
+                throw ServerError.metricsListener("\(host):\(configuration.metricsPort)", error)
             }
         }
         if let host = configuration.webHost {
@@ -108,7 +108,7 @@ public final class RoomServer: Sendable {
                 webChannel.withLockedValue { $0 = listener }
             } catch {
                 try? await bound.close().get()
-                throw ServerError.webListener("\(host):\(configuration.webPort)", "\(error)")
+                throw ServerError.webListener("\(host):\(configuration.webPort)", error)
             }
         }
         return address
@@ -157,8 +157,9 @@ extension ServerBootstrap {
 
 public enum ServerError: Error, CustomStringConvertible {
     case noLocalAddress
-    case metricsListener(String, String)
-    case webListener(String, String)
+    /// The address, and the socket error.
+    case metricsListener(String, any Error)
+    case webListener(String, any Error)
     /// The event loops could not have SCHED_FIFO (errno from pthread_setschedparam).
     case realtime(priority: Int, errno: Int32)
 
@@ -168,11 +169,14 @@ public enum ServerError: Error, CustomStringConvertible {
         return false
     }
 
-    public var description: String {
+    public var description: String { description(describing: { "\($0)" }) }
+
+    /// The line, with `describe` saying what a listener's socket error was (rtcbox serve: NetworkFailure's words).
+    public func description(describing describe: (any Error) -> String) -> String {
         switch self {
         case .noLocalAddress: return "the listener has no local address"
-        case .metricsListener(let address, let why): return "cannot listen for metrics on \(address): \(why)"
-        case .webListener(let address, let why): return "cannot listen for the web page on \(address): \(why)"
+        case .metricsListener(let address, let why): return "cannot listen for metrics on \(address): \(describe(why))"
+        case .webListener(let address, let why): return "cannot listen for the web page on \(address): \(describe(why))"
         case .realtime(let priority, let code):
             let why = String(cString: strerror(code))
             if code == EPERM {

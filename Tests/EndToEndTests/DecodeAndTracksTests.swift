@@ -50,6 +50,35 @@ final class DecodeAndTracksTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// `play --decode -o - | ffmpeg -f yuv4mpegpipe -i - -t 3 out.mp4`: the Y4M header carries the stream's
+    /// frame rate (not the 90 kHz clock), so ffmpeg takes 3 s of it at 30 fps.
+    func testDecodedVideoPipedIntoFFmpegKeepsItsFrameRate() throws {
+        let serve = try ServeProcess()
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi", "-i",
+                                                "testsrc2=size=320x240:rate=30", "--duration", "15", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        let pipe = Pipe()
+        let player = try Child(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "--decode", "-o", "-", "-q"], stdoutTo: pipe)
+        let out = temporaryPath("from-y4m-\(UUID().uuidString).mp4")
+        let ffmpeg = try Child(Tool.find("ffmpeg"), ["-v", "error", "-f", "yuv4mpegpipe", "-i", "-", "-t", "3", "-c:v", "libx264",
+                                                     "-preset", "ultrafast", "-threads", "1", "-y", out], stdin: pipe)
+        try? pipe.fileHandleForReading.close()  // ffmpeg's is the only reader: when it is done, play sees EPIPE
+        try? pipe.fileHandleForWriting.close()
+        XCTAssertEqual(ffmpeg.wait(timeout: 30), 0, ffmpeg.errorText)
+        XCTAssertEqual(player.wait(timeout: 10), 0, player.errorText)
+        let r = try runTool(Tool.find("ffprobe"), ["-v", "error", "-count_frames", "-show_entries",
+                                                   "format=duration:stream=avg_frame_rate,nb_read_frames", "-of", "json", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let duration = Double((json["format"] as? [String: Any])?["duration"] as? String ?? "") ?? 0
+        XCTAssertEqual(duration, 3, accuracy: 0.2, r.out)
+        let stream = try XCTUnwrap((json["streams"] as? [[String: Any]])?.first, r.out)
+        let rate = (stream["avg_frame_rate"] as? String ?? "0/1").split(separator: "/").compactMap { Double($0) }
+        XCTAssertEqual(rate.count == 2 && rate[1] > 0 ? rate[0] / rate[1] : 0, 30, accuracy: 0.5, r.out)
+        XCTAssertEqual(Double(stream["nb_read_frames"] as? String ?? "") ?? 0, 90, accuracy: 3, r.out)
+        _ = serve.stop()
+    }
+
     func testOneTrackStreamsAndOneTrackOutputs() throws {
         let serve = try ServeProcess()
         // An audio-only publish, played: only AAC comes out.

@@ -93,7 +93,16 @@ final class DevicesAndWindowsTests: XCTestCase {
         XCTAssertNotNil(object["devices"] as? [[String: Any]], "devices is a list (possibly empty)")
         let formats = try XCTUnwrap(object["formats"] as? [[String: Any]]).compactMap { $0["format"] as? String }
         XCTAssertTrue(formats.contains("x11grab") && formats.contains("lavfi"), "\(formats)")
-        XCTAssertEqual(try runTool(Tool.rtcbox, ["devices", "--format", "nosuch"]).status, 64)
+        let nosuch = try runTool(Tool.rtcbox, ["devices", "--format", "nosuch"])
+        XCTAssertEqual(nosuch.status, 64)
+        XCTAssertEqual(nosuch.err, "rtcbox devices: libavdevice has no input device format \"nosuch\"\n")
+        // libavdevice names v4l2 "video4linux2,v4l2": each of its names (and the whole) selects it, as publish -f does.
+        for name in ["v4l2", "video4linux2", "video4linux2,v4l2"] {
+            let one = try runTool(Tool.rtcbox, ["devices", "--format", name, "--json"])
+            XCTAssertEqual(one.status, 0, "\(name): \(one.err)")
+            let listed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(one.out.utf8)) as? [String: Any])
+            XCTAssertEqual((listed["formats"] as? [[String: Any]])?.compactMap { $0["format"] as? String }, ["video4linux2,v4l2"], name)
+        }
 
         let missing = try runTool(Tool.rtcbox, ["publish", "r1", "cam", "-f", "v4l2", "-i", "/dev/video9"])
         XCTAssertEqual(missing.status, 66)

@@ -59,6 +59,27 @@ final class RulesAndErrorsTests: XCTestCase {
         }
     }
 
+    /// Socket errors are one line in strerror's words, not NIO's: connecting, listening, and in the events.
+    func testNetworkErrorsSayWhatHappenedInWords() throws {
+        let play = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", "127.0.0.1:1", "-o", temporaryPath("never.nut")])
+        XCTAssertEqual(play.status, 69)
+        XCTAssertEqual(play.err, "rtcbox play: cannot reach server 127.0.0.1:1: connection refused\n")
+        let login = try runTool(Tool.rtcbox, ["login", "r1", "--server", "127.0.0.1:1"])
+        XCTAssertEqual(login.status, 69)
+        let last = try XCTUnwrap(login.out.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }, login.out)
+        XCTAssertEqual(last["state"] as? String, "disconnected")
+        XCTAssertEqual(last["reason"] as? String, "cannot reach server 127.0.0.1:1: connection refused")
+        XCTAssertEqual(last["network_error"] as? String, "connection_refused")
+        let serve = try ServeProcess()
+        let busy = try runTool(Tool.rtcbox, ["serve", "--listen", serve.address], timeout: 10)
+        XCTAssertEqual(busy.status, 69)
+        XCTAssertEqual(busy.err, "rtcbox serve: cannot listen on \(serve.address): address already in use\n")
+        let busyWeb = try runTool(Tool.rtcbox, ["serve", "--listen", "127.0.0.1:0", "--web", serve.address], timeout: 10)
+        XCTAssertEqual(busyWeb.status, 69)
+        XCTAssertEqual(busyWeb.err, "rtcbox serve: cannot listen for the web page on \(serve.address): address already in use\n")
+        _ = serve.stop()
+    }
+
     func testExitCodes() throws {
         // Usage errors: 64, one line.
         let missing = try Child(Tool.rtcbox, ["publish", "r1"])

@@ -52,6 +52,10 @@ final class ServerRestartTests: XCTestCase {
         serve.child.wait()
         XCTAssertEqual(login.wait(timeout: 15), 75, login.errorText)
         XCTAssertTrue(login.outputText.contains("\"state\":\"reconnect_failed\""), login.outputText)
+        let failed = try XCTUnwrap(login.outputText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["state"] as? String == "reconnect_failed" })
+        XCTAssertEqual(failed["network_error"] as? String, "connection_refused", "\(failed)")
+        XCTAssertTrue((failed["reason"] as? String ?? "").hasSuffix("cannot reach server \(serve.address): connection refused"), "\(failed)")
         XCTAssertTrue(login.errorText.hasPrefix("rtcbox login: gave up reconnecting"), login.errorText)
         XCTAssertEqual(login.errorText.split(separator: "\n").count, 1, login.errorText)
     }

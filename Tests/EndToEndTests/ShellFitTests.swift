@@ -57,6 +57,30 @@ final class ShellFitTests: XCTestCase {
         }
     }
 
+    /// Negative numbers are values (refused with a reason), and rate defaults read as they are written.
+    func testNumberOptionsSayWhatIsWrongAndHelpShowsRates() throws {
+        let input = ["-f", "lavfi", "-i", "testsrc2"]
+        for (command, args) in [("publish", ["r1", "cam"] + input), ("preview", input)] {
+            for (flag, words) in [("--video-bitrate", "--video-bitrate must be positive"), ("--audio-bitrate", "--audio-bitrate must be positive"),
+                                  ("--fps", "--fps must be between 1 and 240"), ("--gop", "--gop must be between 0 and 60")] {
+                let r = try runTool(Tool.rtcbox, [command] + args + [flag, "-5"])
+                XCTAssertEqual(r.status, 64, "\(command) \(flag): \(r.err)")
+                XCTAssertTrue(r.err.hasPrefix("rtcbox \(command): \(words)"), "\(command) \(flag): \(r.err)")
+            }
+        }
+        let huge = try runTool(Tool.rtcbox, ["publish", "r1", "cam"] + input + ["--video-bitrate", "5G"])
+        XCTAssertEqual(huge.status, 64, huge.err)
+        let load = try runTool(Tool.rtcbox, ["load-test", "r1", "--video-bitrate", "-5"])
+        XCTAssertEqual(load.status, 64)
+        XCTAssertTrue(load.err.hasPrefix("rtcbox load-test: --video-bitrate must be positive"), load.err)
+        for command in ["publish", "preview", "load-test"] {
+            let help = try runTool(Tool.rtcbox, [command, "--help"])
+            XCTAssertFalse(help.out.contains("BitRateValue"), help.out)
+            XCTAssertTrue(help.out.replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression).contains("(default: 2M)"), help.out)
+        }
+        XCTAssertTrue(try runTool(Tool.rtcbox, ["publish", "--help"]).out.contains("(default: 64k)"))
+    }
+
     func testBashCompletionCompletesSubcommandsAndFlags() throws {
         let script = packageRoot.appendingPathComponent("completions/rtcbox.bash").path
         func complete(_ words: [String]) throws -> [String] {

@@ -13,6 +13,16 @@ final class FFmpegKitTests: XCTestCase {
         XCTAssertNil(H264AnnexB.parameterSets(in: [0, 0, 1, 0x41, 5]))
     }
 
+    func testAFormatAnswersToEachOfItsNames() {
+        XCTAssertTrue(FFmpegLibrary.formatName("video4linux2,v4l2", answers: "v4l2"))
+        XCTAssertTrue(FFmpegLibrary.formatName("video4linux2,v4l2", answers: "video4linux2"))
+        XCTAssertTrue(FFmpegLibrary.formatName("video4linux2,v4l2", answers: "video4linux2,v4l2"))
+        XCTAssertFalse(FFmpegLibrary.formatName("video4linux2,v4l2", answers: "v4l"))
+        XCTAssertFalse(FFmpegLibrary.formatName("video4linux2,v4l2", answers: ""))
+        let v4l2 = DeviceList.inputFormats().first { $0.answers(to: "v4l2") }
+        XCTAssertEqual(v4l2?.name, "video4linux2,v4l2")
+    }
+
     func testMissingInputIsNotFoundAndNamed() {
         XCTAssertThrowsError(try InputMedia(url: "/nonexistent/x.mp4", format: nil, interrupt: InterruptFlag())) { error in
             let e = error as? FFmpegError

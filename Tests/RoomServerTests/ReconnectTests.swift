@@ -26,7 +26,7 @@ final class ReconnectTests: XCTestCase {
 
         proxy.cut()
         _ = await aliceLog.wait { $0.roomState == .reconnecting }
-        guard case .roomState(_, _, _, let reason)? = await aliceLog.wait(5, for: { $0.roomState == .reconnected }) else {
+        guard case .roomState(_, _, _, let reason, _)? = await aliceLog.wait(5, for: { $0.roomState == .reconnected }) else {
             return XCTFail("no reconnected: \(aliceLog.all.map(\.name))")
         }
         XCTAssertTrue(reason.hasPrefix("session resumed"), reason)

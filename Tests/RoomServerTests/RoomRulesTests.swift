@@ -125,7 +125,7 @@ final class RoomRulesTests: XCTestCase {
         let second = h.client("alice")
         _ = try await second.login(roomID: "r1", userStatus: false)
         let kicked = await firstLog.wait { $0.roomState == .kickedOut }
-        guard case .roomState(_, _, let code, _)? = kicked else { return XCTFail("no kick event") }
+        guard case .roomState(_, _, let code, _, _)? = kicked else { return XCTFail("no kick event") }
         XCTAssertEqual(code, .kickedOut)
         XCTAssertEqual(first.endReason?.code, .kickedOut)
         // The kicked login's stream ended with it; the room was told.

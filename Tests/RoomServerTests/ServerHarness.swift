@@ -76,8 +76,8 @@ final class EventLog: @unchecked Sendable {
 extension RoomEvent {
     var userUpdate: RoomUserUpdate? { if case .roomUserUpdate(let u) = self { return u } else { return nil } }
     var streamUpdate: RoomStreamUpdate? { if case .roomStreamUpdate(let u) = self { return u } else { return nil } }
-    var roomState: RoomState? { if case .roomState(_, let s, _, _) = self { return s } else { return nil } }
-    var roomStateCode: RoomErrorCode? { if case .roomState(_, _, let c, _) = self { return c } else { return nil } }
+    var roomState: RoomState? { if case .roomState(_, let s, _, _, _) = self { return s } else { return nil } }
+    var roomStateCode: RoomErrorCode? { if case .roomState(_, _, let c, _, _) = self { return c } else { return nil } }
 }
 
 /// Sends synthetic frames (no codec involved: the server forwards bytes, it never decodes).

@@ -21,7 +21,7 @@ struct Devices: ParsableCommand {
     func run() throws {
         var formats = DeviceList.inputFormats()
         if let format {
-            formats = formats.filter { $0.name == format }
+            formats = formats.filter { $0.answers(to: format) }
             guard !formats.isEmpty else { throw CLIError(.usage, "libavdevice has no input device format \"\(format)\"") }
         }
         let devices = formats.flatMap { $0.devices ?? [] }

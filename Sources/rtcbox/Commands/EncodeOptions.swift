@@ -31,20 +31,21 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Output video size, WxH (default: the input's).", valueName: "WxH"))
     var size: VideoSizeValue?
 
-    @Option(name: .long, help: "Output frame rate (default: the input's, else 30).")
+    // Numbers take .unconditional parsing: "-5" is then a value (refused by validate), not a flag.
+    @Option(name: .long, parsing: .unconditional, help: "Output frame rate (default: the input's, else 30).")
     var fps: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Video bit rate (e.g. 2M, 800k).", valueName: "rate"))
-    var videoBitrate = BitRateValue(argument: "2M")!
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Video bit rate (e.g. 2M, 800k).", valueName: "rate"))
+    var videoBitrate = BitRateValue(bitsPerSecond: 2_000_000)
 
-    @Option(name: .long, help: ArgumentHelp("Keyframe interval in seconds.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keyframe interval in seconds.", valueName: "seconds"))
     var gop: Double = 2
 
     @Option(name: .long, help: "libx264 preset (ultrafast ... veryslow).")
     var preset = "veryfast"
 
-    @Option(name: .long, help: ArgumentHelp("Audio bit rate (e.g. 64k).", valueName: "rate"))
-    var audioBitrate = BitRateValue(argument: "64k")!
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Audio bit rate (e.g. 64k).", valueName: "rate"))
+    var audioBitrate = BitRateValue(bitsPerSecond: 64_000)
 
     @Flag(name: .long, help: "Pass H.264 and AAC or Opus through without re-encoding (bit-identical packets); other codecs are refused.")
     var copy = false
@@ -67,6 +68,8 @@ struct EncodeOptions: ParsableArguments {
         if inputs.isEmpty { throw ValidationError("no input: give at least one -i (e.g. -f lavfi -i testsrc2)") }
         if noVideo && noAudio { throw ValidationError("--no-video and --no-audio leave nothing to publish") }
         if let fps, !(1...240).contains(fps) { throw ValidationError("--fps must be between 1 and 240") }
+        try videoBitrate.check("--video-bitrate")
+        try audioBitrate.check("--audio-bitrate")
         if !(gop > 0 && gop <= 60) { throw ValidationError("--gop must be between 0 and 60 seconds") }
         if !Self.presets.contains(preset) { throw ValidationError("--preset \"\(preset)\" is not one of \(Self.presets.joined(separator: ", "))") }
         _ = try inputSpecs()

@@ -27,8 +27,8 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How long to measure after everyone joined (e.g. 20s).", valueName: "duration"))
     var duration = DurationValue(seconds: 10)
 
-    @Option(name: .long, help: ArgumentHelp("Video bit rate of each synthetic stream (e.g. 2M).", valueName: "rate"))
-    var videoBitrate = BitRateValue(argument: "2M")!
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Video bit rate of each synthetic stream (e.g. 2M).", valueName: "rate"))
+    var videoBitrate = BitRateValue(bitsPerSecond: 2_000_000)
 
     @Flag(name: .long, help: "Players ask for user events (each join goes to every member that asked).")
     var userStatus = false
@@ -46,6 +46,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard (0...1000).contains(publishers) else { throw ValidationError("--publishers must be between 0 and 1000") }
         guard messagesPerSecond >= 0 && messagesPerSecond <= 1000 else { throw ValidationError("--messages-per-second must be between 0 and 1000") }
         guard (0...20000).contains(subscribers) else { throw ValidationError("--subscribers must be between 0 and 20000") }
+        try videoBitrate.check("--video-bitrate")
     }
 
     func run() async throws {

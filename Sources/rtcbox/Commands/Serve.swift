@@ -160,9 +160,9 @@ struct Serve: AsyncParsableCommand {
         } catch let error as WebListenerError {
             throw CLIError(.config, error.description)
         } catch let error as ServerError {
-            throw CLIError(error.isPermission ? .refused : .unavailable, error.description)
+            throw CLIError(error.isPermission ? .refused : .unavailable, error.description(describing: { NetworkFailure($0).words }))
         } catch {
-            throw CLIError(.unavailable, "cannot listen on \(config.host):\(config.port): \(error)")
+            throw CLIError(.unavailable, "cannot listen on \(config.host):\(config.port): \(NetworkFailure(error).words)")
         }
         let apps = config.apps == [.development]
             ? "dev app 1, no authentication, loopback only"

@@ -28,7 +28,7 @@ final class ClientSession: Sendable {
                     stop.raise()  // whoever read the events is gone: stop as a pipe's writer should
                 }
                 switch event {
-                case .roomState(_, let state, _, _) where state == .kickedOut || state == .disconnected || state == .reconnectFailed:
+                case .roomState(_, let state, _, _, _) where state == .kickedOut || state == .disconnected || state == .reconnectFailed:
                     stop.raise()
                 case .tokenWillExpire(let notice):
                     Self.renew(client, from: tokenSource, remaining: notice.remainingSeconds)
@@ -100,7 +100,7 @@ final class StateBoard: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         switch event {
-        case .roomState(_, let s, _, _): room = s.rawValue
+        case .roomState(_, let s, _, _, _): room = s.rawValue
         case .publisherState(let id, let s, _, _): streams[id] = s.rawValue
         case .playerState(let id, let s, _, _): streams[id] = s.rawValue
         default: break

@@ -62,9 +62,15 @@ struct DurationValue: ExpressibleByArgument, Sendable {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
-/// "2M", "800k", "64000" → bits per second.
-struct BitRateValue: ExpressibleByArgument, Sendable {
+/// "2M", "800k", "64000" → bits per second. A number out of range parses (so that the error can say why,
+/// not only that the value is invalid); `check` refuses it. Options of this type take `parsing: .unconditional`,
+/// or ArgumentParser reads "-5" as a flag and reports a missing value.
+struct BitRateValue: ExpressibleByArgument, CustomStringConvertible, Sendable {
     var bitsPerSecond: Int
+
+    static let range = 1000...1_000_000_000
+
+    init(bitsPerSecond: Int) { self.bitsPerSecond = bitsPerSecond }
 
     init?(argument: String) {
         let t = argument.trimmingCharacters(in: .whitespaces).lowercased()
@@ -72,11 +78,26 @@ struct BitRateValue: ExpressibleByArgument, Sendable {
         var digits = Substring(t)
         if t.hasSuffix("k") { multiplier = 1000; digits = digits.dropLast() }
         else if t.hasSuffix("m") { multiplier = 1_000_000; digits = digits.dropLast() }
-        guard let v = Double(digits), v > 0 else { return nil }
-        let bits = v * multiplier
-        guard bits >= 1000, bits <= 1_000_000_000 else { return nil }
-        bitsPerSecond = Int(bits)
+        guard let v = Double(digits), v.isFinite, abs(v * multiplier) < 1e15 else { return nil }
+        bitsPerSecond = Int(v * multiplier)
     }
+
+    /// Refuses a rate that is not positive or out of range, naming the option.
+    func check(_ option: String) throws {
+        guard bitsPerSecond > 0 else { throw ValidationError("\(option) must be positive (e.g. 2M, 800k)") }
+        guard Self.range.contains(bitsPerSecond) else {
+            throw ValidationError("\(option) must be between \(Self(bitsPerSecond: Self.range.lowerBound)) and \(Self(bitsPerSecond: Self.range.upperBound))")
+        }
+    }
+
+    /// As it is written: "2M", "64k", "1500"; what --help shows as the default.
+    var description: String {
+        if bitsPerSecond != 0, bitsPerSecond % 1_000_000 == 0 { return "\(bitsPerSecond / 1_000_000)M" }
+        if bitsPerSecond != 0, bitsPerSecond % 1000 == 0 { return "\(bitsPerSecond / 1000)k" }
+        return "\(bitsPerSecond)"
+    }
+
+    var defaultValueDescription: String { description }
 }
 
 /// "1280x720" → width and height.
