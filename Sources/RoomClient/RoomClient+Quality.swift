@@ -50,7 +50,9 @@ extension RoomClient {
         let report: NetworkQualityReport? = state.withLockedValue { s in
             for (id, sample) in ticks { s.uplinkSamples[id, default: []].append(sample) }
             s.trafficTicks += 1
-            guard configuration.networkQualityIntervalSeconds > 0, s.trafficTicks % every == 0 else { return nil }
+            // A login that neither publishes nor plays has no link to report on.
+            guard configuration.networkQualityIntervalSeconds > 0, s.trafficTicks % every == 0,
+                  !publishers.isEmpty || !s.players.isEmpty else { return nil }
             defer { s.uplinkSamples.removeAll() }
             return networkQuality(&s, publishers: publishers)
         }

@@ -126,6 +126,12 @@ public struct TrafficController: Sendable {
         guard s.seconds > 0 else { return nil }
         clock += s.seconds
         if let rtt = s.rttMs, rtt > 0 { baseRttMs = min(baseRttMs ?? rtt, rtt) }
+        // Media waited and the kernel took nothing: an outage, not a capacity. Lowering the rate would only
+        // leave the stream poor after the link comes back; the drop policy keeps the queue short meanwhile.
+        if s.takenBytes == 0 && (s.backlogMs > 0 || s.droppedFrames > 0) {
+            calm = 0
+            return nil
+        }
         let rate = s.takenBitRate
         // The link set the pace (and what it took is what it carries) when a queue stood in the socket or on
         // the path; an interval with drops but no standing queue sent less than the link could take.

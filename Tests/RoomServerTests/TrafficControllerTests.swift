@@ -52,6 +52,13 @@ final class TrafficControllerTests: XCTestCase {
         XCTAssertGreaterThan(actions, 3, "in steps")
     }
 
+    func testAnOutageIsNotACapacity() {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000))
+        for _ in 0..<6 { XCTAssertNil(c.update(sample(kbps: 0, minMs: 300, endMs: 1500, dropped: 10))) }
+        XCTAssertEqual(c.videoBitRate, 2_000_000, "nothing was taken at all: the link is out, not slow")
+        XCTAssertNil(c.linkBitRate)
+    }
+
     func testQualityLevels() {
         XCTAssertEqual(NetworkQualityLevel.uplink(rttMs: 20, rateShare: 1, backlogMs: 0, stalled: false), .excellent)
         XCTAssertEqual(NetworkQualityLevel.uplink(rttMs: 150, rateShare: 0.8, backlogMs: 60, stalled: false), .good)

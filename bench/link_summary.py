@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""bench/link_summary.py OUT: the table of bench/link's runs (one row per scenario and system).
+
+latency p50/p95/p99/max: g2g.py's figures (frames arriving after SKIP s); fps over the same window; freezes:
+gaps between arriving frames longer than max(3 frame intervals, mean interval + 150 ms), over the whole run.
+step: 'down ok' is how long after the step down until every later frame of the low period is <= 400 ms
+late; 'up 90%' how long after the step up until traffic control's target is >= 90 % of 2 Mbit/s (rtcbox).
+outage: 'back' is how long after the link came back until frames are <= 400 ms late again.
+"""
+import csv, glob, json, os, statistics, sys
+
+out = sys.argv[1]
+
+def series(label):
+    try:
+        rows = list(csv.reader(open(os.path.join(out, label + ".csv"))))[1:]
+    except OSError:
+        return []
+    return [(float(t), float(l)) for t, l in rows]
+
+def epoch(label, kind):
+    try:
+        return float(open(os.path.join(out, f"{label}.{kind}")).read())
+    except OSError:
+        return None
+
+def freezes(s):
+    if len(s) < 3:
+        return None
+    gaps = [b[0] - a[0] for a, b in zip(s, s[1:])]
+    limit = max(3 / 30, statistics.mean(gaps) + 0.150)
+    return sum(1 for g in gaps if g > limit)
+
+def settle(s, start, end, bound=400):
+    """Seconds from `start` until every frame up to `end` is <= bound ms late."""
+    late = [t for t, l in s if start <= t < end and l > bound]
+    return max(0.0, (max(late) - start)) if late else 0.0
+
+def target_back(label, at, want=1_800):
+    path = os.path.join(out, label + "-pub.jsonl")
+    if not os.path.exists(path):
+        return None
+    for line in open(path):
+        o = json.loads(line)
+        if o.get("event") == "traffic_control" and o["ts"] >= at and o.get("video_kbps", 0) >= want:
+            return o["ts"] - at
+    return None
+
+print(f"{'scenario':8} {'system':6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'fps':>5} {'freezes':>7}  notes")
+for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+    label = os.path.basename(path)[:-5]
+    scenario, system = label.split("-", 1)
+    try:
+        r = json.loads(open(path).read().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        print(f"{scenario:8} {system:6}  no result")
+        continue
+    s = series(label)
+    notes = []
+    impair, recv = epoch(label, "impair"), epoch(label, "recv")
+    offset = (impair - recv) if impair and recv else 0.0
+    if scenario == "step" and s:
+        notes.append(f"down ok {settle(s, offset + 8, offset + 16):.1f} s")
+        if impair:
+            back = target_back(label, impair + 16)
+            if back is not None:
+                notes.append(f"up 90% {back:.1f} s")
+            elif system in ("own",):
+                notes.append("up 90% not within the run")
+    if scenario == "outage" and s:
+        notes.append(f"back {settle(s, offset + 13, offset + 60):.1f} s")
+    f = lambda k: f"{r.get(k, float('nan')):6.0f}"
+    print(f"{scenario:8} {system:6} {f('p50_ms')} {f('p95_ms')} {f('p99_ms')} {f('max_ms')} {r.get('fps', 0):5.1f} "
+          f"{freezes(s) if s else '-':>7}  {', '.join(notes)}")
