@@ -126,12 +126,21 @@ public final class RoomClient: Sendable {
             startQualityReports(on: connection)
             startLiveness(on: connection)
             return login
-        } catch let error as RoomClientError {
-            emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.reason,
-                            networkError: error.networkFailure?.code))
+        } catch {
+            let failure = error as? RoomClientError ?? .connectionLost("\(error)")
+            // The refusal is why the session ended: the connection closing after it must not replace it
+            // (a "connection lost" exit 69 instead of the refusal's 77) nor report the end a second time.
+            let first = state.withLockedValue { s -> Bool in
+                defer { if s.ended == nil { s.ended = failure } }
+                return s.ended == nil
+            }
+            if first {
+                emit(.roomState(roomID: roomID, state: .disconnected, errorCode: failure.code, reason: failure.reason,
+                                networkError: failure.networkFailure?.code))
+            }
             close()
             eventSink.finish()
-            throw error
+            throw failure
         }
     }
 
