@@ -150,7 +150,7 @@ public final class RoomClient: Sendable {
             s.loggedOut = true
             return (s.connection, s.roomID, Array(s.publishers.values), Array(s.players.keys))
         }
-        guard let connection else { return }
+        guard let connection else { return close() }
         for p in publishers { try? await stopPublishing(p.streamID) }
         for streamID in players { try? await stopPlaying(streamID) }
         _ = try? await connection.request(timeoutSeconds: 2) { .logout(PlainRequest(id: $0)) }
@@ -164,7 +164,11 @@ public final class RoomClient: Sendable {
             s.stopTimers()
             return s.connection
         }
-        connection?.close()
+        if let connection {
+            connection.close()  // its end (channelInactive) ends the events
+        } else {
+            eventSink.finish()  // never connected (an input that did not open): no events will come
+        }
     }
 
     /// Sends a login (with the app sign signature for this connection's nonce) and waits for its result.

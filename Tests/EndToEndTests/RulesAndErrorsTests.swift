@@ -114,4 +114,18 @@ final class RulesAndErrorsTests: XCTestCase {
         XCTAssertTrue(login.outputText.contains(#""state":"logout""#), "a clean stop logs out: \(login.outputText)")
         _ = serve.stop()
     }
+
+    /// A missing input file or device is the first thing said, at once (it took 2.1 s: the events were
+    /// waited for of a session that never connected), with no server anywhere: exit 66, one line.
+    func testMissingInputIsReportedAtOnceWithoutAServer() throws {
+        for input in [["-i", "/nonexistent.mp4"], ["-f", "v4l2", "-i", "/dev/video99"], ["-f", "lavfi", "-i", "sine", "-i", "/nonexistent.mp4"]] {
+            let started = Date()
+            let r = try runTool(Tool.rtcbox, ["publish", "r1", "cam", "--server", "127.0.0.1:1"] + input, timeout: 20)
+            let took = Date().timeIntervalSince(started)
+            XCTAssertEqual(r.status, 66, r.err)
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+            XCTAssertTrue(r.err.hasPrefix("rtcbox publish: open input \"\(input.last!)\": No such file or directory"), r.err)
+            XCTAssertLessThan(took, 1.0, "\(input): \(r.err)")
+        }
+    }
 }
