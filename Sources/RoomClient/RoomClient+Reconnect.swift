@@ -65,6 +65,7 @@ extension RoomClient {
         while true {
             if state.withLockedValue({ $0.loggedOut || $0.ended != nil }) { return }
             attempts += 1
+            logger.info("reconnect attempt \(attempts) to \(configuration.host):\(configuration.port), \(String(format: "%.1f", max(0, deadline.timeIntervalSinceNow))) s left")
             do {
                 let resumed = try await reestablish(roomID: roomID)
                 emit(.roomState(roomID: roomID, state: .reconnected, errorCode: nil,
@@ -73,6 +74,7 @@ extension RoomClient {
                 return
             } catch let error as RoomClientError {
                 lastError = error
+                logger.info("reconnect attempt \(attempts) failed: \(error)")
                 if case .refused(let e) = error, let code = e.errorCode, Self.finalRefusals.contains(code) {
                     sessionEnded(error)
                     return

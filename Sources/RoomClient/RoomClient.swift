@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -24,6 +25,8 @@ public final class RoomClient: Sendable {
     let eventSink: AsyncStream<RoomEvent>.Continuation
     let state = NIOLockedValueBox(ClientState())
     let group: EventLoopGroup
+    /// The client's own steps (connect, login, publish, play, reconnect attempts) at info, every event at debug.
+    public let logger: Logger
 
     struct ClientState {
         var connection: RoomConnection?
@@ -70,9 +73,11 @@ public final class RoomClient: Sendable {
         }
     }
 
-    public init(configuration: ClientConfiguration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(configuration: ClientConfiguration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger = Logger(label: "rtcbox.client", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.configuration = configuration
         self.group = group
+        self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: RoomEvent.self, bufferingPolicy: .bufferingNewest(4096))
     }
 
@@ -105,14 +110,18 @@ public final class RoomClient: Sendable {
                 s.roomID = roomID
                 return s.generation
             }
+            logger.info("connecting to \(configuration.host):\(configuration.port)")
             let connection = try await RoomConnection.connect(configuration, group: group) { [weak self] inbound in
                 self?.handle(inbound, generation: generation)
             }
+            logger.debug("connected to \(configuration.host):\(configuration.port), server \(connection.serverHello.details.software)")
             state.withLockedValue { $0.connection = connection }
+            logger.info("logging in to room \(roomID) as user \(configuration.user.userID) (app \(configuration.appID), \(configuration.token != nil ? "token" : configuration.appSign != nil ? "app sign" : "no credentials"))")
             let result = try await sendLogin(on: connection, roomID: roomID, userStatus: userStatus, sessionID: nil)
             state.withLockedValue { $0.sessionID = result.sessionID }
             let login = LoginResult(sessionID: result.sessionID ?? "", users: result.users ?? [], streams: result.streams ?? [],
                                     roomExtraInfo: result.roomExtraInfo ?? [], tokenExpire: result.tokenExpire)
+            logger.info("logged in to room \(roomID): session \(login.sessionID), \(login.streams.count) live stream\(login.streams.count == 1 ? "" : "s")")
             emit(.roomState(roomID: roomID, state: .logined, errorCode: nil, reason: ""))
             if !login.users.isEmpty {
                 emit(.roomUserUpdate(RoomUserUpdate(roomID: roomID, updateType: .add, users: login.users)))
@@ -128,6 +137,7 @@ public final class RoomClient: Sendable {
             return login
         } catch {
             let failure = error as? RoomClientError ?? .connectionLost("\(error)")
+            logger.info("login to room \(roomID) failed: \(failure)")
             // The refusal is why the session ended: the connection closing after it must not replace it
             // (a "connection lost" exit 69 instead of the refusal's 77) nor report the end a second time.
             let first = state.withLockedValue { s -> Bool in
@@ -360,6 +370,16 @@ public final class RoomClient: Sendable {
     }
 
     func emit(_ event: RoomEvent) {
+        switch event {
+        case .roomState(let room, let s, _, let reason, _):
+            logger.info("room \(room): \(s.rawValue)\(reason.isEmpty ? "" : " (\(reason))")")
+        case .publisherState(let stream, let s, _, let reason):
+            logger.info("publish \(stream): \(s.rawValue)\(reason.isEmpty ? "" : " (\(reason))")")
+        case .playerState(let stream, let s, _, let reason):
+            logger.info("play \(stream): \(s.rawValue)\(reason.isEmpty ? "" : " (\(reason))")")
+        default:
+            logger.debug("event \(event.json())")
+        }
         eventSink.yield(event)
     }
 }

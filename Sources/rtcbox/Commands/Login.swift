@@ -64,7 +64,8 @@ struct Login: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "login"))
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "login"),
+                                    logger: makeLogger("rtcbox.login", output))
         let stop = StopSignal()
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events ?? "-", tokenSource: client.tokenSource)
         do {

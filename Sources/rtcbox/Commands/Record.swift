@@ -56,7 +56,8 @@ struct Record: AsyncParsableCommand {
     func run() async throws {
         output.applyToLibav()
         let stop = StopSignal()
-        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "recorder"))
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "recorder"),
+                                    logger: makeLogger("rtcbox.record", output))
         let (added, addedSink) = AsyncStream.makeStream(of: [String].self)
         let filter = streamFilter
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource) { event in
