@@ -50,6 +50,24 @@ final class DecodedWriter {
     /// Output devices that show video in a window.
     static let windowDevices = ["sdl2", "xv"]
 
+    /// Why `device` cannot open a window here, when that can be told before trying: no display to open it on.
+    /// (Without one SDL falls back to a driver that shows nothing, says "XDG_RUNTIME_DIR is invalid" and
+    /// carries on.) SDL_VIDEODRIVER is the user's own choice of SDL driver and is trusted.
+    static func windowProblem(device: String, environment: [String: String]) -> String? {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if device == "sdl2", value("SDL_VIDEODRIVER") != nil || value("WAYLAND_DISPLAY") != nil { return nil }
+        guard let display = value("DISPLAY") else { return "cannot open a window: no display (DISPLAY is not set)" }
+        // A local display (":N", "unix:N", ":N.S") is an X server's socket; a remote one is left to the device.
+        let local = display.hasPrefix(":") ? display.dropFirst() : display.hasPrefix("unix:") ? display.dropFirst(5) : nil
+        if let local, let number = Int(local.prefix { $0.isNumber }) {
+            let socket = "/tmp/.X11-unix/X\(number)"
+            if !FileManager.default.fileExists(atPath: socket) {
+                return "cannot open a window: no X server on display \(display) (no \(socket))"
+            }
+        }
+        return nil
+    }
+
     init(output url: String, format: String?, kind: TrackKind) throws {
         self.url = url
         self.kind = kind

@@ -42,6 +42,11 @@ public struct PlaySummary: Sendable, Equatable {
     public init() {}
 }
 
+/// No window can be opened for --window (no display).
+public struct WindowUnavailable: Error, CustomStringConvertible {
+    public var description: String
+}
+
 /// Receives a stream from a MediaQueue and muxes it to a file or stdout, on its own thread.
 public final class PlayPipeline: Sendable {
     public let settings: PlaySettings
@@ -63,6 +68,13 @@ public final class PlayPipeline: Sendable {
         } else {
             _ = try OutputFormat.muxerName(format: settings.format, output: settings.output)
         }
+    }
+
+    /// With --window: throws `WindowUnavailable` when no window can be opened (no display), before anything connects.
+    public func checkWindow(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let window = settings.window,
+              let problem = DecodedWriter.windowProblem(device: window, environment: environment) else { return }
+        throw WindowUnavailable(description: problem)
     }
 
     public func run(queue: MediaQueue) async throws -> PlaySummary {

@@ -25,6 +25,7 @@ public final class PreviewPipeline: Sendable {
     public func run() async throws -> (PublishSummary, PlaySummary) {
         let queue = MediaQueue(capacity: 4096)
         let player = PlayPipeline(settings: play, stop: stop)
+        try player.checkWindow()  // before the inputs open
         let publisher = PublishPipeline(settings: publish, stop: stop)
         async let played = player.run(queue: queue)
         let published: PublishSummary

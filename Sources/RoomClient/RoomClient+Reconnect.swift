@@ -51,17 +51,21 @@ extension RoomClient {
         for id in players.sorted() {
             emit(.playerState(streamID: id, state: .playRequesting, errorCode: nil, reason: "reconnecting"))
         }
-        let deadline = Date().addingTimeInterval(configuration.reconnectTimeoutSeconds)
-        Task { await self.reconnectLoop(roomID: roomID, deadline: deadline, firstReason: reason) }
+        Task { await self.reconnectLoop(roomID: roomID, firstReason: reason) }
     }
 
-    private func reconnectLoop(roomID: String, deadline: Date, firstReason: RoomClientError) async {
+    /// Attempts with backoff until one succeeds or the whole reconnect timeout has passed: the last wait is cut
+    /// to what is left and one more attempt is made at the deadline. The give-up says how long it really tried.
+    private func reconnectLoop(roomID: String, firstReason: RoomClientError) async {
+        let started = Date()
+        let deadline = started.addingTimeInterval(configuration.reconnectTimeoutSeconds)
         var delay = 0.2
         var lastError: RoomClientError = firstReason
         var attempts = 0
         while true {
             if state.withLockedValue({ $0.loggedOut || $0.ended != nil }) { return }
             attempts += 1
+            logger.info("reconnect attempt \(attempts) to \(configuration.host):\(configuration.port), \(String(format: "%.1f", max(0, deadline.timeIntervalSinceNow))) s left")
             do {
                 let resumed = try await reestablish(roomID: roomID)
                 emit(.roomState(roomID: roomID, state: .reconnected, errorCode: nil,
@@ -70,6 +74,7 @@ extension RoomClient {
                 return
             } catch let error as RoomClientError {
                 lastError = error
+                logger.info("reconnect attempt \(attempts) failed: \(error)")
                 if case .refused(let e) = error, let code = e.errorCode, Self.finalRefusals.contains(code) {
                     sessionEnded(error)
                     return
@@ -77,12 +82,14 @@ extension RoomClient {
             } catch {
                 lastError = .connectionLost("\(error)")
             }
-            if Date().addingTimeInterval(delay) >= deadline {
-                sessionEnded(.reconnectFailed("\(attempts) attempts in \(Int(configuration.reconnectTimeoutSeconds)) s, the last: \(lastError.reason)",
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 {
+                let tried = String(format: "%.1f", Date().timeIntervalSince(started))
+                sessionEnded(.reconnectFailed("\(attempts) attempt\(attempts == 1 ? "" : "s") in \(tried) s, the last: \(lastError.reason)",
                                               lastError.networkFailure))
                 return
             }
-            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            try? await Task.sleep(for: .milliseconds(Int(min(delay, remaining) * 1000)))
             delay = min(delay * 2, 2)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -24,6 +25,8 @@ public final class RoomClient: Sendable {
     let eventSink: AsyncStream<RoomEvent>.Continuation
     let state = NIOLockedValueBox(ClientState())
     let group: EventLoopGroup
+    /// The client's own steps (connect, login, publish, play, reconnect attempts) at info, every event at debug.
+    public let logger: Logger
 
     struct ClientState {
         var connection: RoomConnection?
@@ -70,9 +73,11 @@ public final class RoomClient: Sendable {
         }
     }
 
-    public init(configuration: ClientConfiguration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(configuration: ClientConfiguration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger = Logger(label: "rtcbox.client", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.configuration = configuration
         self.group = group
+        self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: RoomEvent.self, bufferingPolicy: .bufferingNewest(4096))
     }
 
@@ -105,14 +110,18 @@ public final class RoomClient: Sendable {
                 s.roomID = roomID
                 return s.generation
             }
+            logger.info("connecting to \(configuration.host):\(configuration.port)")
             let connection = try await RoomConnection.connect(configuration, group: group) { [weak self] inbound in
                 self?.handle(inbound, generation: generation)
             }
+            logger.debug("connected to \(configuration.host):\(configuration.port), server \(connection.serverHello.details.software)")
             state.withLockedValue { $0.connection = connection }
+            logger.info("logging in to room \(roomID) as user \(configuration.user.userID) (app \(configuration.appID), \(configuration.token != nil ? "token" : configuration.appSign != nil ? "app sign" : "no credentials"))")
             let result = try await sendLogin(on: connection, roomID: roomID, userStatus: userStatus, sessionID: nil)
             state.withLockedValue { $0.sessionID = result.sessionID }
             let login = LoginResult(sessionID: result.sessionID ?? "", users: result.users ?? [], streams: result.streams ?? [],
                                     roomExtraInfo: result.roomExtraInfo ?? [], tokenExpire: result.tokenExpire)
+            logger.info("logged in to room \(roomID): session \(login.sessionID), \(login.streams.count) live stream\(login.streams.count == 1 ? "" : "s")")
             emit(.roomState(roomID: roomID, state: .logined, errorCode: nil, reason: ""))
             if !login.users.isEmpty {
                 emit(.roomUserUpdate(RoomUserUpdate(roomID: roomID, updateType: .add, users: login.users)))
@@ -126,12 +135,22 @@ public final class RoomClient: Sendable {
             startQualityReports(on: connection)
             startLiveness(on: connection)
             return login
-        } catch let error as RoomClientError {
-            emit(.roomState(roomID: roomID, state: .disconnected, errorCode: error.code, reason: error.reason,
-                            networkError: error.networkFailure?.code))
+        } catch {
+            let failure = error as? RoomClientError ?? .connectionLost("\(error)")
+            logger.info("login to room \(roomID) failed: \(failure)")
+            // The refusal is why the session ended: the connection closing after it must not replace it
+            // (a "connection lost" exit 69 instead of the refusal's 77) nor report the end a second time.
+            let first = state.withLockedValue { s -> Bool in
+                defer { if s.ended == nil { s.ended = failure } }
+                return s.ended == nil
+            }
+            if first {
+                emit(.roomState(roomID: roomID, state: .disconnected, errorCode: failure.code, reason: failure.reason,
+                                networkError: failure.networkFailure?.code))
+            }
             close()
             eventSink.finish()
-            throw error
+            throw failure
         }
     }
 
@@ -141,7 +160,7 @@ public final class RoomClient: Sendable {
             s.loggedOut = true
             return (s.connection, s.roomID, Array(s.publishers.values), Array(s.players.keys))
         }
-        guard let connection else { return }
+        guard let connection else { return close() }
         for p in publishers { try? await stopPublishing(p.streamID) }
         for streamID in players { try? await stopPlaying(streamID) }
         _ = try? await connection.request(timeoutSeconds: 2) { .logout(PlainRequest(id: $0)) }
@@ -155,7 +174,11 @@ public final class RoomClient: Sendable {
             s.stopTimers()
             return s.connection
         }
-        connection?.close()
+        if let connection {
+            connection.close()  // its end (channelInactive) ends the events
+        } else {
+            eventSink.finish()  // never connected (an input that did not open): no events will come
+        }
     }
 
     /// Sends a login (with the app sign signature for this connection's nonce) and waits for its result.
@@ -347,6 +370,16 @@ public final class RoomClient: Sendable {
     }
 
     func emit(_ event: RoomEvent) {
+        switch event {
+        case .roomState(let room, let s, _, let reason, _):
+            logger.info("room \(room): \(s.rawValue)\(reason.isEmpty ? "" : " (\(reason))")")
+        case .publisherState(let stream, let s, _, let reason):
+            logger.info("publish \(stream): \(s.rawValue)\(reason.isEmpty ? "" : " (\(reason))")")
+        case .playerState(let stream, let s, _, let reason):
+            logger.info("play \(stream): \(s.rawValue)\(reason.isEmpty ? "" : " (\(reason))")")
+        default:
+            logger.debug("event \(event.json())")
+        }
         eventSink.yield(event)
     }
 }

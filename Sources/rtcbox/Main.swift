@@ -2,6 +2,7 @@ import ArgumentParser
 import FFmpegKit
 import Foundation
 import Logging
+import Media
 import RoomClient
 
 @main
@@ -37,6 +38,8 @@ enum Main {
         } catch let error as RoomClientError {
             fail(name, CLIError(error))
         } catch let error as FFmpegError {
+            fail(name, CLIError(error))
+        } catch let error as WindowUnavailable {
             fail(name, CLIError(error))
         } catch {
             // ArgumentParser's own errors (help, validation in run) keep its handling.

@@ -88,6 +88,32 @@ final class AuthAndConfigTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// A refused login ends like every other session end: its room_state disconnected event (with the
+    /// error) is written before the exit 77, whatever the command, and the connection closing after the
+    /// refusal does not turn it into a "connection lost" (69).
+    func testRefusedTokenLoginsWriteTheirDisconnectedEvent() throws {
+        let serve = try ServeProcess(["--config", try writeConfig()])
+        let alices = try token(["--app-id", "1001", "--secret", Self.secretA, "--user", "alice"])
+        let cases: [(String, [String])] = [("garbage", []), (alices, ["--user", "bob"])]
+        for _ in 0..<4 {
+            for (token, extra) in cases {
+                let r = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--app-id", "1001", "--token", token,
+                                                  "--events", "-"] + extra, timeout: 20)
+                XCTAssertEqual(r.status, 77, r.err)
+                XCTAssertTrue(r.out.contains(#""state":"disconnected","error_code":1101,"error":"token_invalid""#), r.out)
+                let events = temporaryPath("refused-\(UUID().uuidString).jsonl")
+                let p = try runTool(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "--app-id", "1001", "--token", token,
+                                                  "--events", events, "-f", "lavfi", "-i", "testsrc2=size=160x120", "--duration", "1"] + extra,
+                                    timeout: 20)
+                XCTAssertEqual(p.status, 77, p.err)
+                XCTAssertTrue(p.err.hasSuffix("(token_invalid)\n"), p.err)
+                let written = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+                XCTAssertTrue(written.contains(#""state":"disconnected","error_code":1101"#), written)
+            }
+        }
+        _ = serve.stop()
+    }
+
     func testTokenCommandOutputOpensInTheIndependentImplementation() throws {
         let t = try token(["--app-id", "77", "--secret", Self.secretA, "--user", "eve", "--room", "r5", "--privilege", "login",
                            "--streams", "x", "--expire", "90"])

@@ -111,4 +111,39 @@ final class DevicesAndWindowsTests: XCTestCase {
         XCTAssertEqual(trailing.status, 64)
         XCTAssertTrue(trailing.err.contains("framerate is not followed by -i"), trailing.err)
     }
+
+    /// --window with no display to open it on: one line and exit 69, before connecting or opening inputs (SDL
+    /// said "XDG_RUNTIME_DIR is invalid", showed nothing and exited 0).
+    func testWindowWithoutADisplayFailsInOneLine() throws {
+        let serve = try ServeProcess()
+        let cam = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi",
+                                          "-i", "testsrc=size=160x120:rate=15", "--duration", "10", "-q"])
+        defer { cam.signal(SIGINT); cam.wait() }
+        usleep(700_000)
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"] { environment[name] = nil }
+        let commands: [(String, [String], [String: String])] = [
+            ("play", ["play", "r1", "cam", "--server", serve.address, "--window", "--duration", "2"], environment),
+            ("preview", ["preview", "-f", "lavfi", "-i", "testsrc2=size=160x120", "--window", "--duration", "1"], environment),
+        ]
+        for (name, arguments, env) in commands {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: Tool.rtcbox)
+            child.arguments = arguments
+            child.environment = env
+            let err = Pipe()
+            child.standardError = err
+            child.standardOutput = FileHandle.nullDevice
+            try child.run()
+            child.waitUntilExit()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(child.terminationStatus, 69, text)
+            XCTAssertEqual(text, "rtcbox \(name): cannot open a window: no display (DISPLAY is not set)\n")
+        }
+        let nobody = try runTool(Tool.rtcbox, ["preview", "-f", "lavfi", "-i", "testsrc2=size=160x120", "--window", "--duration", "1"],
+                                 environment: ["DISPLAY": ":987", "WAYLAND_DISPLAY": "", "SDL_VIDEODRIVER": ""])
+        XCTAssertEqual(nobody.status, 69, nobody.err)
+        XCTAssertEqual(nobody.err, "rtcbox preview: cannot open a window: no X server on display :987 (no /tmp/.X11-unix/X987)\n")
+        _ = serve.stop()
+    }
 }

@@ -95,4 +95,20 @@ final class RecordTests: XCTestCase {
             XCTAssertNotNil(sidecar["end"] as? String, "the recorder closed its file")
         }
     }
+
+    /// The summary counts what was recorded: --streams cam,screen with only cam live is one file from one stream.
+    func testSummaryCountsOnlyStreamsThatWereRecorded() throws {
+        let serve = try ServeProcess()
+        let cam = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi",
+                                          "-i", "testsrc=size=160x120:rate=15", "--duration", "10", "-q"])
+        defer { cam.signal(SIGINT); cam.wait() }
+        usleep(700_000)
+        let dir = temporaryPath("rec-\(UUID().uuidString)")
+        let r = try runTool(Tool.rtcbox, ["record", "r1", "--server", serve.address, "--dir", dir, "--streams", "cam,screen",
+                                          "--duration", "3"], timeout: 20)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(files(dir, ext: "mp4").count, 1)
+        XCTAssertTrue(r.err.hasSuffix("rtcbox record: 1 file from 1 stream (screen was never live)\n"), r.err)
+        _ = serve.stop()
+    }
 }

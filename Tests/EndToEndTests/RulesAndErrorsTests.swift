@@ -114,4 +114,44 @@ final class RulesAndErrorsTests: XCTestCase {
         XCTAssertTrue(login.outputText.contains(#""state":"logout""#), "a clean stop logs out: \(login.outputText)")
         _ = serve.stop()
     }
+
+    /// A missing input file or device is the first thing said, at once (it took 2.1 s: the events were
+    /// waited for of a session that never connected), with no server anywhere: exit 66, one line.
+    func testMissingInputIsReportedAtOnceWithoutAServer() throws {
+        for input in [["-i", "/nonexistent.mp4"], ["-f", "v4l2", "-i", "/dev/video99"], ["-f", "lavfi", "-i", "sine", "-i", "/nonexistent.mp4"]] {
+            let started = Date()
+            let r = try runTool(Tool.rtcbox, ["publish", "r1", "cam", "--server", "127.0.0.1:1"] + input, timeout: 20)
+            let took = Date().timeIntervalSince(started)
+            XCTAssertEqual(r.status, 66, r.err)
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+            XCTAssertTrue(r.err.hasPrefix("rtcbox publish: open input \"\(input.last!)\": No such file or directory"), r.err)
+            XCTAssertLessThan(took, 1.0, "\(input): \(r.err)")
+        }
+    }
+
+    /// Client commands log their own steps on stderr: -v (info) says connect, login and publish states, -vv,
+    /// --log-level debug and RTCBOX_LOG_LEVEL more; by default nothing but the command's own lines.
+    func testClientCommandsLogTheirStepsWithVerbose() throws {
+        let serve = try ServeProcess()
+        let login = ["login", "r1", "--server", serve.address, "--duration", "1s"]
+        let quietRun = try runTool(Tool.rtcbox, login, timeout: 20)
+        XCTAssertEqual(quietRun.status, 0, quietRun.err)
+        XCTAssertEqual(quietRun.err, "")
+        let verbose = try runTool(Tool.rtcbox, login + ["-v"], timeout: 20)
+        XCTAssertEqual(verbose.status, 0, verbose.err)
+        for line in ["info rtcbox.login:", "connecting to \(serve.address)", "logged in to room r1", "room r1: logout"] {
+            XCTAssertTrue(verbose.err.contains(line), "\(line) in \(verbose.err)")
+        }
+        XCTAssertFalse(verbose.err.contains(" debug "), verbose.err)
+        for (arguments, environment) in [(["-vv"], [:]), (["--log-level", "debug"], [:]), ([], ["RTCBOX_LOG_LEVEL": "debug"])] {
+            let r = try runTool(Tool.rtcbox, login + arguments, timeout: 20, environment: environment)
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertTrue(r.err.contains("debug rtcbox.login:") && r.err.contains("connected to \(serve.address)"), "\(arguments) \(environment): \(r.err)")
+        }
+        let publish = try runTool(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=160x120",
+                                                "--duration", "1", "-v"], timeout: 20)
+        XCTAssertEqual(publish.status, 0, publish.err)
+        XCTAssertTrue(publish.err.contains("info rtcbox.publish:") && publish.err.contains("publish cam: publishing"), publish.err)
+        _ = serve.stop()
+    }
 }

@@ -59,4 +59,22 @@ final class ServerRestartTests: XCTestCase {
         XCTAssertTrue(login.errorText.hasPrefix("rtcbox login: gave up reconnecting"), login.errorText)
         XCTAssertEqual(login.errorText.split(separator: "\n").count, 1, login.errorText)
     }
+
+    /// --reconnect-timeout is honoured whole (it was 1.4 s of a 3 s timeout), and the give-up says how long it tried.
+    func testReconnectTriesForTheWholeTimeoutAndSaysHowLong() throws {
+        let serve = try ServeProcess()
+        let login = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--reconnect-timeout", "3"])
+        let deadline = Date().addingTimeInterval(10)
+        while !login.outputText.contains("logined") && Date() < deadline { usleep(20_000) }
+        serve.child.signal(SIGKILL)
+        serve.child.wait()
+        let killed = Date()
+        XCTAssertEqual(login.wait(timeout: 15), 75, login.errorText)
+        let took = Date().timeIntervalSince(killed)
+        XCTAssertGreaterThanOrEqual(took, 3, login.errorText)
+        let said = try XCTUnwrap(login.errorText.range(of: #"attempts in [0-9.]+ s"#, options: .regularExpression), login.errorText)
+        let seconds = try XCTUnwrap(Double(login.errorText[said].split(separator: " ")[2]), login.errorText)
+        XCTAssertGreaterThanOrEqual(seconds, 3, login.errorText)
+        XCTAssertLessThanOrEqual(seconds, took, login.errorText)
+    }
 }

@@ -131,6 +131,24 @@ final class ShellFitTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: recordScript, encoding: .utf8).contains("state recording 1 stream"))
         _ = serve.stop()
     }
+
+    /// scripts/demo installs only what the build and the demo use (it installed Chromium and Xvfb for a demo
+    /// that uses neither); scripts/test keeps installing everything.
+    func testDemoInstallsOnlyTheFFmpegPackages() throws {
+        let script = packageRoot.appendingPathComponent("scripts/install-deps").path
+        let demo = try runTool("/usr/bin/env", ["bash", script, "--demo", "--list"])
+        XCTAssertEqual(demo.status, 0, demo.err)
+        let demoPackages = Set(demo.out.split(separator: "\n").map(String.init))
+        XCTAssertTrue(demoPackages.isSuperset(of: ["libavcodec-dev", "libavformat-dev", "libavdevice-dev", "pkg-config", "ffmpeg"]), demo.out)
+        XCTAssertTrue(demoPackages.isDisjoint(with: ["chromium", "xvfb", "python3-pycryptodome", "fonts-liberation"]), demo.out)
+        let all = try runTool("/usr/bin/env", ["bash", script, "--list"])
+        XCTAssertEqual(all.status, 0, all.err)
+        XCTAssertTrue(Set(all.out.split(separator: "\n").map(String.init)).isSuperset(of: demoPackages.union(["chromium", "xvfb"])), all.out)
+        let demoScript = try String(contentsOfFile: packageRoot.appendingPathComponent("scripts/demo").path, encoding: .utf8)
+        XCTAssertTrue(demoScript.contains("scripts/install-deps --demo"), "scripts/demo installs with --demo")
+        let testScript = try String(contentsOfFile: packageRoot.appendingPathComponent("scripts/test").path, encoding: .utf8)
+        XCTAssertTrue(testScript.contains("scripts/install-deps\n"), "scripts/test installs everything")
+    }
 }
 
 /// `rtcbox load-test`: publishers and players in one process, reported as JSON.

@@ -64,10 +64,16 @@ struct Login: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "login"))
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "login"),
+                                    logger: makeLogger("rtcbox.login", output))
         let stop = StopSignal()
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events ?? "-", tokenSource: client.tokenSource)
-        _ = try await roomClient.login(roomID: room, userStatus: userStatus)
+        do {
+            _ = try await roomClient.login(roomID: room, userStatus: userStatus)
+        } catch {
+            try await session.conclude(error)  // writes the refusal's room_state event before exiting
+            return
+        }
         do {
             for (key, value) in try extraInfoPairs() { try await roomClient.setRoomExtraInfo(key: key, value: value) }
             for message in sendMessage { try await roomClient.sendBroadcastMessage(message) }

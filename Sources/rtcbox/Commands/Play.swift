@@ -92,9 +92,11 @@ struct Play: AsyncParsableCommand {
     func run() async throws {
         outputOptions.applyToLibav()
         let stop = StopSignal()
-        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "player"))
-        let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events, tokenSource: client.tokenSource)
         let pipeline = self.pipeline(stop)
+        try pipeline.checkWindow()  // before connecting: no display, nothing to play into
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "player"),
+                                    logger: makeLogger("rtcbox.play", outputOptions))
+        let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events, tokenSource: client.tokenSource)
         let queue = MediaQueue(capacity: 2048)
         let streamID = stream
         nonisolated(unsafe) var previous: (StreamCounters, Date)?

@@ -69,7 +69,8 @@ struct Publish: AsyncParsableCommand {
     func run() async throws {
         output.applyToLibav()
         let stop = StopSignal()
-        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"))
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"),
+                                    logger: makeLogger("rtcbox.publish", output))
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource)
         let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
         let trafficOn = try trafficControlOn()

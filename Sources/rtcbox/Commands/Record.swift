@@ -56,7 +56,8 @@ struct Record: AsyncParsableCommand {
     func run() async throws {
         output.applyToLibav()
         let stop = StopSignal()
-        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "recorder"))
+        let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "recorder"),
+                                    logger: makeLogger("rtcbox.record", output))
         let (added, addedSink) = AsyncStream.makeStream(of: [String].self)
         let filter = streamFilter
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource) { event in
@@ -121,12 +122,23 @@ struct Record: AsyncParsableCommand {
             stop.raise()
         }
         progress.finish()
-        var files = 0
-        for (_, task) in recorders.sorted(by: { $0.key < $1.key }) {
-            do { files += try await task.value.count } catch { if runError == nil { runError = error } }
+        // What was recorded: a stream asked for (--streams) that never went live made no file and is not counted.
+        var files = 0, recorded = 0
+        var neverLive: [String] = []
+        for (id, task) in recorders.sorted(by: { $0.key < $1.key }) {
+            do {
+                let count = try await task.value.count
+                files += count
+                if count > 0 { recorded += 1 } else { neverLive.append(id) }
+            } catch {
+                if runError == nil { runError = error }
+            }
         }
         watchdog.cancel()
-        if !output.quiet { printError("rtcbox record: \(files) file\(files == 1 ? "" : "s") from \(recorders.count) stream\(recorders.count == 1 ? "" : "s")") }
+        if !output.quiet {
+            let absent = neverLive.isEmpty ? "" : " (\(neverLive.joined(separator: ", ")) \(neverLive.count == 1 ? "was" : "were") never live)"
+            printError("rtcbox record: \(files) file\(files == 1 ? "" : "s") from \(recorded) stream\(recorded == 1 ? "" : "s")\(absent)")
+        }
         try await session.conclude(runError)
     }
 }

@@ -1,5 +1,6 @@
 import FFmpegKit
 import Foundation
+import Media
 import RoomClient
 import RoomProtocol
 
@@ -36,6 +37,8 @@ struct CLIError: Error, CustomStringConvertible {
             self = e
         case let e as RoomClientError:
             self.init(Self.status(for: e), e.description)
+        case let e as WindowUnavailable:
+            self.init(.unavailable, e.description)
         case let e as FFmpegError:
             let status: ExitStatus
             if e.isNotFound { status = .noInput }
