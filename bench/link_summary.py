@@ -2,7 +2,8 @@
 """bench/link_summary.py OUT: the table of bench/link's runs (one row per scenario and system).
 
 latency p50/p95/p99/max: g2g.py's figures (frames arriving after SKIP s); fps over the same window; freezes:
-gaps between arriving frames longer than max(3 frame intervals, mean interval + 150 ms), over the whole run.
+gaps between arriving frames longer than max(3 frame intervals, mean interval + 150 ms), over the whole run and
+after SKIP s, and the longest gap.
 step: 'down ok' is how long after the step down until every later frame of the low period is <= 400 ms
 late; 'up 90%' how long after the step up until traffic control's target is >= 90 % of 2 Mbit/s (rtcbox).
 outage: 'back' is how long after the link came back until frames are <= 400 ms late again.
@@ -24,12 +25,17 @@ def epoch(label, kind):
     except OSError:
         return None
 
+SKIP = float(os.environ.get("SKIP", "10"))
+
 def freezes(s):
+    """Freezes over the whole run / after SKIP s, and the longest gap (s)."""
     if len(s) < 3:
-        return None
-    gaps = [b[0] - a[0] for a, b in zip(s, s[1:])]
-    limit = max(3 / 30, statistics.mean(gaps) + 0.150)
-    return sum(1 for g in gaps if g > limit)
+        return "-"
+    gaps = [(b[0], b[0] - a[0]) for a, b in zip(s, s[1:])]
+    limit = max(3 / 30, statistics.mean(g for _, g in gaps) + 0.150)
+    frozen = [(t, g) for t, g in gaps if g > limit]
+    late = [g for t, g in frozen if t >= SKIP]
+    return f"{len(frozen)}/{len(late)} {max((g for _, g in gaps), default=0):.1f}s"
 
 def settle(s, start, end, bound=400):
     """Seconds from `start` until every frame up to `end` is <= bound ms late."""
@@ -46,7 +52,7 @@ def target_back(label, at, want=1_800):
             return o["ts"] - at
     return None
 
-print(f"{'scenario':8} {'system':6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'fps':>5} {'freezes':>7}  notes")
+print(f"{'scenario':8} {'system':6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'fps':>5} {'freezes all/late, longest':>26}  notes")
 for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     label = os.path.basename(path)[:-5]
     scenario, system = label.split("-", 1)
@@ -71,4 +77,4 @@ for path in sorted(glob.glob(os.path.join(out, "*.json"))):
         notes.append(f"back {settle(s, offset + 13, offset + 60):.1f} s")
     f = lambda k: f"{r.get(k, float('nan')):6.0f}"
     print(f"{scenario:8} {system:6} {f('p50_ms')} {f('p95_ms')} {f('p99_ms')} {f('max_ms')} {r.get('fps', 0):5.1f} "
-          f"{freezes(s) if s else '-':>7}  {', '.join(notes)}")
+          f"{freezes(s):>26}  {', '.join(notes)}")

@@ -136,7 +136,11 @@ public struct TrafficController: Sendable {
         // The link set the pace (and what it took is what it carries) when a queue stood in the socket or on
         // the path; an interval with drops but no standing queue sent less than the link could take.
         let limited = s.minBacklogMs > 5 || pathQueueMs(s) > pathQueueLimitMs()
-        if limited {
+        // What the link carried: the taken rate when the link set the pace; but a queue on the path with an
+        // empty socket may come with an interval the encoder hardly sent in (that says nothing of the link).
+        let current = Double(videoBitRate + settings.otherBitRate)
+        let measured = s.minBacklogMs > 5 || (limited && rate >= 0.5 * current)
+        if measured {
             linkBitRate = linkBitRate.map { 0.5 * $0 + 0.5 * rate } ?? rate
         } else if let link = linkBitRate, rate > link {
             linkBitRate = rate   // the link carried more than we thought
@@ -144,7 +148,7 @@ public struct TrafficController: Sendable {
         if isCongested(s) {
             calm = 0
             guard clock - lastDecrease >= Self.holdSeconds else { return nil }
-            let carried = limited ? rate : (linkBitRate ?? Double(videoBitRate + settings.otherBitRate))
+            let carried = measured ? rate : (linkBitRate.map { min($0, current) } ?? current)
             let fit = Int(carried * 0.85) - settings.otherBitRate
             let next = max(settings.minVideoBitRate, min(Int(Double(videoBitRate) * 0.85), fit))
             guard next < videoBitRate else { return nil }
@@ -153,7 +157,7 @@ public struct TrafficController: Sendable {
             videoBitRate = next
             return .setVideoBitRate(next, reason: "congestion: the link carried \(Int(rate / 1000)) kbit/s, backlog \(Int(s.backlogMs)) ms, path queue \(Int(pathQueueMs(s))) ms, \(s.droppedFrames) frames dropped")
         }
-        guard s.minBacklogMs < 5 && s.backlogMs < 100 && pathQueueMs(s) < pathQueueLimitMs() / 2 else { calm = 0; return nil }
+        guard s.minBacklogMs < 5 && s.backlogMs < 100 && pathQueueMs(s) < 0.75 * pathQueueLimitMs() else { calm = 0; return nil }
         calm += s.seconds
         guard calm >= Self.calmSeconds, videoBitRate < settings.maxVideoBitRate else { return nil }
         // Around the rate where the link last was the limit, climb by 3 % a step; elsewhere by 12 %.

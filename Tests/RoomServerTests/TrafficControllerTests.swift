@@ -52,6 +52,19 @@ final class TrafficControllerTests: XCTestCase {
         XCTAssertGreaterThan(actions, 3, "in steps")
     }
 
+    func testAQuietIntervalSaysNothingOfTheLink() {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 80_000))
+        var first = sample(kbps: 2080)
+        first.rttMs = 100
+        _ = c.update(first)
+        // A queue on the path (rtt 170 ms above its 100) while the encoder sent next to nothing.
+        var quiet = sample(kbps: 40)
+        quiet.rttMs = 270
+        XCTAssertNotNil(c.update(quiet))
+        XCTAssertEqual(c.videoBitRate, Int(2_080_000 * 0.85) - 80_000, "lowered below what was sent, not to what a quiet interval carried")
+        XCTAssertNil(c.linkBitRate, "and no link rate learnt from it")
+    }
+
     func testAnOutageIsNotACapacity() {
         var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000))
         for _ in 0..<6 { XCTAssertNil(c.update(sample(kbps: 0, minMs: 300, endMs: 1500, dropped: 10))) }
