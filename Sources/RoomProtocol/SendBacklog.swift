@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Media written to one connection that the kernel has not taken yet, measured in time: the age of the oldest
 /// byte still waiting. Both ends bound what they queue with it (the publisher toward the server, the server
 /// toward each player), so a link slower than the stream costs dropped frames, not seconds of delay.
@@ -89,8 +91,6 @@ public struct MediaDropPolicy: Sendable, Equatable {
         return backlogAge > audioLimitNanoseconds ? .drop(startsWaiting: false) : .send
     }
 }
-
-import NIOCore
 
 extension NIOBSDSocket.Option {
     /// TCP_NOTSENT_LOWAT (Glibc does not export it): the socket is writable, and takes more, only while less
