@@ -22,7 +22,11 @@ public enum OutputFormat {
         switch guessed {
         case "mp4", "mov", "ipod": return "mp4"
         case "matroska", "webm": return "matroska"
-        default: return guessed
+        case "mpegts", "nut", "flv": return guessed
+        default:
+            // The same list as --format: a file name does not open a way round it.
+            throw FFmpegError(operation: "output \"\(output)\"",
+                              message: "\(guessed) is not an output format here (mpegts, nut, matroska, flv, mp4); use one of those or --format")
         }
     }
 
@@ -31,12 +35,16 @@ public enum OutputFormat {
         ["mp4", "matroska", "nut", "flv"].contains(muxer)
     }
 
-    /// Muxer options: MP4 is always fragmented (works on pipes, survives a kill).
-    public static func muxerOptions(_ muxer: String) -> [(String, String)] {
+    /// Muxer options: MP4 is always fragmented (works on pipes, survives a kill). Matroska is written live
+    /// (no seeking back) only where it cannot seek: into a file it gets its duration and cues on a clean stop.
+    public static func muxerOptions(_ muxer: String, output: String) -> [(String, String)] {
         switch muxer {
         case "mp4": return [("movflags", "frag_keyframe+empty_moov+default_base_moof")]
-        case "matroska": return [("live", "1")]
+        case "matroska": return isPipe(output) ? [("live", "1")] : []
         default: return []
         }
     }
+
+    /// stdout or a pipe: URL.
+    public static func isPipe(_ output: String) -> Bool { output == "-" || output.hasPrefix("pipe:") }
 }

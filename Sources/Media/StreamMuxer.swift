@@ -13,6 +13,7 @@ import RoomProtocol
 final class StreamMuxer {
     private let output: OutputMedia
     private let muxerName: String
+    private let url: String
     private let writesAVCC: Bool
     /// The kinds of track written (--video-only / --audio-only leave one out).
     private let kinds: Set<TrackKind>
@@ -43,6 +44,7 @@ final class StreamMuxer {
     init(output url: String, format: String?, kinds: Set<TrackKind> = [.video, .audio], options: [(String, String)] = [],
          audioCodec: String? = nil, onNote: @escaping (String) -> Void = { _ in }) throws {
         muxerName = try OutputFormat.muxerName(format: format, output: url)
+        self.url = url
         extraOptions = options
         self.audioCodec = audioCodec
         self.onNote = onNote
@@ -166,7 +168,7 @@ final class StreamMuxer {
             }
             streamIndex[t.kind] = try output.addStream(p)
         }
-        try output.start(options: OutputFormat.muxerOptions(muxerName) + extraOptions)
+        try output.start(options: OutputFormat.muxerOptions(muxerName, output: url) + extraOptions)
         opened = true
     }
 

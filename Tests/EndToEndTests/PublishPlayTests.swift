@@ -89,3 +89,24 @@ final class PublishPlayTests: XCTestCase {
         XCTAssertEqual(try Probe.decodeErrors(path: out), "")
     }
 }
+
+/// One list of output formats for a file name and for --format; Matroska into a file ends with its duration.
+final class OutputFormatTests: XCTestCase {
+    func testAFileNameDoesNotBypassTheFormatsAndMatroskaFilesKnowTheirDuration() throws {
+        let serve = try ServeProcess()
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + testSource + ["--duration", "20"])
+        let avi = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", temporaryPath("x.avi"), "--duration", "2"])
+        XCTAssertEqual(avi.status, 64, avi.err)
+        XCTAssertTrue(avi.err.contains("avi is not an output format here (mpegts, nut, matroska, flv, mp4)"), avi.err)
+        let mkv = temporaryPath("x.mkv")
+        let play = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", mkv, "--duration", "3"])
+        XCTAssertEqual(play.status, 0, play.err)
+        publisher.signal(SIGINT)
+        publisher.wait()
+        XCTAssertEqual(serve.stop(), 0)
+        let probe = try runTool(Tool.find("ffprobe"), ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", mkv])
+        let duration = Double(probe.out.trimmingCharacters(in: .whitespacesAndNewlines))
+        XCTAssertNotNil(duration, "ffprobe shows a duration, not N/A: \(probe.out)")
+        XCTAssertEqual(duration ?? 0, 3, accuracy: 0.6, "about the 3 s played")
+    }
+}
