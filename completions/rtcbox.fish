@@ -226,7 +226,7 @@ complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options 
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox record" streams' -l 'streams' -d 'Only these stream ids, comma-separated (recorded whenever they are live).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox record" dir' -l 'dir' -d 'Directory for the recordings.' -rfka ''
-complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox record" format' -l 'format' -d 'mp4 (fragmented), mkv or ts.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox record" format' -l 'format' -d 'mp4 (fragmented), mkv (matroska) or ts (mpegts).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox record" segment' -l 'segment' -d 'Start a new file at the first keyframe after this long (e.g. 10m).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox record" duration' -l 'duration' -d 'Stop recording after this long.' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox record" audio-codec' -l 'audio-codec' -d 'copy keeps each stream\'s audio codec (Opus too: mp4, mkv and ts carry it); aac transcodes Opus to AAC.' -rfka ''

@@ -32,9 +32,15 @@ final class DecodedWriter {
 
     /// The raw format for `--format` (or the file name): yuv4mpegpipe for video; s16le, f32le or wav for audio.
     static func muxerName(format: String?, output: String, audio: Bool) throws -> String {
+        let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
+        let named = OutputFormat.isPipe(output) || ext.isEmpty ? nil : ext
         guard audio else {
             if let format, !["yuv4mpegpipe", "y4m"].contains(format) {
                 throw FFmpegError(operation: "--format", message: "--decode writes video as yuv4mpegpipe; \"\(format)\" needs --audio-only (s16le, f32le, wav)")
+            }
+            // Raw frames in a file named like a container would mislead whoever opens it.
+            if format == nil, let named, !["y4m", "yuv"].contains(named) {
+                throw FFmpegError(operation: "output \"\(output)\"", message: "--decode writes Y4M video, not .\(named): name the file .y4m, or play without --decode for a container")
             }
             return "yuv4mpegpipe"
         }
@@ -44,7 +50,10 @@ final class DecodedWriter {
             }
             return format
         }
-        return output.lowercased().hasSuffix(".wav") ? "wav" : "s16le"
+        if let named, !["wav", "pcm", "raw", "s16le", "f32", "f32le"].contains(named) {
+            throw FFmpegError(operation: "output \"\(output)\"", message: "--decode --audio-only writes wav, s16le or f32le, not .\(named) (name the file .wav, or give --format)")
+        }
+        return named == "wav" ? "wav" : "s16le"
     }
 
     /// Output devices that show video in a window.

@@ -22,6 +22,15 @@ public struct RecordSettings: Sendable {
     }
 
     public static let formats = ["mp4": "mp4", "mkv": "matroska", "ts": "mpegts"]
+    /// The names play's --format takes for the same containers.
+    public static let aliases = ["matroska": "mkv", "mpegts": "ts", "fmp4": "mp4"]
+
+    /// A --format value as `formats` names it (mkv for matroska, ts for mpegts), or nil.
+    public static func formatKey(_ name: String) -> String? {
+        let n = name.lowercased()
+        if formats[n] != nil { return n }
+        return aliases[n]
+    }
 
     /// Muxer options: MP4 fragments end at keyframes and after 1 s at most, so a killed recorder loses
     /// about a second; Matroska clusters are kept short for the same reason.

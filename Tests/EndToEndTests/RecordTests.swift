@@ -109,6 +109,15 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(files(dir, ext: "mp4").count, 1)
         XCTAssertTrue(r.err.hasSuffix("rtcbox record: 1 file from 1 stream (screen was never live)\n"), r.err)
+        // play's names for the containers work here too.
+        let mkvDir = temporaryPath("rec-\(UUID().uuidString)")
+        let m = try runTool(Tool.rtcbox, ["record", "r1", "--server", serve.address, "--dir", mkvDir, "--format", "matroska",
+                                          "--duration", "2"], timeout: 20)
+        XCTAssertEqual(m.status, 0, m.err)
+        XCTAssertEqual(files(mkvDir, ext: "mkv").count, 1, m.err)
+        let bad = try runTool(Tool.rtcbox, ["record", "r1", "--server", serve.address, "--dir", mkvDir, "--format", "avi"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.err.contains("is not mp4, mkv (matroska) or ts (mpegts)"), bad.err)
         _ = serve.stop()
     }
 }

@@ -24,7 +24,7 @@ struct Record: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the recordings.", valueName: "dir"))
     var dir = "."
 
-    @Option(name: .long, help: ArgumentHelp("mp4 (fragmented), mkv or ts.", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("mp4 (fragmented), mkv (matroska) or ts (mpegts).", valueName: "format"))
     var format = "mp4"
 
     @Option(name: .long, help: ArgumentHelp("Start a new file at the first keyframe after this long (e.g. 10m).", valueName: "duration"))
@@ -49,7 +49,9 @@ struct Record: AsyncParsableCommand {
         for id in streamFilter ?? [] {
             if let problem = Identifier.problem(with: id, kind: .stream) { throw ValidationError("--streams: \(problem)") }
         }
-        guard RecordSettings.formats[format] != nil else { throw ValidationError("--format \"\(format)\" is not mp4, mkv or ts") }
+        guard RecordSettings.formatKey(format) != nil else {
+            throw ValidationError("--format \"\(format)\" is not mp4, mkv (matroska) or ts (mpegts)")
+        }
         if output.events == "-" { throw ValidationError("stdout lists the finished files; send --events to a file") }
     }
 
@@ -66,7 +68,7 @@ struct Record: AsyncParsableCommand {
             }
         }
         var settings = RecordSettings(directory: dir, roomID: room)
-        settings.format = format
+        settings.format = RecordSettings.formatKey(format) ?? format
         settings.segmentSeconds = segment?.seconds
         settings.audioCodec = audioCodec == "aac" ? "aac" : nil
         let quiet = output.quiet
