@@ -73,7 +73,7 @@ extension RoomClient {
             let last = samples[samples.count - 1]
             let stalled = taken == 0 && last.backlogMs > 1000
             let settings = p.trafficControlSettings
-            let rate = Double(p.videoBitRate ?? settings?.maxVideoBitRate ?? 0)
+            let rate = Double(p.targetVideoBitRate ?? 0)
             let share = settings.map { rate / Double($0.maxVideoBitRate) } ?? (samples.contains { $0.droppedFrames > 0 } ? 0.5 : 1)
             uplinkKbps += kbps
             target += rate / 1000
@@ -129,7 +129,7 @@ extension RoomClient {
             for (id, publisher) in s.publishers.sorted(by: { $0.key < $1.key }) {
                 report("pub:" + id, id, publisher.counters) { q in
                     var q = q
-                    q.targetKbps = (publisher.videoBitRate ?? publisher.trafficControlSettings?.maxVideoBitRate).map { Double($0 / 1000) }
+                    q.targetKbps = publisher.targetVideoBitRate.map { Double($0 / 1000) }
                     q.queueMs = StreamCounters.round(publisher.backlogMilliseconds)
                     return .publisherQuality(q)
                 }

@@ -87,6 +87,7 @@ public final class StreamPublisher: Sendable {
                      payload: UnsafeRawBufferPointer) -> Bool {
         let keyframe = flags.contains(.keyframe)
         let now = NIODeadline.now().uptimeNanoseconds
+        let frameSize = payload.count + MediaFrameHeader.size + 5   // the length prefix and the frame type
         let target = state.withLockedValue { s -> (Channel, UInt32, UInt64)? in
             if s.stopped { return nil }
             let age = s.backlog.age(at: now)
@@ -110,12 +111,11 @@ public final class StreamPublisher: Sendable {
                 if track == .video { s.waitingForKeyframe = false }
             }
             s.counters.record(track: track, bytes: payload.count, captureTime: captureTime)
-            let size = payload.count + MediaFrameHeader.size + 5
-            s.backlog.wrote(size, at: now)
+            s.backlog.wrote(frameSize, at: now)
             return (channel, s.handle, s.backlog.written)
         }
         guard let (channel, handle, end) = target else { return false }
-        var buffer = channel.allocator.buffer(capacity: payload.count + MediaFrameHeader.size + 5)
+        var buffer = channel.allocator.buffer(capacity: frameSize)
         buffer.writeFrame(.media) { body in
             MediaFrameHeader(streamHandle: handle, track: track, flags: flags, pts: pts, dts: dts,
                              captureTime: captureTime).write(to: &body)
@@ -136,9 +136,12 @@ public final class StreamPublisher: Sendable {
     }
 
     /// The video bit rate the encoder should use now (nil: what it was configured with).
-    public var videoBitRate: Int? {
-        get { state.withLockedValue { $0.videoBitRate } }
-        set { state.withLockedValue { $0.videoBitRate = newValue } }
+    public var videoBitRate: Int? { state.withLockedValue { $0.videoBitRate } }
+
+    /// The video bit rate traffic control aims at: its current rate, else the configured ceiling (nil when
+    /// traffic control is off).
+    public var targetVideoBitRate: Int? {
+        state.withLockedValue { s in s.controller.map { s.videoBitRate ?? $0.settings.maxVideoBitRate } }
     }
 
     /// How old the oldest frame waiting for the socket is, in ms.
