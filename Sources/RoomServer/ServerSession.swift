@@ -60,7 +60,8 @@ final class ServerSession: @unchecked Sendable {
     private var needsKeyframe: [UInt32: Bool] = [:]
     /// When delivery of each stream started, until its first frame is written (join time).
     private var joinStarted: [UInt32: NIODeadline] = [:]
-    private var unwritableSince: NIODeadline?
+    /// Since when the connection has been backed up (not writable, or media waiting past the slow-consumer limit).
+    private var backedUpSince: NIODeadline?
     /// What was written and the kernel has not taken, in time (with TCP_NOTSENT_LOWAT the kernel keeps only a
     /// little unsent, so what waits is in the channel's buffer, which `bufferedWritableBytes` tells).
     private var backlog = SendBacklog()
@@ -189,7 +190,7 @@ final class ServerSession: @unchecked Sendable {
         let now = NIODeadline.now()
         let age = backlogAge(at: now.uptimeNanoseconds)
         if !isWritable || age > UInt64(slowConsumerTimeout.nanoseconds) {
-            if let since = unwritableSince {
+            if let since = backedUpSince {
                 if now - since > slowConsumerTimeout {
                     closing = true
                     metrics.slowConsumers.increment()
@@ -197,10 +198,10 @@ final class ServerSession: @unchecked Sendable {
                     return Delivery()
                 }
             } else {
-                unwritableSince = now
+                backedUpSince = now
             }
         } else {
-            unwritableSince = nil
+            backedUpSince = nil
         }
         let decision: MediaDropPolicy.Decision = isWritable
             ? dropPolicy.decide(video: frame.isVideo, keyframe: frame.isKeyframe, waitingForKeyframe: waiting, backlogAge: age)
