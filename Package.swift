@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RoomClient", targets: ["RoomClient"]),
         .library(name: "RoomProtocol", targets: ["RoomProtocol"]),
         .library(name: "RoomAuth", targets: ["RoomAuth"]),
+        .library(name: "RTP", targets: ["RTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -29,6 +30,12 @@ let package = Package(
         .target(name: "FFmpegKit", dependencies: ["CFFmpeg"]),
         .target(name: "RoomProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "RoomAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // OpenSSL (DTLS with use_srtp) and libsrtp2: seen only by RTP.
+        .systemLibrary(name: "CDTLS", pkgConfig: "libssl libcrypto libsrtp2", providers: [.apt(["libssl-dev", "libsrtp2-dev"])]),
+        .target(
+            name: "RTP",
+            dependencies: ["CDTLS", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "RoomServer",
             dependencies: [
@@ -68,6 +75,7 @@ let package = Package(
         ),
         .testTarget(name: "FFmpegKitTests", dependencies: ["FFmpegKit"]),
         .testTarget(name: "RoomAuthTests", dependencies: ["RoomAuth"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "RoomProtocolTests",
             dependencies: ["RoomProtocol", .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")]

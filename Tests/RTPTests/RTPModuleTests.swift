@@ -1,0 +1,8 @@
+import XCTest
+@testable import RTP
+
+final class RTPModuleTests: XCTestCase {
+    func testModuleLinks() {
+        XCTAssertNotNil(RTPModule.self)
+    }
+}
