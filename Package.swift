@@ -62,7 +62,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Media", dependencies: ["FFmpegKit", "RoomClient", "RoomProtocol", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "Media",
+            dependencies: ["FFmpegKit", "RoomClient", "RoomProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "rtcbox",
             dependencies: [

@@ -642,10 +642,10 @@ _rtcbox_devices() {
 }
 
 _rtcbox_load-test() {
-    repeating_flags=()
-    non_repeating_flags=(--user-status --json --version -h --help)
+    repeating_flags=(-v --verbose)
+    non_repeating_flags=(--user-status --json -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--publishers --subscribers --duration --video-bitrate --messages-per-second --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name)
+    non_repeating_options=(--publishers --subscribers --duration --video-bitrate --messages-per-second --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -690,6 +690,9 @@ _rtcbox_load-test() {
         return
         ;;
     '--user-name')
+        return
+        ;;
+    '--log-level')
         return
         ;;
     esac

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RoomClient
@@ -72,9 +73,15 @@ public final class LoadTest: Sendable {
     public let settings: LoadTestSettings
     private let stop: StopSignal
 
-    public init(settings: LoadTestSettings, stop: StopSignal) {
+    /// Logs the run's steps at info (-v); each client's own steps (connect, login, play) at debug (-vv) only,
+    /// so a thousand clients do not bury them.
+    private let logger: Logger
+
+    public init(settings: LoadTestSettings, stop: StopSignal,
+                logger: Logger = Logger(label: "rtcbox.load-test", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.settings = settings
         self.stop = stop
+        self.logger = logger
     }
 
     private func client(_ user: String) -> RoomClient {
@@ -82,7 +89,10 @@ public final class LoadTest: Sendable {
                                     user: UserInfo(userID: user, userName: user), token: settings.token)
         c.qualityIntervalSeconds = 0
         c.reconnectTimeoutSeconds = 0
-        return RoomClient(configuration: c)
+        var clientLogger = logger
+        clientLogger[metadataKey: "user"] = "\(user)"
+        if clientLogger.logLevel > .debug { clientLogger.logLevel = max(clientLogger.logLevel, .notice) }
+        return RoomClient(configuration: c, logger: clientLogger)
     }
 
     public func run() async throws -> LoadTestReport {
@@ -101,6 +111,9 @@ public final class LoadTest: Sendable {
             _ = try await c.login(roomID: s.roomID, userStatus: false)
             loginTimes.append(Date().timeIntervalSince(t0) * 1000)
             publishers.append((c, try await c.publish(streamID: "load-\(i)", tracks: track)))
+        }
+        if s.publishers > 0 {
+            logger.info("\(s.publishers) publisher\(s.publishers == 1 ? "" : "s") logged in to \(s.roomID) and publishing")
         }
         var messenger: RoomClient? = publishers.first?.0
         if messenger == nil && s.messagesPerSecond > 0 {
@@ -154,6 +167,7 @@ public final class LoadTest: Sendable {
             }
         }
         let all = players.withLockedValue { $0 }
+        logger.info("\(all.count) player\(all.count == 1 ? "" : "s") logged in\(s.publishers > 0 ? " and playing" : ""); measuring for \(s.seconds) s")
         // Broadcast messages at the asked rate, stamped with the wall clock.
         let messages = NIOLockedValueBox(0)
         let sender2 = messenger
@@ -196,6 +210,7 @@ public final class LoadTest: Sendable {
         }
         // Frames were counted until here: what follows (the last deliveries, the senders stopping) is not.
         let measured = Date().timeIntervalSince(started)
+        logger.info("measured \(String(format: "%.1f", measured)) s: \(received) frames received; stopping")
         stop.raise()
         await messageTask.value
         try? await Task.sleep(for: .milliseconds(300))  // the last messages' deliveries
@@ -220,6 +235,7 @@ public final class LoadTest: Sendable {
         report.messageDeliveries = delivered.count
         report.messageDeliveryMs = Self.percentiles(delivered)
         report.userEventsReceived = userEvents.withLockedValue { $0 }
+        logger.info("logging out \(all.count + publishers.count) clients")
         if let messenger, publishers.isEmpty { await messenger.logout() }
         for p in all { await p.client.logout() }
         for (c, _) in publishers { await c.logout() }

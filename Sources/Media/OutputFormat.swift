@@ -1,38 +1,73 @@
 import FFmpegKit
 
+/// One container rtcbox writes: its libavformat muxer, the names `--format` takes for it, the file name
+/// extension `record` gives it, and how H.264 goes into it. The one table behind play's, preview's and
+/// record's `--format`, their file-name guesses and their refusals.
+public struct ContainerFormat: Sendable, Equatable {
+    /// The libavformat muxer.
+    public let muxer: String
+    /// The names `--format` takes, the first one shown first.
+    public let names: [String]
+    /// What libavformat guesses from a file name that means this container (mov and ipod are MP4's).
+    public let guessedMuxers: [String]
+    /// The extension of a recorded file.
+    public let fileExtension: String
+    /// H.264 length-prefixed (AVCC with an avcC record) rather than Annex-B.
+    public let carriesAVCC: Bool
+
+    public static let mpegts = ContainerFormat(muxer: "mpegts", names: ["mpegts", "ts"], guessedMuxers: ["mpegts"], fileExtension: "ts", carriesAVCC: false)
+    public static let nut = ContainerFormat(muxer: "nut", names: ["nut"], guessedMuxers: ["nut"], fileExtension: "nut", carriesAVCC: true)
+    public static let matroska = ContainerFormat(muxer: "matroska", names: ["matroska", "mkv"], guessedMuxers: ["matroska", "webm"], fileExtension: "mkv", carriesAVCC: true)
+    public static let flv = ContainerFormat(muxer: "flv", names: ["flv"], guessedMuxers: ["flv"], fileExtension: "flv", carriesAVCC: true)
+    /// Always fragmented (works on pipes, survives a kill).
+    public static let mp4 = ContainerFormat(muxer: "mp4", names: ["mp4", "fmp4"], guessedMuxers: ["mp4", "mov", "ipod"], fileExtension: "mp4", carriesAVCC: true)
+
+    /// Everything play, preview and record write.
+    public static let all: [ContainerFormat] = [mpegts, nut, matroska, flv, mp4]
+
+    /// The container a `--format` value names (any of its names, any case), or nil.
+    public static func named(_ name: String) -> ContainerFormat? {
+        let n = name.lowercased()
+        return all.first { $0.names.contains(n) }
+    }
+
+    /// The container of a libavformat muxer name (what `muxerName` returns), or nil.
+    public static func forMuxer(_ muxer: String) -> ContainerFormat? {
+        all.first { $0.muxer == muxer }
+    }
+
+    /// The list a refusal prints: "mpegts (ts), nut, matroska (mkv), flv, mp4 (fmp4)".
+    public static var namesList: String {
+        all.map { f in f.names.count > 1 ? "\(f.names[0]) (\(f.names.dropFirst().joined(separator: ", ")))" : f.names[0] }
+            .joined(separator: ", ")
+    }
+}
+
 /// Container choice for play/record outputs, and the muxer options each needs to work live.
 public enum OutputFormat {
     /// The libavformat muxer for a `--format` value or, when nil, the output's file name (mpegts on stdout).
     public static func muxerName(format: String?, output: String) throws -> String {
         if let format {
-            switch format.lowercased() {
-            case "mpegts", "ts": return "mpegts"
-            case "nut": return "nut"
-            case "matroska", "mkv": return "matroska"
-            case "flv": return "flv"
-            case "mp4", "fmp4": return "mp4"
-            default:
-                throw FFmpegError(operation: "--format", message: "unknown format \"\(format)\" (mpegts, nut, matroska, flv, mp4)")
+            guard let container = ContainerFormat.named(format) else {
+                throw FFmpegError(operation: "--format", message: "unknown format \"\(format)\" (\(ContainerFormat.namesList))")
             }
+            return container.muxer
         }
         if output == "-" { return "mpegts" }
         guard let guessed = OutputMedia.guessFormat(forFileName: output) else {
             throw FFmpegError(operation: "output \"\(output)\"", message: "cannot tell the format from the file name; use --format")
         }
-        switch guessed {
-        case "mp4", "mov", "ipod": return "mp4"
-        case "matroska", "webm": return "matroska"
-        case "mpegts", "nut", "flv": return guessed
-        default:
-            // The same list as --format: a file name does not open a way round it.
+        // The same table as --format: a file name does not open a way round it.
+        guard let container = ContainerFormat.all.first(where: { $0.guessedMuxers.contains(guessed) }) else {
             throw FFmpegError(operation: "output \"\(output)\"",
-                              message: "\(guessed) is not an output format here (mpegts, nut, matroska, flv, mp4); use one of those or --format")
+                              message: "\(guessed) is not an output format here (\(ContainerFormat.namesList)); use one of those or --format")
         }
+        return container.muxer
     }
 
     /// Containers whose H.264 is length-prefixed (AVCC with an avcC record) rather than Annex-B.
     public static func carriesAVCC(_ muxer: String) -> Bool {
-        ["mp4", "matroska", "nut", "flv"].contains(muxer)
+        ContainerFormat.forMuxer(muxer)?.carriesAVCC ?? false
     }
 
     /// Muxer options: MP4 is always fragmented (works on pipes, survives a kill). Matroska is written live

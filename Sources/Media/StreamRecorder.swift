@@ -7,8 +7,8 @@ import RoomProtocol
 public struct RecordSettings: Sendable {
     public var directory: String
     public var roomID: String
-    /// mp4 (fragmented, 1 s fragments), mkv or ts.
-    public var format = "mp4"
+    /// Any container of the shared table (ContainerFormat.all); MP4 by default (fragmented, 1 s fragments).
+    public var format = ContainerFormat.mp4
     /// Start a new file at the first keyframe after this long (nil: one file per publish).
     public var segmentSeconds: Double?
     /// "aac": transcode other audio codecs (Opus) to AAC; nil keeps them (mp4, mkv and ts all carry Opus).
@@ -21,24 +21,13 @@ public struct RecordSettings: Sendable {
         self.roomID = roomID
     }
 
-    public static let formats = ["mp4": "mp4", "mkv": "matroska", "ts": "mpegts"]
-    /// The names play's --format takes for the same containers.
-    public static let aliases = ["matroska": "mkv", "mpegts": "ts", "fmp4": "mp4"]
-
-    /// A --format value as `formats` names it (mkv for matroska, ts for mpegts), or nil.
-    public static func formatKey(_ name: String) -> String? {
-        let n = name.lowercased()
-        if formats[n] != nil { return n }
-        return aliases[n]
-    }
-
     /// Muxer options: MP4 fragments end at keyframes and after 1 s at most, so a killed recorder loses
     /// about a second; Matroska clusters are kept short for the same reason.
     var muxerOptions: [(String, String)] {
-        switch format {
+        switch format.muxer {
         case "mp4": return [("frag_duration", "1000000")]
         // Not live: the trailer writes the duration and cues (a killed recorder's file still plays).
-        case "mkv": return [("cluster_time_limit", "1000"), ("live", "0")]
+        case "matroska": return [("cluster_time_limit", "1000"), ("live", "0")]
         default: return []
         }
     }
@@ -95,13 +84,13 @@ public final class StreamRecorder: Sendable {
             let start = Date()
             let dir = (settings.directory as NSString).appendingPathComponent("\(settings.roomID)/\(streamID)")
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            var path = (dir as NSString).appendingPathComponent("\(utcStamp(start)).\(settings.format)")
+            var path = (dir as NSString).appendingPathComponent("\(utcStamp(start)).\(settings.format.fileExtension)")
             var n = 1
             while FileManager.default.fileExists(atPath: path) {
-                path = (dir as NSString).appendingPathComponent("\(utcStamp(start))-\(n).\(settings.format)")
+                path = (dir as NSString).appendingPathComponent("\(utcStamp(start))-\(n).\(settings.format.fileExtension)")
                 n += 1
             }
-            let muxer = try StreamMuxer(output: path, format: RecordSettings.formats[settings.format] ?? settings.format,
+            let muxer = try StreamMuxer(output: path, format: settings.format.muxer,
                                         options: settings.muxerOptions, audioCodec: settings.audioCodec,
                                         onNote: { [streamID] in settings.onNote?("\(streamID): \($0)") })
             muxer.streamStarted(info)

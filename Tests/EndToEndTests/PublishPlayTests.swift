@@ -97,7 +97,7 @@ final class OutputFormatTests: XCTestCase {
         let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + testSource + ["--duration", "20"])
         let avi = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", temporaryPath("x.avi"), "--duration", "2"])
         XCTAssertEqual(avi.status, 64, avi.err)
-        XCTAssertTrue(avi.err.contains("avi is not an output format here (mpegts, nut, matroska, flv, mp4)"), avi.err)
+        XCTAssertTrue(avi.err.contains("avi is not an output format here (mpegts (ts), nut, matroska (mkv), flv, mp4 (fmp4))"), avi.err)
         let decoded = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "--decode", "-o", temporaryPath("x.mp4"), "--duration", "2"])
         XCTAssertEqual(decoded.status, 64, decoded.err)
         XCTAssertTrue(decoded.err.contains("--decode writes Y4M video, not .mp4"), decoded.err)
@@ -112,5 +112,13 @@ final class OutputFormatTests: XCTestCase {
         let duration = Double(probe.out.trimmingCharacters(in: .whitespacesAndNewlines))
         XCTAssertNotNil(duration, "ffprobe shows a duration, not N/A: \(probe.out)")
         XCTAssertEqual(duration ?? 0, 3, accuracy: 0.6, "about the 3 s played")
+        // preview writes through the same muxer: its Matroska file knows its duration too.
+        let previewed = temporaryPath("preview.mkv")
+        let preview = try runTool(Tool.rtcbox, ["preview", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "--duration", "2",
+                                                "-o", previewed, "-q"], timeout: 30)
+        XCTAssertEqual(preview.status, 0, preview.err)
+        let previewProbe = try runTool(Tool.find("ffprobe"), ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", previewed])
+        XCTAssertEqual(Double(previewProbe.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 2, accuracy: 0.5,
+                       "preview's Matroska has its duration: \(previewProbe.out)")
     }
 }

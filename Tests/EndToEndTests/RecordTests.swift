@@ -117,7 +117,19 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(files(mkvDir, ext: "mkv").count, 1, m.err)
         let bad = try runTool(Tool.rtcbox, ["record", "r1", "--server", serve.address, "--dir", mkvDir, "--format", "avi"])
         XCTAssertEqual(bad.status, 64)
-        XCTAssertTrue(bad.err.contains("is not mp4, mkv (matroska) or ts (mpegts)"), bad.err)
+        XCTAssertTrue(bad.err.contains("--format \"avi\" is not one of mpegts (ts), nut, matroska (mkv), flv, mp4 (fmp4)"), bad.err)
+        // Every container of play's table records, named by its extension.
+        let flvDir = temporaryPath("rec-\(UUID().uuidString)")
+        let f = try runTool(Tool.rtcbox, ["record", "r1", "--server", serve.address, "--dir", flvDir, "--format", "flv",
+                                          "--duration", "2"], timeout: 20)
+        XCTAssertEqual(f.status, 0, f.err)
+        let flvs = files(flvDir, ext: "flv")
+        XCTAssertEqual(flvs.count, 1, f.err)
+        for file in flvs {
+            let probe = try runTool(Tool.find("ffprobe"), ["-v", "error", "-show_entries", "format=format_name:stream=codec_name",
+                                                           "-of", "csv=p=0", file])
+            XCTAssertTrue(probe.out.contains("flv") && probe.out.contains("h264"), probe.out)
+        }
         _ = serve.stop()
     }
 }

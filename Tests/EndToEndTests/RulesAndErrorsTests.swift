@@ -152,6 +152,19 @@ final class RulesAndErrorsTests: XCTestCase {
                                                 "--duration", "1", "-v"], timeout: 20)
         XCTAssertEqual(publish.status, 0, publish.err)
         XCTAssertTrue(publish.err.contains("info rtcbox.publish:") && publish.err.contains("publish cam: publishing"), publish.err)
+        // load-test: its own steps with -v, every client's with -vv.
+        let load = ["load-test", "r2", "--server", serve.address, "--subscribers", "2", "--duration", "1s", "--json"]
+        let loadInfo = try runTool(Tool.rtcbox, load + ["-v"], timeout: 30)
+        XCTAssertEqual(loadInfo.status, 0, loadInfo.err)
+        for line in ["info rtcbox.load-test:", "1 publisher logged in to r2 and publishing", "2 players logged in and playing",
+                     "logging out 3 clients"] {
+            XCTAssertTrue(loadInfo.err.contains(line), "\(line) in \(loadInfo.err)")
+        }
+        XCTAssertFalse(loadInfo.err.contains("connecting to"), "clients log only with -vv: \(loadInfo.err)")
+        XCTAssertTrue(loadInfo.out.hasPrefix("{"), "stdout keeps only the JSON report: \(loadInfo.out)")
+        let loadDebug = try runTool(Tool.rtcbox, load + ["-vv"], timeout: 30)
+        XCTAssertEqual(loadDebug.status, 0, loadDebug.err)
+        XCTAssertTrue(loadDebug.err.contains("user=load-sub-1") && loadDebug.err.contains("connecting to \(serve.address)"), loadDebug.err)
         _ = serve.stop()
     }
 }

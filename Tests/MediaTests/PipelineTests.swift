@@ -84,6 +84,27 @@ final class PipelineTests: XCTestCase {
         XCTAssertThrowsError(try PlayPipeline(settings: PlaySettings(output: "noextension")).validate())
         XCTAssertNoThrow(try PlayPipeline(settings: PlaySettings(output: "x.mp4")).validate())
     }
+
+    /// One table: every name of a container picks its muxer, a file name picks the same ones, and every
+    /// muxer of the table is one libavformat has.
+    func testOneTableOfContainerNames() throws {
+        for container in ContainerFormat.all {
+            for name in container.names + container.names.map({ $0.uppercased() }) {
+                XCTAssertEqual(try OutputFormat.muxerName(format: name, output: "-"), container.muxer, name)
+            }
+            XCTAssertEqual(try OutputFormat.muxerName(format: nil, output: "a.\(container.fileExtension)"), container.muxer,
+                           "record's extension \(container.fileExtension) reads back as the same container")
+            XCTAssertNotNil(OutputMedia.guessFormat(forFileName: "a.\(container.fileExtension)"), container.muxer)
+        }
+        XCTAssertEqual(ContainerFormat.namesList, "mpegts (ts), nut, matroska (mkv), flv, mp4 (fmp4)")
+        XCTAssertEqual(try OutputFormat.muxerName(format: nil, output: "a.webm"), "matroska")
+        XCTAssertEqual(try OutputFormat.muxerName(format: nil, output: "a.mov"), "mp4")
+        XCTAssertThrowsError(try OutputFormat.muxerName(format: nil, output: "a.avi")) { error in
+            XCTAssertTrue("\(error)".contains("avi is not an output format here (mpegts (ts), nut, matroska (mkv), flv, mp4 (fmp4))"), "\(error)")
+        }
+        XCTAssertFalse(OutputFormat.carriesAVCC("mpegts"))
+        XCTAssertTrue(OutputFormat.carriesAVCC("mp4"))
+    }
 }
 
 /// A sink that asks for a keyframe once, after `after` video frames.

@@ -91,20 +91,10 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Write JSON-lines events to FILE, or - for stdout.", valueName: "file|-"))
     var events: String?
 
-    @Flag(name: [.short, .long], help: "Log more on stderr (repeat for debug).")
-    var verbose: Int
+    @OptionGroup var log: LogOptions
 
-    @Flag(name: [.short, .long], help: "Log only errors on stderr, and no progress line.")
-    var quiet = false
-
-    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical (env RTCBOX_LOG_LEVEL).", valueName: "level"))
-    var logLevel: String?
-
-    func validate() throws {
-        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
-        }
-    }
+    var quiet: Bool { log.quiet }
+    var level: Logger.Level { log.level }
 
     /// libav's own messages follow the same choice: none by default (our one-line errors carry its text),
     /// warnings with -v, more with -vv.
@@ -119,6 +109,25 @@ struct OutputOptions: ParsableArguments {
 
     /// Applies the log level to libav (call at the start of a command that uses FFmpeg).
     func applyToLibav() { FFmpegLibrary.setLogLevel(libavLevel) }
+}
+
+/// How much a command logs on stderr: -q, -v, -vv, --log-level, RTCBOX_LOG_LEVEL. Every client command has
+/// it (inside OutputOptions where the command also writes events).
+struct LogOptions: ParsableArguments {
+    @Flag(name: [.short, .long], help: "Log more on stderr (repeat for debug).")
+    var verbose: Int
+
+    @Flag(name: [.short, .long], help: "Log only errors on stderr, and no progress line.")
+    var quiet = false
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical (env RTCBOX_LOG_LEVEL).", valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
 
     /// --log-level, else RTCBOX_LOG_LEVEL, else -q / -v / -vv, else notice.
     var level: Logger.Level {

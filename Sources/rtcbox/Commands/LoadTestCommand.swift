@@ -41,6 +41,8 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    @OptionGroup var log: LogOptions
+
     func validate() throws {
         if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
         guard (0...1000).contains(publishers) else { throw ValidationError("--publishers must be between 0 and 1000") }
@@ -62,7 +64,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         settings.messagesPerSecond = messagesPerSecond
         let stop = StopSignal()
         InterruptHandler.shared.onInterrupt { stop.raise() }
-        let r = try await LoadTest(settings: settings, stop: stop).run()
+        let r = try await LoadTest(settings: settings, stop: stop, logger: makeLogger("rtcbox.load-test", log)).run()
         if json {
             let data = try JSONSerialization.data(withJSONObject: r.json, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -24,7 +24,7 @@ struct Record: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the recordings.", valueName: "dir"))
     var dir = "."
 
-    @Option(name: .long, help: ArgumentHelp("mp4 (fragmented), mkv (matroska) or ts (mpegts).", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Container of the files: mp4 (fragmented), matroska (mkv), mpegts (ts), nut or flv, the names play takes.", valueName: "format"))
     var format = "mp4"
 
     @Option(name: .long, help: ArgumentHelp("Start a new file at the first keyframe after this long (e.g. 10m).", valueName: "duration"))
@@ -49,8 +49,8 @@ struct Record: AsyncParsableCommand {
         for id in streamFilter ?? [] {
             if let problem = Identifier.problem(with: id, kind: .stream) { throw ValidationError("--streams: \(problem)") }
         }
-        guard RecordSettings.formatKey(format) != nil else {
-            throw ValidationError("--format \"\(format)\" is not mp4, mkv (matroska) or ts (mpegts)")
+        guard ContainerFormat.named(format) != nil else {
+            throw ValidationError("--format \"\(format)\" is not one of \(ContainerFormat.namesList)")
         }
         if output.events == "-" { throw ValidationError("stdout lists the finished files; send --events to a file") }
     }
@@ -68,7 +68,7 @@ struct Record: AsyncParsableCommand {
             }
         }
         var settings = RecordSettings(directory: dir, roomID: room)
-        settings.format = RecordSettings.formatKey(format) ?? format
+        if let container = ContainerFormat.named(format) { settings.format = container }
         settings.segmentSeconds = segment?.seconds
         settings.audioCodec = audioCodec == "aac" ? "aac" : nil
         let quiet = output.quiet
@@ -87,8 +87,11 @@ struct Record: AsyncParsableCommand {
         let progress = ProgressLine(quiet: output.quiet) { elapsed in
             let ids = recording.streams
             var total = StreamCounters()
+            var live = 0
             for id in ids {
                 guard let c = roomClient.playerCounters(id) else { continue }
+                // A stream asked for (--streams) and not live yet is not being recorded.
+                if c.videoFrames + c.audioFrames > 0 { live += 1 }
                 total.videoFrames += c.videoFrames
                 total.audioFrames += c.audioFrames
                 total.bytes += c.bytes
@@ -97,7 +100,7 @@ struct Record: AsyncParsableCommand {
                 total.latencySamples += c.latencySamples
             }
             return ProgressLine.render(elapsed: elapsed, counters: total, previous: &previous, rttMs: roomClient.rttMs,
-                                       state: "recording \(ids.count) stream\(ids.count == 1 ? "" : "s"), \(recording.files) file\(recording.files == 1 ? "" : "s") done")
+                                       state: "recording \(live) stream\(live == 1 ? "" : "s"), \(recording.files) file\(recording.files == 1 ? "" : "s") done")
         }
         defer { progress.finish() }
         var runError: Error?

@@ -123,7 +123,7 @@ struct Serve: AsyncParsableCommand {
         case (.some, .some) where result.webHost == nil: throw CLIError(.usage, "--tls-cert/--tls-key secure the web listener: add --web HOST:PORT")
         default: break
         }
-        logLevel = try layers.optional(flag: output.logLevel, env: "RTCBOX_LOG_LEVEL", file: file.logLevel,
+        logLevel = try layers.optional(flag: output.log.logLevel, env: "RTCBOX_LOG_LEVEL", file: file.logLevel,
                                        what: "a log level (\(ServerConfigFile.logLevels.joined(separator: ", ")))",
                                        parse: { ServerConfigFile.logLevels.contains($0) ? $0 : nil })
         if let length = file.maximumFrameLength { result.maximumFrameLength = UInt32(length) }

@@ -116,6 +116,10 @@ final class StateBoard: @unchecked Sendable {
 }
 
 func makeLogger(_ label: String, _ options: OutputOptions) -> Logger {
+    makeLogger(label, options.log)
+}
+
+func makeLogger(_ label: String, _ options: LogOptions) -> Logger {
     var logger = Logger(label: label)
     logger.logLevel = options.level
     return logger
