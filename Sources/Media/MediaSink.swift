@@ -9,10 +9,16 @@ public protocol MediaSink: Sendable {
     func takeKeyframeRequest() -> Bool
     /// The video bit rate to encode at now (traffic control); nil: as configured.
     var videoBitRate: Int? { get }
+    /// The size and frame rate to encode at now (traffic control); nil: as configured.
+    var videoLayer: VideoLayer? { get }
+    /// The encoder restarted with this description of its video; the next frame is its first (a keyframe).
+    func updateVideoTrack(_ track: TrackInfo)
 }
 
 extension MediaSink {
     public var videoBitRate: Int? { nil }
+    public var videoLayer: VideoLayer? { nil }
+    public func updateVideoTrack(_ track: TrackInfo) {}
 }
 
 extension MediaSink {

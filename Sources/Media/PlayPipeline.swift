@@ -112,6 +112,10 @@ public final class PlayPipeline: Sendable {
             switch item {
             case .started(let info):
                 muxer.streamStarted(info)
+            case .tracksChanged:
+                // One output goes on: the keyframe carries the new SPS/PPS (kept in band, also in AVCC), and
+                // decoded output is scaled to the size it started with.
+                break
             case .frame(let frame):
                 do {
                     guard try muxer.write(frame) else { continue }

@@ -69,6 +69,8 @@ public final class StreamRecorder: Sendable {
         var files: [RecordedFile] = []
         var current: (muxer: StreamMuxer, file: RecordedFile, info: StreamInfo)?
         var info: StreamInfo?
+        // The tracks were described anew (another size): a new file from the next keyframe, whose header says so.
+        var splitAtKeyframe = false
 
         func close() throws {
             guard var c = current else { return }
@@ -109,12 +111,17 @@ public final class StreamRecorder: Sendable {
                 try open(started)
             case .frame(let frame):
                 guard let c = current, let info else { continue }
-                if let segment = settings.segmentSeconds, frame.header.track == .video, frame.header.isKeyframe,
-                   c.muxer.videoFramesWritten > 0, Date().timeIntervalSince(c.file.start) >= segment {
+                let keyframe = frame.header.track == .video && frame.header.isKeyframe
+                let segmentDone = settings.segmentSeconds.map { Date().timeIntervalSince(c.file.start) >= $0 } ?? false
+                if keyframe, c.muxer.videoFramesWritten > 0, segmentDone || splitAtKeyframe {
+                    splitAtKeyframe = false
                     try close()
                     try open(info)
                 }
                 _ = try current?.muxer.write(frame)
+            case .tracksChanged(let changed):
+                info = changed
+                splitAtKeyframe = true
             case .stopped:
                 try close()
             case .closed(let error):

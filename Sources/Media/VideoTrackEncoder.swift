@@ -1,15 +1,22 @@
 import CFFmpeg
 import FFmpegKit
 import Foundation
+import RoomClient
 import RoomProtocol
 
-/// Decodes one input video stream, scales it, and encodes H.264. Lives on its input's thread.
+/// Decodes one input video stream, scales it, and encodes H.264. Lives on its input's thread. Traffic
+/// control's layers (a smaller size, a lower frame rate) restart the encoder at the new settings; the
+/// stream's track description follows (`MediaSink.updateVideoTrack`) just before the new keyframe.
 final class VideoTrackEncoder {
     let streamIndex: Int
+    /// The configured track (what the publish request describes).
     let track: TrackInfo
     private let decoder: Decoder
-    private let encoder: Encoder
-    private let scaler: Scaler
+    private var encoder: Encoder
+    private var scaler: Scaler
+    /// The configured encoder settings; a layer scales them.
+    private let configured: VideoEncoderSettings
+    private var layer = VideoLayer.full
     private let decoded: Frame
     private let packet: Packet
     private let frameRate: AVRational
@@ -42,6 +49,7 @@ final class VideoTrackEncoder {
         vs.preset = settings.preset
         vs.tune = settings.tune
         encoder = try Encoder.video(vs)
+        configured = vs
         scaler = try Scaler(width: width, height: height, pixelFormat: AV_PIX_FMT_YUV420P)
         decoded = try Frame()
         packet = try Packet()
@@ -63,9 +71,12 @@ final class VideoTrackEncoder {
     }
 
     private func encode(_ source: Frame, micros: Int64, captureTime: UInt64, sink: MediaSink) throws {
+        let wanted = sink.videoLayer ?? .full
+        if wanted != layer { try restart(at: wanted, sink: sink) }
         let pts = av_rescale_q(micros, AVRational(num: 1, den: 1_000_000), encoder.timeBase)
         guard pts > lastPts else {
-            framesDropped += 1  // faster than the output frame rate
+            // Faster than the output frame rate; a layer's lower frame rate drops on purpose.
+            if layer.frameRateDivisor == 1 { framesDropped += 1 }
             return
         }
         lastPts = pts
@@ -77,6 +88,27 @@ final class VideoTrackEncoder {
         if let rate = sink.videoBitRate, rate != encoder.bitRate { encoder.setBitRate(rate) }
         try encoder.send(frame)
         try receivePackets(sink: sink)
+    }
+
+    /// A new encoder (and scaler) at a layer's size and frame rate. What the old one still holds is sent
+    /// first; the new one starts with a keyframe carrying the new SPS/PPS, announced by `updateVideoTrack`.
+    private func restart(at wanted: VideoLayer, sink: MediaSink) throws {
+        try drain(sink: sink)
+        let described = wanted.apply(to: track)
+        var vs = configured
+        vs.width = described.width ?? configured.width
+        vs.height = described.height ?? configured.height
+        vs.frameRate = AVRational(num: configured.frameRate.num, den: configured.frameRate.den * Int32(wanted.frameRateDivisor))
+        vs.gopFrames = max(1, configured.gopFrames / wanted.frameRateDivisor)
+        vs.bitRate = sink.videoBitRate ?? configured.bitRate
+        encoder = try Encoder.video(vs)
+        scaler = try Scaler(width: vs.width, height: vs.height, pixelFormat: AV_PIX_FMT_YUV420P)
+        layer = wanted
+        lastPts = Int64.min
+        captureTimes.removeAll()
+        var announced = described
+        announced.bitRate = vs.bitRate
+        sink.updateVideoTrack(announced)
     }
 
     private func drain(sink: MediaSink) throws {

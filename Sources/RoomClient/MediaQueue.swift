@@ -4,6 +4,9 @@ import RoomProtocol
 /// What a player receives, in order: a stream starting (with its tracks), its frames, its end.
 public enum PlayerItem: Sendable {
     case started(StreamInfo)
+    /// The stream's tracks were described anew (a smaller size, a lower frame rate); frames from its next
+    /// keyframe on are the new ones. Never dropped.
+    case tracksChanged(StreamInfo)
     case frame(MediaFrame)
     case stopped(reason: String)
     /// The session ended or the connection was lost; nothing more will come.

@@ -18,6 +18,16 @@ extension RoomClient {
         }
     }
 
+    /// Describes a stream this client publishes anew and waits for the server's answer (the same tracks, new
+    /// figures). A publisher's encoder uses `StreamPublisher.updateVideoTrack` instead, which does not wait
+    /// and is ordered with its frames.
+    public func setStreamTracks(streamID: String, tracks: [TrackInfo]) async throws {
+        let connection = try currentConnection()
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .setStreamTracks(SetStreamTracks(id: $0, streamID: streamID, tracks: tracks))
+        }
+    }
+
     /// Sends a text to every other member of the room; returns its message id.
     @discardableResult
     public func sendBroadcastMessage(_ message: String) async throws -> UInt64 {

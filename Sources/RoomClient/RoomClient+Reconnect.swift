@@ -115,7 +115,7 @@ extension RoomClient {
             for (id, publisher) in publishers.sorted(by: { $0.key < $1.key }) {
                 guard let info = publishing[id] else { continue }
                 let r = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                    .publish(PublishRequest(id: $0, streamID: id, tracks: info.tracks, extraInfo: info.extraInfo))
+                    .publish(PublishRequest(id: $0, streamID: id, tracks: publisher.tracks, extraInfo: info.extraInfo))
                 }
                 guard let handle = r.streamHandle else { throw RoomClientError.protocolViolation("publish result without a stream handle") }
                 publisher.rebind(channel: connection.channel, handle: handle)

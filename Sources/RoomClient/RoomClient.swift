@@ -214,7 +214,7 @@ public final class RoomClient: Sendable {
                 throw RoomClientError.protocolViolation("publish result without a stream handle")
             }
             let publisher = StreamPublisher(streamID: streamID, handle: handle, channel: connection.channel,
-                                            trafficControl: trafficControl)
+                                            tracks: tracks, trafficControl: trafficControl)
             state.withLockedValue {
                 $0.publishers[streamID] = publisher
                 $0.publishing[streamID] = (tracks, extraInfo)
@@ -336,6 +336,16 @@ public final class RoomClient: Sendable {
             if now >= p.time { state.withLockedValue { $0.rttMs = Double(now - p.time) / 1000 } }
         case .roomExtraInfoUpdate(let u): emit(.roomExtraInfoUpdate(u))
         case .roomStreamExtraInfoUpdate(let u): emit(.roomStreamExtraInfoUpdate(u))
+        case .roomStreamTracksUpdate(let u):
+            emit(.roomStreamTracksUpdate(u))
+            for info in u.streams {
+                guard let queue = state.withLockedValue({ $0.players[info.streamID] }) else { continue }
+                queue.push(.tracksChanged(info))
+                if let video = info.tracks.first(where: { $0.kind == .video }), let width = video.width, let height = video.height {
+                    logger.info("play \(info.streamID): the publisher now sends \(width)x\(height)")
+                    emit(.playerVideoSizeChanged(streamID: info.streamID, width: width, height: height, frameRate: video.frameRate))
+                }
+            }
         case .broadcastMessage(let m): emit(.broadcastMessage(m))
         case .customCommand(let c): emit(.customCommand(c))
         case .tokenWillExpire(let t): emit(.tokenWillExpire(t))

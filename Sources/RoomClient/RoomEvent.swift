@@ -95,9 +95,14 @@ public struct TrafficControlReport: Sendable, Codable, Equatable {
     public var linkKbps: Double
     public var backlogMs: Double
     public var reason: String
+    /// When the step changed the layer: the size and frame rate the encoder now makes.
+    public var width: Int?
+    public var height: Int?
+    public var frameRate: Double?
 
     enum CodingKeys: String, CodingKey {
-        case reason
+        case reason, width, height
+        case frameRate = "frame_rate"
         case streamID = "stream_id"
         case videoKbps = "video_kbps"
         case linkKbps = "link_kbps"
@@ -122,12 +127,15 @@ public enum RoomEvent: Sendable {
     case tokenWillExpire(TokenWillExpire)
     case networkQuality(NetworkQualityReport)
     case trafficControl(TrafficControlReport)
+    case roomStreamTracksUpdate(RoomStreamTracksUpdate)
+    /// A played stream's video now has this size (the SDK's onPlayerVideoSizeChanged).
+    case playerVideoSizeChanged(streamID: String, width: Int, height: Int, frameRate: Double?)
 
     /// Every event name, as `json()` writes it (docs/events.md has an example of each).
     public static let allNames = [
         "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
         "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
-        "token_will_expire", "network_quality", "traffic_control",
+        "token_will_expire", "network_quality", "traffic_control", "room_stream_tracks_update", "player_video_size_changed",
     ]
 
     public var name: String {
@@ -146,6 +154,8 @@ public enum RoomEvent: Sendable {
         case .tokenWillExpire: return "token_will_expire"
         case .networkQuality: return "network_quality"
         case .trafficControl: return "traffic_control"
+        case .roomStreamTracksUpdate: return "room_stream_tracks_update"
+        case .playerVideoSizeChanged: return "player_video_size_changed"
         }
     }
 
@@ -182,6 +192,10 @@ public enum RoomEvent: Sendable {
         case .tokenWillExpire(let t): fields += Self.objectFields(t)
         case .networkQuality(let q): fields += Self.objectFields(q)
         case .trafficControl(let t): fields += Self.objectFields(t)
+        case .roomStreamTracksUpdate(let u): fields += Self.objectFields(u)
+        case .playerVideoSizeChanged(let stream, let width, let height, let rate):
+            fields += [("stream_id", stream), ("width", width), ("height", height)]
+            if let rate { fields.append(("frame_rate", rate)) }
         }
         return Self.render(fields)
     }

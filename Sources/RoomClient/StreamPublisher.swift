@@ -21,15 +21,19 @@ public final class StreamPublisher: Sendable {
         var link = LinkMeter()
         /// The encoder's video bit rate the traffic controller asks for (nil: as configured).
         var videoBitRate: Int?
+        /// The layer (size, frame rate) the controller asks for (nil: as configured).
+        var videoLayer: VideoLayer?
         var controller: TrafficController?
+        /// The tracks as they are sent now (what a republish after a reconnect describes).
+        var tracks: [TrackInfo]
     }
 
     /// When frames are dropped instead of queued for a slow link.
     static let dropPolicy = MediaDropPolicy(videoLimitMilliseconds: 250, audioLimitMilliseconds: 300)
 
-    init(streamID: String, handle: UInt32, channel: Channel, trafficControl: TrafficController.Settings? = nil) {
+    init(streamID: String, handle: UInt32, channel: Channel, tracks: [TrackInfo], trafficControl: TrafficController.Settings? = nil) {
         self.streamID = streamID
-        var s = SendState(channel: channel, handle: handle)
+        var s = SendState(channel: channel, handle: handle, tracks: tracks)
         s.controller = trafficControl.map { TrafficController(settings: $0) }
         self.state = NIOLockedValueBox(s)
     }
@@ -47,7 +51,8 @@ public final class StreamPublisher: Sendable {
             guard s.channel != nil, var c = s.controller else { return (sample, nil) }
             let action = c.update(sample)
             s.controller = c
-            if case .setVideoBitRate(let rate, _) = action { s.videoBitRate = rate }
+            if let action { s.videoBitRate = action.videoBitRate }
+            if case .setVideoLayer(let layer, _, _) = action { s.videoLayer = layer }
             return (sample, action)
         }
     }
@@ -133,6 +138,25 @@ public final class StreamPublisher: Sendable {
         }
         channel.writeAndFlush(buffer, promise: taken)
         return true
+    }
+
+    /// The layer the encoder should use now (nil: as configured).
+    public var videoLayer: VideoLayer? { state.withLockedValue { $0.videoLayer } }
+
+    /// The tracks as the stream sends them now.
+    public var tracks: [TrackInfo] { state.withLockedValue { $0.tracks } }
+
+    /// The encoder restarted with a new description of its video (a traffic control layer): called on its
+    /// thread just before the first frame of it (a keyframe), so that `set_stream_tracks` is written on the
+    /// connection ahead of that frame and the server, its players and recorders see them in that order.
+    public func updateVideoTrack(_ track: TrackInfo) {
+        let (channel, tracks) = state.withLockedValue { s -> (Channel?, [TrackInfo]) in
+            s.tracks = s.tracks.map { $0.kind == track.kind ? track : $0 }
+            return (s.channel, s.tracks)
+        }
+        guard let channel else { return }   // a republish after the reconnect describes them
+        let message = ControlMessage.setStreamTracks(SetStreamTracks(streamID: streamID, tracks: tracks))
+        channel.writeAndFlush(message.frame(allocator: channel.allocator), promise: nil)
     }
 
     /// The video bit rate the encoder should use now (nil: what it was configured with).

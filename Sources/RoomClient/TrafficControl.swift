@@ -56,9 +56,54 @@ struct LinkMeter {
     }
 }
 
+/// What the encoder makes of the configured video: a share of its size and of its frame rate. Traffic
+/// control's second and third steps, after the bit rate: a smaller picture, then fewer frames.
+public struct VideoLayer: Sendable, Equatable, CustomStringConvertible {
+    /// The size in quarters of the configured width and height (4: as configured, 3: three quarters, 2: half).
+    public var sizeQuarters: Int
+    /// The configured frame rate is divided by this (1 or 2).
+    public var frameRateDivisor: Int
+
+    public init(sizeQuarters: Int, frameRateDivisor: Int) {
+        self.sizeQuarters = min(4, max(1, sizeQuarters))
+        self.frameRateDivisor = max(1, frameRateDivisor)
+    }
+
+    public static let full = VideoLayer(sizeQuarters: 4, frameRateDivisor: 1)
+    /// The steps down, in order: 3/4 size, 1/2 size, then 1/2 size at half the frame rate.
+    public static let ladder = [full, VideoLayer(sizeQuarters: 3, frameRateDivisor: 1), VideoLayer(sizeQuarters: 2, frameRateDivisor: 1),
+                                VideoLayer(sizeQuarters: 2, frameRateDivisor: 2)]
+
+    /// The share of the configured pixels a second this layer encodes.
+    public var pixelRateShare: Double {
+        let s = Double(sizeQuarters) / 4
+        return s * s / Double(frameRateDivisor)
+    }
+
+    /// The configured video track as this layer encodes it: width and height scaled (even, at least 16),
+    /// frame rate divided. Publisher and encoder both use this, so they agree on the numbers.
+    public func apply(to track: TrackInfo) -> TrackInfo {
+        var t = track
+        if let w = track.width, let h = track.height {
+            t.width = max(16, (w * sizeQuarters / 4) & ~1)
+            t.height = max(16, (h * sizeQuarters / 4) & ~1)
+        }
+        if let rate = track.frameRate { t.frameRate = rate / Double(frameRateDivisor) }
+        return t
+    }
+
+    public var description: String {
+        let size = sizeQuarters == 4 ? "full size" : sizeQuarters == 2 ? "half size" : "\(sizeQuarters)/4 size"
+        return frameRateDivisor == 1 ? size : "\(size) at 1/\(frameRateDivisor) of the frame rate"
+    }
+}
+
 /// Traffic control (the SDK's name): steers a publisher's video bit rate to what its uplink carries. Lowers
 /// it at once when a queue stands or frames are dropped, to a little under what the link was seen to carry;
 /// climbs back in steps once the queue stays empty, slowly near the rate where it last met congestion.
+/// When the rate leaves too few bits for the picture (under 45 % of the configured bits per pixel), the
+/// encoder goes a step down `VideoLayer.ladder` (smaller, then fewer frames); it comes back a step when
+/// the rate gives the larger layer 70 % of them. Layer changes are at least `layerHoldSeconds` apart.
 /// A pure state machine: a `LinkSample` in, at most one action out.
 public struct TrafficController: Sendable {
     public struct Settings: Sendable, Equatable {
@@ -78,10 +123,29 @@ public struct TrafficController: Sendable {
 
     public enum Action: Sendable, Equatable {
         case setVideoBitRate(Int, reason: String)
+        /// A new layer (the encoder restarts at its size and frame rate) with the bit rate to encode it at.
+        case setVideoLayer(VideoLayer, bitRate: Int, reason: String)
+
+        /// The bit rate either action asks for.
+        public var videoBitRate: Int {
+            switch self {
+            case .setVideoBitRate(let rate, _), .setVideoLayer(_, let rate, _): return rate
+            }
+        }
+
+        public var reason: String {
+            switch self {
+            case .setVideoBitRate(_, let reason), .setVideoLayer(_, _, let reason): return reason
+            }
+        }
     }
 
     public let settings: Settings
     public private(set) var videoBitRate: Int
+    /// Where on `VideoLayer.ladder` the encoder is.
+    public private(set) var layerIndex = 0
+    public var layer: VideoLayer { VideoLayer.ladder[layerIndex] }
+    private var lastLayerChange = -Double.infinity
     /// What the link carried (bits/s) when it last was the limit; nil until then.
     public private(set) var linkBitRate: Double?
     private var clock = 0.0
@@ -98,6 +162,35 @@ public struct TrafficController: Sendable {
     static let calmSeconds = 2.0
     /// After a decrease, another waits this long (the queue needs time to drain).
     static let holdSeconds = 1.0
+    /// Layer changes restart the encoder (a keyframe): at most one this often.
+    public static let layerHoldSeconds = 4.0
+    /// A layer steps down below this share of the configured bits per pixel, and up when the larger one
+    /// would get `layerUpShare` of them.
+    static let layerDownShare = 0.45
+    static let layerUpShare = 0.7
+
+    /// The layer step a bit rate calls for from the current layer, if any (and the hold allows it).
+    func layerStep(for rate: Int) -> Int? {
+        guard clock - lastLayerChange >= Self.layerHoldSeconds else { return nil }
+        let max = Double(settings.maxVideoBitRate)
+        if layerIndex + 1 < VideoLayer.ladder.count, Double(rate) < Self.layerDownShare * max * layer.pixelRateShare {
+            return layerIndex + 1
+        }
+        if layerIndex > 0, Double(rate) >= Self.layerUpShare * max * VideoLayer.ladder[layerIndex - 1].pixelRateShare {
+            return layerIndex - 1
+        }
+        return nil
+    }
+
+    /// The action for a new bit rate: with a layer step when the rate calls for one.
+    private mutating func action(rate: Int, reason: String) -> Action {
+        videoBitRate = rate
+        guard let next = layerStep(for: rate) else { return .setVideoBitRate(rate, reason: reason) }
+        let down = next > layerIndex
+        layerIndex = next
+        lastLayerChange = clock
+        return .setVideoLayer(layer, bitRate: rate, reason: reason + (down ? "; too few bits for the picture: " : "; bits enough for ") + layer.description)
+    }
 
     public init(settings: Settings) {
         self.settings = settings
@@ -151,22 +244,27 @@ public struct TrafficController: Sendable {
             let carried = measured ? rate : (linkBitRate.map { min($0, current) } ?? current)
             let fit = Int(carried * 0.85) - settings.otherBitRate
             let next = max(settings.minVideoBitRate, min(Int(Double(videoBitRate) * 0.85), fit))
-            guard next < videoBitRate else { return nil }
+            guard next < videoBitRate else {
+                // At the floor and still congested: fewer pixels is all that is left.
+                guard layerIndex + 1 < VideoLayer.ladder.count, clock - lastLayerChange >= Self.layerHoldSeconds else { return nil }
+                lastDecrease = clock
+                layerIndex += 1
+                lastLayerChange = clock
+                return .setVideoLayer(layer, bitRate: videoBitRate, reason: "congestion at the lowest bit rate (\(videoBitRate / 1000) kbit/s): " + layer.description)
+            }
             lastDecrease = clock
             congestedAt = carried
-            videoBitRate = next
-            return .setVideoBitRate(next, reason: "congestion: the link carried \(Int(rate / 1000)) kbit/s, backlog \(Int(s.backlogMs)) ms, path queue \(Int(pathQueueMs(s))) ms, \(s.droppedFrames) frames dropped")
+            return action(rate: next, reason: "congestion: the link carried \(Int(rate / 1000)) kbit/s, backlog \(Int(s.backlogMs)) ms, path queue \(Int(pathQueueMs(s))) ms, \(s.droppedFrames) frames dropped")
         }
         guard s.minBacklogMs < 5 && s.backlogMs < 100 && pathQueueMs(s) < 0.75 * pathQueueLimitMs() else { calm = 0; return nil }
         calm += s.seconds
-        guard calm >= Self.calmSeconds, videoBitRate < settings.maxVideoBitRate else { return nil }
+        guard calm >= Self.calmSeconds, videoBitRate < settings.maxVideoBitRate || layerIndex > 0 else { return nil }
         // Around the rate where the link last was the limit, climb by 3 % a step; elsewhere by 12 %.
         let total = Double(videoBitRate + settings.otherBitRate)
         let near = congestedAt.map { total > 0.85 * $0 && total < 1.15 * $0 } ?? false
         let step = near ? 1.03 : 1.08
         let next = min(settings.maxVideoBitRate, Int(Double(videoBitRate) * step) + 10_000)
-        videoBitRate = next
-        return .setVideoBitRate(next, reason: "the link is clear: probing up")
+        return action(rate: next, reason: "the link is clear: probing up")
     }
 }
 

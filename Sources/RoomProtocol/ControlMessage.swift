@@ -14,6 +14,7 @@ public enum ControlMessage: Sendable, Equatable {
     case ping(Ping)
     case setRoomExtraInfo(SetRoomExtraInfo)
     case setStreamExtraInfo(SetStreamExtraInfo)
+    case setStreamTracks(SetStreamTracks)
     case sendBroadcastMessage(SendBroadcastMessage)
     case sendCustomCommand(SendCustomCommand)
     case renewToken(RenewToken)
@@ -30,6 +31,7 @@ public enum ControlMessage: Sendable, Equatable {
     case keyframeRequest(StreamRequest)
     case roomExtraInfoUpdate(RoomExtraInfoUpdate)
     case roomStreamExtraInfoUpdate(RoomStreamExtraInfoUpdate)
+    case roomStreamTracksUpdate(RoomStreamTracksUpdate)
     case broadcastMessage(BroadcastMessage)
     case customCommand(CustomCommand)
     case tokenWillExpire(TokenWillExpire)
@@ -56,11 +58,13 @@ public enum ControlMessage: Sendable, Equatable {
         case .keyframeRequest: return "keyframe_request"
         case .setRoomExtraInfo: return "set_room_extra_info"
         case .setStreamExtraInfo: return "set_stream_extra_info"
+        case .setStreamTracks: return "set_stream_tracks"
         case .sendBroadcastMessage: return "send_broadcast_message"
         case .sendCustomCommand: return "send_custom_command"
         case .renewToken: return "renew_token"
         case .roomExtraInfoUpdate: return "room_extra_info_update"
         case .roomStreamExtraInfoUpdate: return "room_stream_extra_info_update"
+        case .roomStreamTracksUpdate: return "room_stream_tracks_update"
         case .broadcastMessage: return "broadcast_message"
         case .customCommand: return "custom_command"
         case .tokenWillExpire: return "token_will_expire"
@@ -72,7 +76,7 @@ public enum ControlMessage: Sendable, Equatable {
         "result", "error", "room_user_update", "room_stream_update", "session_ended", "play_started",
         "play_stopped", "keyframe_request", "set_room_extra_info", "set_stream_extra_info", "send_broadcast_message",
         "send_custom_command", "renew_token", "room_extra_info_update", "room_stream_extra_info_update",
-        "broadcast_message", "custom_command", "token_will_expire",
+        "broadcast_message", "custom_command", "token_will_expire", "set_stream_tracks", "room_stream_tracks_update",
     ]
 
     /// Encodes the JSON object (payload fields plus `"type"`, keys sorted so bytes are stable).
@@ -94,11 +98,13 @@ public enum ControlMessage: Sendable, Equatable {
         case .playStopped(let m): object = ControlCoding.encodeJSON(m)
         case .setRoomExtraInfo(let m): object = ControlCoding.encodeJSON(m)
         case .setStreamExtraInfo(let m): object = ControlCoding.encodeJSON(m)
+        case .setStreamTracks(let m): object = ControlCoding.encodeJSON(m)
         case .sendBroadcastMessage(let m): object = ControlCoding.encodeJSON(m)
         case .sendCustomCommand(let m): object = ControlCoding.encodeJSON(m)
         case .renewToken(let m): object = ControlCoding.encodeJSON(m)
         case .roomExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
         case .roomStreamExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
+        case .roomStreamTracksUpdate(let m): object = ControlCoding.encodeJSON(m)
         case .broadcastMessage(let m): object = ControlCoding.encodeJSON(m)
         case .customCommand(let m): object = ControlCoding.encodeJSON(m)
         case .tokenWillExpire(let m): object = ControlCoding.encodeJSON(m)
@@ -167,11 +173,13 @@ public enum ControlMessage: Sendable, Equatable {
         case "keyframe_request": return .keyframeRequest(try body(StreamRequest.self))
         case "set_room_extra_info": return .setRoomExtraInfo(try body(SetRoomExtraInfo.self))
         case "set_stream_extra_info": return .setStreamExtraInfo(try body(SetStreamExtraInfo.self))
+        case "set_stream_tracks": return .setStreamTracks(try body(SetStreamTracks.self))
         case "send_broadcast_message": return .sendBroadcastMessage(try body(SendBroadcastMessage.self))
         case "send_custom_command": return .sendCustomCommand(try body(SendCustomCommand.self))
         case "renew_token": return .renewToken(try body(RenewToken.self))
         case "room_extra_info_update": return .roomExtraInfoUpdate(try body(RoomExtraInfoUpdate.self))
         case "room_stream_extra_info_update": return .roomStreamExtraInfoUpdate(try body(RoomStreamExtraInfoUpdate.self))
+        case "room_stream_tracks_update": return .roomStreamTracksUpdate(try body(RoomStreamTracksUpdate.self))
         case "broadcast_message": return .broadcastMessage(try body(BroadcastMessage.self))
         case "custom_command": return .customCommand(try body(CustomCommand.self))
         case "token_will_expire": return .tokenWillExpire(try body(TokenWillExpire.self))

@@ -41,6 +41,27 @@ extension RoomRegistry {
         }
     }
 
+    /// A publisher's new track description (traffic control changed the size or frame rate): kept for the
+    /// plays that start from now on, and told to everyone else in the room.
+    func setStreamTracks(_ session: ServerSession, _ request: SetStreamTracks) {
+        lock.withLock {
+            guard let (_, room) = member(session, request.id, "set_stream_tracks") else { return }
+            guard let stream = session.published[request.streamID] else {
+                return session.refuse(request.id, .notPublishing, "this session does not publish stream \"\(request.streamID)\"")
+            }
+            if let problem = Self.problem(with: request.tracks) {
+                return session.refuse(request.id, .badRequest, problem)
+            }
+            guard Set(request.tracks.map(\.kind)) == Set(stream.info.tracks.map(\.kind)) else {
+                return session.refuse(request.id, .badRequest, "set_stream_tracks cannot add or remove tracks, only describe them anew")
+            }
+            stream.info.tracks = request.tracks
+            session.send(.result(ResultMessage(id: request.id)))
+            notifyOthers(in: room, except: session,
+                         .roomStreamTracksUpdate(RoomStreamTracksUpdate(roomID: room.roomID, streams: [stream.info])))
+        }
+    }
+
     func broadcast(_ session: ServerSession, _ request: SendBroadcastMessage) {
         lock.withLock {
             guard let (login, room) = member(session, request.id, "send_broadcast_message") else { return }

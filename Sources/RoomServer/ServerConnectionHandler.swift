@@ -170,11 +170,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .ping(let p): session.send(.pong(p))
         case .setRoomExtraInfo(let r): registry.setRoomExtraInfo(session, r)
         case .setStreamExtraInfo(let r): registry.setStreamExtraInfo(session, r)
+        case .setStreamTracks(let r): registry.setStreamTracks(session, r)
         case .sendBroadcastMessage(let r): registry.broadcast(session, r)
         case .sendCustomCommand(let r): registry.customCommand(session, r)
         case .renewToken(let r): registry.renewToken(session, r)
         case .pong, .result, .error, .roomUserUpdate, .roomStreamUpdate, .sessionEnded, .playStarted, .playStopped,
-             .keyframeRequest, .roomExtraInfoUpdate, .roomStreamExtraInfoUpdate, .broadcastMessage, .customCommand,
+             .keyframeRequest, .roomExtraInfoUpdate, .roomStreamExtraInfoUpdate, .roomStreamTracksUpdate, .broadcastMessage, .customCommand,
              .tokenWillExpire:
             session.send(.error(ErrorMessage(id: nil, code: .badRequest, message: "\(message.typeName) is sent by servers, not clients")))
         }

@@ -13,14 +13,14 @@ final class TrafficControlTests: XCTestCase {
     }
 
     /// Starts the link, or skips the test where it cannot run (not root, no linkem, no TUN device).
-    func startLink() throws {
+    func startLink(rateKbps: Int = 1500) throws {
         guard getuid() == 0 else { throw XCTSkip("linkem needs root") }
         guard FileManager.default.isExecutableFile(atPath: Self.linkem) else { throw XCTSkip("no \(Self.linkem)") }
         guard FileManager.default.fileExists(atPath: "/dev/net/tun") else { throw XCTSkip("no /dev/net/tun") }
         _ = try? runTool(Self.linkem, ["stop", Self.linkName], timeout: 20)
         let start = try runTool(Self.linkem, ["start", Self.linkName, "--delay", "50"], timeout: 30)
         XCTAssertEqual(start.status, 0, start.err)
-        let cap = try runTool(Self.linkem, ["set", Self.linkName, "--dir", "ab", "--rate", "1500", "--queue", "200", "--delay", "50"])
+        let cap = try runTool(Self.linkem, ["set", Self.linkName, "--dir", "ab", "--rate", "\(rateKbps)", "--queue", "200", "--delay", "50"])
         XCTAssertEqual(cap.status, 0, cap.err)
     }
 
@@ -37,16 +37,22 @@ final class TrafficControlTests: XCTestCase {
         }
     }
 
-    func testAnEncodingPublisherBehindASlowUplinkStaysLive() throws {
-        try startLink()
-        defer { _ = try? runTool(Self.linkem, ["stop", Self.linkName], timeout: 20) }
+    /// serve on the link's fast side (b), at 198.18.0.2:7799.
+    func startServe() throws -> Child {
         let config = temporaryPath("tc-serve.toml")
         try "listen = \"198.18.0.2:7799\"\n[[apps]]\napp_id = 1\nanonymous = true\n".write(toFile: config, atomically: true, encoding: .utf8)
         let serve = try inSide("b", ["serve", "--config", config])
-        defer { serve.signal(SIGTERM); serve.wait(timeout: 10) }
         let deadline = Date().addingTimeInterval(10)
         while !serve.errorText.contains("listening on") && Date() < deadline { usleep(50_000) }
         XCTAssertTrue(serve.errorText.contains("listening on"), serve.errorText)
+        return serve
+    }
+
+    func testAnEncodingPublisherBehindASlowUplinkStaysLive() throws {
+        try startLink()
+        defer { _ = try? runTool(Self.linkem, ["stop", Self.linkName], timeout: 20) }
+        let serve = try startServe()
+        defer { serve.signal(SIGTERM); serve.wait(timeout: 10) }
 
         let pubEvents = temporaryPath("tc-pub.jsonl"), playEvents = temporaryPath("tc-play.jsonl")
         let publish = try inSide("a", ["publish", "r1", "cam", "--server", "198.18.0.2:7799", "-f", "lavfi", "-i",
@@ -76,5 +82,59 @@ final class TrafficControlTests: XCTestCase {
         XCTAssertEqual(latencies.count, late.count, "\(late)")
         XCTAssertLessThan(latencies.max() ?? .infinity, 800, "capture-to-arrival latency after 10 s: \(latencies)")
         XCTAssertGreaterThan(fps.reduce(0, +) / Double(max(1, fps.count)), 20, "frame rate after 10 s: \(fps)")
+    }
+
+    /// A 500 kbit/s uplink under a 2 Mbit/s 720p stream: too few bits for the picture, so the encoder goes to
+    /// a smaller size. The player's MPEG-TS goes on through the change and decodes; the recorder starts a
+    /// new file whose header has the new size; the player is told (player_video_size_changed).
+    func testAVerySlowUplinkGetsASmallerPictureThatPlayersAndRecordersFollow() throws {
+        try startLink(rateKbps: 500)
+        defer { _ = try? runTool(Self.linkem, ["stop", Self.linkName], timeout: 20) }
+        let serve = try startServe()
+        defer { serve.signal(SIGTERM); serve.wait(timeout: 10) }
+        let pubEvents = temporaryPath("tcs-pub.jsonl"), playEvents = temporaryPath("tcs-play.jsonl")
+        let played = temporaryPath("tcs-play.ts"), dir = temporaryPath("tcs-rec-\(UUID().uuidString)")
+        let publish = try inSide("a", ["publish", "r1", "cam", "--server", "198.18.0.2:7799", "-f", "lavfi", "-i",
+                                       "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                                       "--video-bitrate", "2M", "--gop", "2", "--duration", "24s", "--events", pubEvents, "-q"])
+        usleep(1_000_000)
+        let record = try inSide("b", ["record", "r1", "--server", "198.18.0.2:7799", "--dir", dir, "--duration", "22s", "-q"])
+        let play = try inSide("b", ["play", "r1", "cam", "--server", "198.18.0.2:7799", "-o", played,
+                                    "--duration", "21s", "--events", playEvents, "-q"])
+        XCTAssertEqual(play.wait(timeout: 60), 0, play.errorText)
+        XCTAssertEqual(record.wait(timeout: 60), 0, record.errorText)
+        XCTAssertEqual(publish.wait(timeout: 30), 0, publish.errorText)
+
+        let layers = Self.events(pubEvents, "traffic_control").compactMap { $0["width"] as? Int }
+        XCTAssertFalse(layers.isEmpty, "traffic control changed the picture size: \(Self.events(pubEvents, "traffic_control"))")
+        XCTAssertLessThan(layers.min() ?? 1280, 1280)
+        let told = Self.events(playEvents, "player_video_size_changed").compactMap { $0["width"] as? Int }
+        XCTAssertFalse(told.isEmpty, "the player was told of the new size")
+        if let first = layers.first { XCTAssertEqual(told.first, first, "players hear the size the publisher encodes") }
+
+        // The played MPEG-TS decodes through the change, with frames of both sizes.
+        let decode = try runTool(Tool.find("ffmpeg"), ["-nostdin", "-v", "error", "-i", played, "-f", "null", "-"], timeout: 60)
+        XCTAssertEqual(decode.status, 0, decode.err)
+        let widths = try runTool(Tool.find("ffprobe"), ["-v", "error", "-select_streams", "v", "-show_entries", "frame=width",
+                                                        "-of", "csv=p=0", played], timeout: 60)
+        let sizes = Set(widths.out.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        XCTAssertTrue(sizes.contains(1280) && sizes.count >= 2, "frames of 1280 and of the smaller size: \(sizes)")
+
+        // The recorder cut a new file at the change; each file's header has its frames' size.
+        let files = ((try? FileManager.default.subpathsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mp4") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 2, "a file per size: \(files)")
+        var recorded: [Int] = []
+        for file in files {
+            let probe = try runTool(Tool.find("ffprobe"), ["-v", "error", "-select_streams", "v", "-show_entries", "stream=width",
+                                                           "-of", "csv=p=0", (dir as NSString).appendingPathComponent(file)])
+            if let w = Int(probe.out.trimmingCharacters(in: .whitespacesAndNewlines)) { recorded.append(w) }
+        }
+        XCTAssertEqual(recorded.first, 1280, "\(recorded)")
+        XCTAssertLessThan(recorded.last ?? 1280, 1280, "\(recorded)")
+
+        // Live throughout: the player's latency after 10 s stays bounded.
+        let late = Self.events(playEvents, "player_quality").dropFirst(3).compactMap { $0["latency_ms"] as? Double }
+        XCTAssertFalse(late.isEmpty)
+        XCTAssertLessThan(late.max() ?? .infinity, 1000, "capture-to-arrival latency after 10 s: \(late)")
     }
 }

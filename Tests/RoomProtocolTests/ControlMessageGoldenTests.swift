@@ -65,6 +65,10 @@ final class ControlMessageGoldenTests: XCTestCase {
              #"{"type":"custom_command","command":"mute","from_user":{"user_id":"u1","user_name":"U"},"room_id":"r1"}"#),
             (.tokenWillExpire(TokenWillExpire(roomID: "r1", remainingSeconds: 30)),
              #"{"type":"token_will_expire","remaining_seconds":30,"room_id":"r1"}"#),
+            (.setStreamTracks(SetStreamTracks(streamID: "s1", tracks: [TrackInfo(kind: .video, codec: "h264", width: 960, height: 540, frameRate: 30)])),
+             #"{"type":"set_stream_tracks","id":0,"stream_id":"s1","tracks":[{"codec":"h264","frame_rate":30,"height":540,"kind":"video","width":960}]}"#),
+            (.roomStreamTracksUpdate(RoomStreamTracksUpdate(roomID: "r1", streams: [audioStream])),
+             #"{"type":"room_stream_tracks_update","room_id":"r1","streams":[{"extra_info":"","stream_id":"s1","tracks":[{"codec":"aac","kind":"audio"}],"user":{"user_id":"u1","user_name":"U"}}]}"#),
         ]
     }
 

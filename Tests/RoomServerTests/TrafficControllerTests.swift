@@ -1,4 +1,5 @@
 import RoomClient
+import RoomProtocol
 import XCTest
 
 /// The traffic controller as a state machine: link samples in, bit rate changes out.
@@ -81,5 +82,62 @@ final class TrafficControllerTests: XCTestCase {
         XCTAssertEqual(NetworkQualityLevel.downlink(rttMs: 20, queueMs: 10, dropRatio: 0, stalled: false), .excellent)
         XCTAssertEqual(NetworkQualityLevel.downlink(rttMs: 20, queueMs: 300, dropRatio: 0.1, stalled: false), .medium)
         XCTAssertGreaterThan(NetworkQualityLevel.die.severity, NetworkQualityLevel.bad.severity)
+    }
+
+    /// Below 45 % of the configured bits per pixel the picture gets smaller, then the frame rate halves; the
+    /// way back needs 70 % of the larger layer's share, so the two never chase each other.
+    func testTooFewBitsForThePictureStepDownTheLadderAndBack() throws {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 80_000))
+        var layers: [VideoLayer] = []
+        var rates: [Int] = []
+        // A link that stays congested: the rate falls, and with it the layer, one step per hold at most.
+        for _ in 0..<60 {
+            if case .setVideoLayer(let layer, let rate, let reason)? = c.update(sample(kbps: 400, minMs: 200, endMs: 400, dropped: 2)) {
+                layers.append(layer)
+                rates.append(rate)
+                XCTAssertTrue(reason.contains("size"), reason)
+            }
+        }
+        XCTAssertEqual(layers, Array(VideoLayer.ladder.dropFirst()), "3/4 size, half size, then half the frame rate")
+        XCTAssertLessThan(Double(rates[0]), 0.45 * 2_000_000, "the first step came when the rate fell below 45 %")
+        XCTAssertLessThan(Double(rates[1]), 0.45 * 2_000_000 * 0.5625, "the second below 45 % of 3/4 size's bits")
+        XCTAssertEqual(c.videoBitRate, c.settings.minVideoBitRate)
+        // The link clears: the rate climbs and the layers come back in order, to full size at full rate.
+        var back: [VideoLayer] = []
+        for _ in 0..<400 {
+            if case .setVideoLayer(let layer, _, _)? = c.update(sample(kbps: 100)) { back.append(layer) }
+        }
+        XCTAssertEqual(back, [VideoLayer(sizeQuarters: 2, frameRateDivisor: 1), VideoLayer(sizeQuarters: 3, frameRateDivisor: 1), .full])
+        XCTAssertEqual(c.videoBitRate, 2_000_000)
+    }
+
+    /// A floor high enough that the rate never calls for a smaller layer: congestion at the floor does.
+    func testCongestionAtTheFloorTakesTheNextLayer() {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, minVideoBitRate: 700_000))
+        for _ in 0..<80 { _ = c.update(sample(kbps: 300, minMs: 300, endMs: 600, dropped: 3)) }
+        XCTAssertEqual(c.videoBitRate, 700_000)
+        XCTAssertEqual(c.layer, VideoLayer(sizeQuarters: 2, frameRateDivisor: 2))
+    }
+
+    func testLayerChangesAreHeldApart() {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000))
+        var changes: [Double] = []
+        var t = 0.0
+        for _ in 0..<80 {
+            t += 0.5
+            if case .setVideoLayer? = c.update(sample(kbps: 150, minMs: 300, endMs: 600, dropped: 4)) { changes.append(t) }
+        }
+        XCTAssertEqual(changes.count, 3, "down the whole ladder: \(changes)")
+        for (a, b) in zip(changes, changes.dropFirst()) { XCTAssertGreaterThanOrEqual(b - a, TrafficController.layerHoldSeconds) }
+    }
+
+    func testALayerScalesTheConfiguredTrack() {
+        let track = TrackInfo(kind: .video, codec: "h264", width: 1280, height: 720, frameRate: 30, bitRate: 2_000_000)
+        let half = VideoLayer(sizeQuarters: 2, frameRateDivisor: 2).apply(to: track)
+        XCTAssertEqual([half.width, half.height], [640, 360])
+        XCTAssertEqual(half.frameRate, 15)
+        let odd = VideoLayer(sizeQuarters: 3, frameRateDivisor: 1).apply(to: TrackInfo(kind: .video, codec: "h264", width: 322, height: 242))
+        XCTAssertEqual([odd.width, odd.height], [240, 180], "even sizes")
+        XCTAssertEqual(VideoLayer.full.apply(to: track), track)
     }
 }

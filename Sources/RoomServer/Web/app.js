@@ -793,6 +793,14 @@ class Room {
         this.record(m.type, { from: m.from_user.user_id });
         log(`${m.from_user.user_id} says: ${m.message}`);
         break;
+      case 'room_stream_tracks_update':
+        // The picture follows from the keyframe's SPS/PPS (the decoder takes the new size); this says so.
+        this.record(m.type, { streams: m.streams.map((s) => s.stream_id) });
+        for (const s of m.streams) {
+          const v = (s.tracks || []).find((t) => t.kind === 'video');
+          if (v) log(`${s.stream_id} is now ${v.width}x${v.height} at ${v.frame_rate} fps`);
+        }
+        break;
       case 'token_will_expire':
         log(`the token expires in ${m.remaining_seconds} s`, true);
         break;
