@@ -24,6 +24,8 @@ public final class MediaQueue: @unchecked Sendable {
     private var waitingForKeyframe = false
     private var isClosed = false
     private var totals = StreamCounters()
+    /// What the server said it dropped of this play (play_frames_dropped), counted into `framesDropped`.
+    private var upstreamDropped = 0
 
     public init(capacity: Int = 1024) {
         self.capacity = max(1, capacity)
@@ -50,6 +52,8 @@ public final class MediaQueue: @unchecked Sendable {
             totals.record(track: f.header.track, bytes: f.payload.readableBytes, captureTime: f.header.captureTime)
         } else if case .closed = item {
             isClosed = true
+        } else if case .started = item {
+            upstreamDropped = 0   // a new play: the server counts from zero
         }
         items.append(item)
         condition.signal()
@@ -63,6 +67,17 @@ public final class MediaQueue: @unchecked Sendable {
     }
 
     public var droppedFrames: Int { counters.framesDropped }
+
+    /// The server dropped `total` frames of the current play so far (its downlink was too slow): they count
+    /// as this player's drops.
+    public func noteUpstreamDrops(total: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard total > upstreamDropped else { return }
+        totals.framesDropped += total - upstreamDropped
+        totals.framesDroppedUpstream += total - upstreamDropped
+        upstreamDropped = total
+    }
 
     /// Waits for the next item until `deadline` (nil: forever). Returns nil on timeout.
     public func pop(until deadline: Date? = nil) -> PlayerItem? {

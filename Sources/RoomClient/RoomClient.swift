@@ -336,6 +336,8 @@ public final class RoomClient: Sendable {
             if now >= p.time { state.withLockedValue { $0.rttMs = Double(now - p.time) / 1000 } }
         case .roomExtraInfoUpdate(let u): emit(.roomExtraInfoUpdate(u))
         case .roomStreamExtraInfoUpdate(let u): emit(.roomStreamExtraInfoUpdate(u))
+        case .playFramesDropped(let d):
+            state.withLockedValue { $0.playersByHandle[d.streamHandle]?.queue }?.noteUpstreamDrops(total: d.framesDropped)
         case .roomStreamTracksUpdate(let u):
             emit(.roomStreamTracksUpdate(u))
             for info in u.streams {

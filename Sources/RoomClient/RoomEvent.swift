@@ -37,6 +37,8 @@ public struct QualityReport: Sendable, Codable, Equatable {
     /// Publisher: how long the oldest frame waiting for the socket has waited. Player: the latency above the
     /// quietest seen on this stream (what queues on the way add).
     public var queueMs: Double?
+    /// Player: of `framesDropped`, those the server dropped because this downlink could not take them.
+    public var serverFramesDropped: Int?
 
     public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?, rttMs: Double? = nil) {
         self.streamID = streamID
@@ -54,6 +56,7 @@ public struct QualityReport: Sendable, Codable, Equatable {
         case latencyMs = "latency_ms"
         case rttMs = "rtt_ms"
         case targetKbps = "target_kbps"
+        case serverFramesDropped = "server_frames_dropped"
         case queueMs = "queue_ms"
     }
 }

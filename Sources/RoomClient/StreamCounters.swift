@@ -8,6 +8,8 @@ public struct StreamCounters: Sendable, Equatable {
     public var audioFrames = 0
     public var bytes = 0
     public var framesDropped = 0
+    /// Of those, what the server dropped before sending (a player's downlink too slow).
+    public var framesDroppedUpstream = 0
     /// Capture-to-here delay of the frames counted, in µs (the capture clock travels in every media frame).
     public var latencyTotalMicroseconds: UInt64 = 0
     public var latencySamples = 0
@@ -35,10 +37,13 @@ public struct StreamCounters: Sendable, Equatable {
         let samples = latencySamples - previous.latencySamples
         let latency = samples > 0
             ? Double(latencyTotalMicroseconds - previous.latencyTotalMicroseconds) / Double(samples) / 1000 : nil
-        return QualityReport(streamID: streamID, fps: Self.round(Double(video > 0 ? video : audio) / span),
-                             kbps: Self.round(Double(bytes - previous.bytes) * 8 / 1000 / span),
-                             framesDropped: framesDropped - previous.framesDropped,
-                             latencyMs: latency.map(Self.round), rttMs: rttMs.map(Self.round))
+        var report = QualityReport(streamID: streamID, fps: Self.round(Double(video > 0 ? video : audio) / span),
+                                   kbps: Self.round(Double(bytes - previous.bytes) * 8 / 1000 / span),
+                                   framesDropped: framesDropped - previous.framesDropped,
+                                   latencyMs: latency.map(Self.round), rttMs: rttMs.map(Self.round))
+        let upstream = framesDroppedUpstream - previous.framesDroppedUpstream
+        if upstream > 0 { report.serverFramesDropped = upstream }
+        return report
     }
 
     static func round(_ value: Double) -> Double { (value * 10).rounded() / 10 }

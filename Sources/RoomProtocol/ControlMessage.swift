@@ -32,6 +32,7 @@ public enum ControlMessage: Sendable, Equatable {
     case roomExtraInfoUpdate(RoomExtraInfoUpdate)
     case roomStreamExtraInfoUpdate(RoomStreamExtraInfoUpdate)
     case roomStreamTracksUpdate(RoomStreamTracksUpdate)
+    case playFramesDropped(PlayFramesDropped)
     case broadcastMessage(BroadcastMessage)
     case customCommand(CustomCommand)
     case tokenWillExpire(TokenWillExpire)
@@ -65,6 +66,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .roomExtraInfoUpdate: return "room_extra_info_update"
         case .roomStreamExtraInfoUpdate: return "room_stream_extra_info_update"
         case .roomStreamTracksUpdate: return "room_stream_tracks_update"
+        case .playFramesDropped: return "play_frames_dropped"
         case .broadcastMessage: return "broadcast_message"
         case .customCommand: return "custom_command"
         case .tokenWillExpire: return "token_will_expire"
@@ -77,6 +79,7 @@ public enum ControlMessage: Sendable, Equatable {
         "play_stopped", "keyframe_request", "set_room_extra_info", "set_stream_extra_info", "send_broadcast_message",
         "send_custom_command", "renew_token", "room_extra_info_update", "room_stream_extra_info_update",
         "broadcast_message", "custom_command", "token_will_expire", "set_stream_tracks", "room_stream_tracks_update",
+        "play_frames_dropped",
     ]
 
     /// Encodes the JSON object (payload fields plus `"type"`, keys sorted so bytes are stable).
@@ -105,6 +108,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .roomExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
         case .roomStreamExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
         case .roomStreamTracksUpdate(let m): object = ControlCoding.encodeJSON(m)
+        case .playFramesDropped(let m): object = ControlCoding.encodeJSON(m)
         case .broadcastMessage(let m): object = ControlCoding.encodeJSON(m)
         case .customCommand(let m): object = ControlCoding.encodeJSON(m)
         case .tokenWillExpire(let m): object = ControlCoding.encodeJSON(m)
@@ -180,6 +184,7 @@ public enum ControlMessage: Sendable, Equatable {
         case "room_extra_info_update": return .roomExtraInfoUpdate(try body(RoomExtraInfoUpdate.self))
         case "room_stream_extra_info_update": return .roomStreamExtraInfoUpdate(try body(RoomStreamExtraInfoUpdate.self))
         case "room_stream_tracks_update": return .roomStreamTracksUpdate(try body(RoomStreamTracksUpdate.self))
+        case "play_frames_dropped": return .playFramesDropped(try body(PlayFramesDropped.self))
         case "broadcast_message": return .broadcastMessage(try body(BroadcastMessage.self))
         case "custom_command": return .customCommand(try body(CustomCommand.self))
         case "token_will_expire": return .tokenWillExpire(try body(TokenWillExpire.self))

@@ -86,3 +86,21 @@ public struct PlayStopped: Codable, Sendable, Equatable {
         case streamID = "stream_id"
     }
 }
+
+/// play_frames_dropped: the server dropped frames of this play because the player's downlink could not take
+/// them in time (video to the next keyframe). `frames_dropped` counts since the play started (its
+/// `stream_handle`); written just before the next frame the player does get, in line with the media.
+public struct PlayFramesDropped: Codable, Sendable, Equatable {
+    public var streamHandle: UInt32
+    public var framesDropped: Int
+
+    public init(streamHandle: UInt32, framesDropped: Int) {
+        self.streamHandle = streamHandle
+        self.framesDropped = framesDropped
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamHandle = "stream_handle"
+        case framesDropped = "frames_dropped"
+    }
+}

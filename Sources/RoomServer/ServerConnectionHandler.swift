@@ -175,7 +175,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .sendCustomCommand(let r): registry.customCommand(session, r)
         case .renewToken(let r): registry.renewToken(session, r)
         case .pong, .result, .error, .roomUserUpdate, .roomStreamUpdate, .sessionEnded, .playStarted, .playStopped,
-             .keyframeRequest, .roomExtraInfoUpdate, .roomStreamExtraInfoUpdate, .roomStreamTracksUpdate, .broadcastMessage, .customCommand,
+             .keyframeRequest, .roomExtraInfoUpdate, .roomStreamExtraInfoUpdate, .roomStreamTracksUpdate, .playFramesDropped, .broadcastMessage, .customCommand,
              .tokenWillExpire:
             session.send(.error(ErrorMessage(id: nil, code: .badRequest, message: "\(message.typeName) is sent by servers, not clients")))
         }

@@ -58,6 +58,8 @@ final class ServerSession: @unchecked Sendable {
     /// Media written since the last flush.
     private var unflushed = false
     private var needsKeyframe: [UInt32: Bool] = [:]
+    /// Per play: frames dropped because this downlink could not take them, and how many the player was told of.
+    private var linkDrops: [UInt32: (dropped: Int, told: Int)] = [:]
     /// When delivery of each stream started, until its first frame is written (join time).
     private var joinStarted: [UInt32: NIODeadline] = [:]
     /// Since when the connection has been backed up (not writable, or media waiting past the slow-consumer limit).
@@ -141,6 +143,7 @@ final class ServerSession: @unchecked Sendable {
     func startDelivery(handle: UInt32) {
         eventLoop.preconditionInEventLoop()
         needsKeyframe[handle] = true
+        linkDrops[handle] = nil
         joinStarted[handle] = .now()
     }
 
@@ -148,6 +151,7 @@ final class ServerSession: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         needsKeyframe[handle] = nil
         joinStarted[handle] = nil
+        linkDrops[handle] = nil
         flushMedia()   // audio written to ride with a video frame that will not come now
     }
 
@@ -209,9 +213,12 @@ final class ServerSession: @unchecked Sendable {
         switch decision {
         case .drop(let startsWaiting):
             droppedFrames += 1
-            // A frame skipped while waiting for the first keyframe of a join is not a drop of the link's.
-            if !(waiting && frame.isVideo && isWritable && age <= dropPolicy.videoLimitNanoseconds) {
+            // A frame skipped while waiting for the first keyframe of a join (nothing sent yet) is not a drop
+            // of the link's; one skipped while waiting for the keyframe after a drop is.
+            let joining = joinStarted[handle] != nil
+            if !(joining && waiting && frame.isVideo && isWritable && age <= dropPolicy.videoLimitNanoseconds) {
                 metrics.framesDropped.increment()
+                linkDrops[handle, default: (0, 0)].dropped += 1
             }
             if frame.isVideo { needsKeyframe[handle] = true }
             return Delivery(wantsKeyframe: startsWaiting)
@@ -220,6 +227,13 @@ final class ServerSession: @unchecked Sendable {
         }
         if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
             metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        }
+        // The player learns of what its downlink lost, in line with the media, before the next frame it gets.
+        if let drops = linkDrops[handle], drops.dropped > drops.told {
+            linkDrops[handle] = (drops.dropped, drops.dropped)
+            let note = ControlMessage.playFramesDropped(PlayFramesDropped(streamHandle: handle, framesDropped: drops.dropped))
+                .frame(allocator: channel.allocator)
+            if let mediaContext { mediaContext.write(NIOAny(note), promise: nil) } else { channel.write(note, promise: nil) }
         }
         if let mediaContext { mediaContext.write(NIOAny(frame.wire), promise: nil) } else { channel.write(frame.wire, promise: nil) }
         unflushed = true

@@ -67,6 +67,8 @@ final class ControlMessageGoldenTests: XCTestCase {
              #"{"type":"token_will_expire","remaining_seconds":30,"room_id":"r1"}"#),
             (.setStreamTracks(SetStreamTracks(streamID: "s1", tracks: [TrackInfo(kind: .video, codec: "h264", width: 960, height: 540, frameRate: 30)])),
              #"{"type":"set_stream_tracks","id":0,"stream_id":"s1","tracks":[{"codec":"h264","frame_rate":30,"height":540,"kind":"video","width":960}]}"#),
+            (.playFramesDropped(PlayFramesDropped(streamHandle: 9, framesDropped: 41)),
+             #"{"type":"play_frames_dropped","frames_dropped":41,"stream_handle":9}"#),
             (.roomStreamTracksUpdate(RoomStreamTracksUpdate(roomID: "r1", streams: [audioStream])),
              #"{"type":"room_stream_tracks_update","room_id":"r1","streams":[{"extra_info":"","stream_id":"s1","tracks":[{"codec":"aac","kind":"audio"}],"user":{"user_id":"u1","user_name":"U"}}]}"#),
         ]

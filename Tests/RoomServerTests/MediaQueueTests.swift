@@ -38,4 +38,21 @@ final class MediaQueueTests: XCTestCase {
         XCTAssertNil(queue.tryPop())
         XCTAssertEqual(queue.droppedFrames, 3)
     }
+
+    /// What the server says it dropped of a play counts as the player's drops, once, and a new play starts
+    /// the server's count afresh.
+    func testTheServersDropsCountOnce() {
+        let queue = MediaQueue(capacity: 8)
+        queue.push(.started(StreamInfo(streamID: "s", user: UserInfo(userID: "u", userName: "u"), tracks: [])))
+        queue.noteUpstreamDrops(total: 5)
+        queue.noteUpstreamDrops(total: 5)
+        queue.noteUpstreamDrops(total: 7)
+        XCTAssertEqual(queue.counters.framesDropped, 7)
+        XCTAssertEqual(queue.counters.framesDroppedUpstream, 7)
+        let report = queue.counters.quality(since: StreamCounters(), seconds: 3, streamID: "s", rttMs: nil)
+        XCTAssertEqual(report.serverFramesDropped, 7)
+        queue.push(.started(StreamInfo(streamID: "s", user: UserInfo(userID: "u", userName: "u"), tracks: [])))
+        queue.noteUpstreamDrops(total: 2)
+        XCTAssertEqual(queue.counters.framesDropped, 9, "the new play's server counts from zero")
+    }
 }

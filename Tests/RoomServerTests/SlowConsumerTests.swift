@@ -86,4 +86,62 @@ final class SlowConsumerTests: XCTestCase {
         await bob.logout()
         await h.stop()
     }
+
+    /// A subscriber that stops reading for a second and then reads again: the server dropped its video to a
+    /// keyframe, and says how many frames just before the first frame it sends again (play_frames_dropped,
+    /// which a RoomClient counts into player_quality's frames_dropped).
+    func testAPlayerIsToldWhatTheServerDroppedForIt() async throws {
+        let h = try await ServerHarness {
+            $0.slowConsumerTimeoutSeconds = 5
+            $0.subscriberHighWaterMark = 64 << 10
+            $0.subscriberLowWaterMark = 16 << 10
+        }
+        let alice = h.client("alice")
+        _ = try await alice.login(roomID: "r1", userStatus: false)
+        let publisher = try await alice.publish(streamID: "cam", tracks: [videoTrack])
+        let fd = try stalledSubscriber(port: h.port, stream: "cam")
+        defer { close(fd) }
+        try await Task.sleep(for: .milliseconds(300))
+        let sending = Task.detached {
+            for i in 0..<90 {
+                let key = i % 30 == 0
+                let payload: [UInt8] = [0, 0, 0, 1, key ? 0x65 : 0x41] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
+                    + [UInt8](repeating: 0x5A, count: 8 * 1024)
+                payload.withUnsafeBytes { raw in
+                    _ = publisher.send(track: .video, keyframe: key, pts: Int64(i) * 33_333, dts: Int64(i) * 33_333,
+                                       captureTime: StreamCounters.wallClock(), payload: raw)
+                }
+                try? await Task.sleep(for: .milliseconds(33))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(1200))   // not reading: the server's queue for it ages past 150 ms
+        var received = ByteBuffer()
+        var frames: [RoomFrame] = []
+        let deadline = Date().addingTimeInterval(4)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var flags = fcntl(fd, F_GETFL)
+        flags |= O_NONBLOCK
+        _ = fcntl(fd, F_SETFL, flags)
+        while Date() < deadline {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { received.writeBytes(chunk[0..<n]) } else { usleep(5000) }
+            while let raw = try RoomFrameDecoder.nextFrame(from: &received, maximumFrameLength: 1 << 24) {
+                frames.append(try RoomFrame(raw))
+            }
+        }
+        await sending.value
+        guard let noteIndex = frames.firstIndex(where: { if case .control(.playFramesDropped) = $0 { return true } else { return false } }),
+              case .control(.playFramesDropped(let note)) = frames[noteIndex] else {
+            return XCTFail("no play_frames_dropped among \(frames.count) frames")
+        }
+        XCTAssertGreaterThan(note.framesDropped, 0)
+        guard let next = frames[(noteIndex + 1)...].first(where: { if case .media = $0 { return true } else { return false } }),
+              case .media(let media) = next else { return XCTFail("no frame after the note") }
+        XCTAssertTrue(media.header.isKeyframe, "the note comes just before the keyframe the player resumes at")
+        let indices = frames.compactMap { f -> Int? in if case .media(let m) = f { return frameIndex(m) } else { return nil } }
+        XCTAssertEqual(indices.count + note.framesDropped, 90 - (indices.first ?? 0) - (90 - 1 - (indices.last ?? 89)),
+                       "what was told dropped and what came add up to what was sent in between: \(indices)")
+        await alice.logout()
+        await h.stop()
+    }
 }

@@ -793,6 +793,9 @@ class Room {
         this.record(m.type, { from: m.from_user.user_id });
         log(`${m.from_user.user_id} says: ${m.message}`);
         break;
+      case 'play_frames_dropped':
+        // The server dropped frames this downlink could not take; the decoder waits for the keyframe anyway.
+        break;
       case 'room_stream_tracks_update':
         // The picture follows from the keyframe's SPS/PPS (the decoder takes the new size); this says so.
         this.record(m.type, { streams: m.streams.map((s) => s.stream_id) });
