@@ -23,22 +23,21 @@ extension RoomClient {
         let amount = TimeAmount.milliseconds(Int64(interval * 1000))
         let channel = connection.channel
         let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
-            // TCP's own round trip (TCP_INFO): it shows a queue building on the path before the socket backs up.
-            guard let provider = channel as? SocketOptionProvider else { self?.trafficTick(rttMs: nil); return }
-            provider.getTCPInfo().whenComplete { result in
-                let rtt = (try? result.get()).map { Double($0.tcpi_rtt) / 1000 }
-                self?.trafficTick(rttMs: rtt)
+            // TCP's own round trip and delivery rate (TCP_INFO): they show a queue building on the path, and
+            // what the path now delivers, before the socket backs up.
+            KernelTCPInfo.read(channel).whenComplete { result in
+                self?.trafficTick(tcp: (try? result.get()) ?? nil)
             }
         }
         state.withLockedValue { $0.trafficTask = task }
     }
 
-    private func trafficTick(rttMs: Double?) {
+    private func trafficTick(tcp: KernelTCPInfo?) {
         let publishers = state.withLockedValue { Array($0.publishers.values) }.sorted { $0.streamID < $1.streamID }
         var events: [RoomEvent] = []
         var ticks: [(String, LinkSample)] = []
         for p in publishers {
-            let (sample, action) = p.controlTick(rttMs: rttMs)
+            let (sample, action) = p.controlTick(tcp: tcp)
             ticks.append((p.streamID, sample))
             if let action {
                 var report = TrafficControlReport(

@@ -16,9 +16,15 @@ public struct LinkSample: Sendable, Equatable {
     /// TCP's smoothed round trip at the end (TCP_INFO), ms: it grows when a queue builds on the path, beyond
     /// the socket, where the backlog cannot see it.
     public var rttMs: Double?
+    /// TCP's delivery rate at the end (TCP_INFO's tcpi_delivery_rate), bits/s: what the path delivered over
+    /// the last round trips. Unlike what the kernel took from the socket it does not count data that only
+    /// went into flight, so it shows a slower link within a round trip or two.
+    public var deliveryRate: Double?
+    /// The delivery rate was measured with too little to send (then it is a floor, not the link's rate).
+    public var deliveryRateAppLimited = false
 
     public init(seconds: Double, takenBytes: Int, minBacklogMs: Double, maxBacklogMs: Double, backlogMs: Double,
-                droppedFrames: Int, rttMs: Double? = nil) {
+                droppedFrames: Int, rttMs: Double? = nil, deliveryRate: Double? = nil, deliveryRateAppLimited: Bool = false) {
         self.seconds = seconds
         self.takenBytes = takenBytes
         self.minBacklogMs = minBacklogMs
@@ -26,6 +32,8 @@ public struct LinkSample: Sendable, Equatable {
         self.backlogMs = backlogMs
         self.droppedFrames = droppedFrames
         self.rttMs = rttMs
+        self.deliveryRate = deliveryRate
+        self.deliveryRateAppLimited = deliveryRateAppLimited
     }
 
     /// Bits per second the kernel took.
@@ -241,7 +249,16 @@ public struct TrafficController: Sendable {
         if isCongested(s) {
             calm = 0
             guard clock - lastDecrease >= Self.holdSeconds else { return nil }
-            let carried = measured ? rate : (linkBitRate.map { min($0, current) } ?? current)
+            var carried = measured ? rate : (linkBitRate.map { min($0, current) } ?? current)
+            // TCP's delivery rate is what the path delivers now (what the kernel took may still include
+            // filling the larger window of a faster link before): when the sender was not app-limited, or a
+            // queue stands on the path or in the socket (then the bottleneck, not the sender, set the ACK
+            // clock; a window grown on a faster link makes TCP call itself app-limited there).
+            let bottleneck = !s.deliveryRateAppLimited || pathQueueMs(s) > pathQueueLimitMs() || s.minBacklogMs > 5
+            if let delivered = s.deliveryRate, delivered > 0, bottleneck {
+                carried = min(carried, delivered)
+                linkBitRate = min(linkBitRate ?? delivered, delivered)
+            }
             let fit = Int(carried * 0.85) - settings.otherBitRate
             let next = max(settings.minVideoBitRate, min(Int(Double(videoBitRate) * 0.85), fit))
             guard next < videoBitRate else {

@@ -140,4 +140,29 @@ final class TrafficControllerTests: XCTestCase {
         XCTAssertEqual([odd.width, odd.height], [240, 180], "even sizes")
         XCTAssertEqual(VideoLayer.full.apply(to: track), track)
     }
+
+    /// Right after a link slows, what the kernel took still counts the filling of the faster link's window;
+    /// TCP's delivery rate already says what the path delivers, and the first decrease goes under it.
+    func testTheDeliveryRateSetsTheFirstDecrease() throws {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 64_000))
+        _ = c.update(LinkSample(seconds: 0.5, takenBytes: 125_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 0,
+                                rttMs: 100, deliveryRate: 2_000_000, deliveryRateAppLimited: true))
+        let slowed = LinkSample(seconds: 0.5, takenBytes: 102_000, minBacklogMs: 0, maxBacklogMs: 40, backlogMs: 0, droppedFrames: 0,
+                                rttMs: 280, deliveryRate: 800_000)
+        let action = try XCTUnwrap(c.update(slowed), "a path queue of 180 ms is congestion")
+        XCTAssertEqual(action.videoBitRate, Int(800_000 * 0.85) - 64_000, "under what the path delivers, not the 1632 kbit/s taken")
+        // TCP calls itself app-limited when its window grew on the faster link; with a queue on the path the
+        // bottleneck still set the ACK clock, so the rate is used.
+        var e = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 64_000))
+        _ = e.update(LinkSample(seconds: 0.5, takenBytes: 125_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 0, rttMs: 100))
+        var windowed = slowed
+        windowed.deliveryRateAppLimited = true
+        XCTAssertEqual(try XCTUnwrap(e.update(windowed)).videoBitRate, Int(800_000 * 0.85) - 64_000)
+        // App-limited with no queue anywhere (drops alone made it congestion): the rate says nothing of the link.
+        var d = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 64_000))
+        _ = d.update(LinkSample(seconds: 0.5, takenBytes: 125_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 0, rttMs: 100))
+        let quiet = LinkSample(seconds: 0.5, takenBytes: 110_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 2,
+                               rttMs: 101, deliveryRate: 300_000, deliveryRateAppLimited: true)
+        XCTAssertGreaterThan(try XCTUnwrap(d.update(quiet)).videoBitRate, 1_000_000)
+    }
 }
