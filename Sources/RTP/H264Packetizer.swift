@@ -3,9 +3,9 @@ import NIOCore
 /// Packs one H.264 access unit into RTP payloads, RFC 6184 packetization mode 1 (non-interleaved,
 /// section 6.3): NAL units that fit together go in a STAP-A (5.7.1), one that fits alone in a single
 /// NAL unit packet (5.6), a larger one in FU-A fragments (5.8). The marker is set on the access unit's
-/// last packet (5.1). Access unit delimiters and filler data are dropped. SPS and PPS go before every
-/// IDR: when an access unit with an IDR slice lacks them, the last ones seen are inserted, so a
-/// receiver joining at any keyframe can decode.
+/// last packet (5.1). Access unit delimiters, filler data and units of the unspecified types (0, 24-31)
+/// are dropped. SPS and PPS go before every IDR: when an access unit with an IDR slice lacks them, the
+/// last ones seen are inserted, so a receiver joining at any keyframe can decode.
 public struct H264Packetizer: Sendable {
     /// The most payload bytes per packet (the MTU less IP, UDP, RTP, SRTP and extension overhead).
     public let maxPayloadSize: Int
@@ -29,7 +29,9 @@ public struct H264Packetizer: Sendable {
         var units = nalUnits.filter { unit in
             guard let header = unit.getInteger(at: unit.readerIndex, as: UInt8.self) else { return false }
             let type = H264NALUnitType.of(header)
+            // Types 0 and 24-31 are unspecified in H.264 and would read as RTP packet types (RFC 6184 5.2).
             return type != H264NALUnitType.accessUnitDelimiter && type != H264NALUnitType.filler
+                && (1...23).contains(type)
         }
         var hasIDR = false
         var hasSPS = false

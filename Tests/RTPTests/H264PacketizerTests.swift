@@ -102,5 +102,7 @@ final class H264PacketizerTests: XCTestCase {
         XCTAssertEqual(chunks.map(\.payload.readableBytes), [13, 1200, 1200, 605, 700, 700])
         XCTAssertEqual(chunks.map(\.marker), [false, false, false, false, false, true])
         XCTAssertEqual(packetizer.packetize(accessUnit: F.annexB([F.aud, filler])), [])
+        // Types 0 and 24-31 would read as RTP packet types: dropped.
+        XCTAssertEqual(packetizer.packetize(accessUnit: F.annexB([[0x78, 0, 1], [0x00, 1], F.slice(3)])).map(\.payload.bytes), [F.slice(3)])
     }
 }
