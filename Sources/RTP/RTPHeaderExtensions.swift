@@ -25,7 +25,8 @@ public enum RTPHeaderExtensions {
     public static let twoByteProfile: UInt16 = 0x1000
 
     /// The elements of `headerExtension`, or nil when its profile is not one of RFC 8285's. Padding bytes
-    /// (id 0) are skipped; in the one-byte form id 15 ends the parse (section 4.2).
+    /// (0x00) are skipped; in the one-byte form id 15, or id 0 with a non-zero length, ends the parse
+    /// (section 4.2).
     public static func parse(_ headerExtension: RTPHeaderExtension) throws(RTPParseError) -> [RTPHeaderExtensionElement]? {
         let data = headerExtension.data
         if headerExtension.profile == oneByteProfile {
@@ -56,7 +57,9 @@ public enum RTPHeaderExtensions {
                 (id, length, headerSize) = (first, Int(second), 2)
             } else {
                 id = first >> 4
-                if id == 15 { break }
+                // 15 is reserved and ends the parse (4.2); so does id 0 with a length, which is not
+                // padding (as libwebrtc reads it).
+                if id == 15 || id == 0 { break }
                 (length, headerSize) = (Int(first & 0x0F) + 1, 1)
             }
             let available = count - offset - headerSize

@@ -17,6 +17,10 @@ final class RTPHeaderExtensionsTests: XCTestCase {
         let data: [UInt8] = [0x10, 0xAA, 0xF3, 0x11, 0x22, 0x33]
         let elements = try RTPHeaderExtensions.parse(RTPHeaderExtension(profile: 0xBEDE, data: buffer(data)))
         XCTAssertEqual(elements, [.init(id: 1, bytes: [0xAA])])
+        // Id 0 with L=3 is not padding: the parse ends there too (found by FuzzRTP).
+        let idZero: [UInt8] = [0x10, 0xAA, 0x03, 0x11, 0x22, 0x33]
+        XCTAssertEqual(
+            try RTPHeaderExtensions.parse(RTPHeaderExtension(profile: 0xBEDE, data: buffer(idZero))), [.init(id: 1, bytes: [0xAA])])
     }
 
     func testTwoByteForm() throws {
