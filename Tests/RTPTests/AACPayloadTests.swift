@@ -4,9 +4,9 @@ import XCTest
 
 final class AACPayloadTests: XCTestCase {
     func testTwoAccessUnitsInOnePacket() throws {
-        let packets = try AACPacketizer().packetize(frames: [buffer([0x21, 0x10, 0x05]), buffer([0x21, 0x20])])
+        let packets = try AACPacketizer().packetize(frames: [golden([0x21, 0x10, 0x05]), golden([0x21, 0x20])])
         XCTAssertEqual(packets.count, 1)
-        XCTAssertEqual(packets[0].payload.bytes, [
+        XCTAssertEqual(packets[0].payload.goldenBytes, [
             0x00, 0x20,  // AU-headers-length: 32 bits
             0x00, 0x18,  // AU-size 3, AU-index 0
             0x00, 0x10,  // AU-size 2, AU-index-delta 0
@@ -16,14 +16,14 @@ final class AACPayloadTests: XCTestCase {
         XCTAssertEqual(packets[0].timestampOffset, 0)
         var depacketizer = AACDepacketizer()
         let units = try depacketizer.depacketize(sequenceNumber: 1, timestamp: 0xFFFF_FF00, marker: true, payload: packets[0].payload)
-        XCTAssertEqual(units.map(\.data.bytes), [[0x21, 0x10, 0x05], [0x21, 0x20]])
+        XCTAssertEqual(units.map(\.data.goldenBytes), [[0x21, 0x10, 0x05], [0x21, 0x20]])
         XCTAssertEqual(units.map(\.timestamp), [0xFFFF_FF00, 0x0000_0300], "the second frame's timestamp wraps")
     }
 
     func testFragmentedAccessUnit() throws {
         let frame = (0..<14).map { UInt8($0) }
-        let packets = try AACPacketizer(maxPayloadSize: 10).packetize(frames: [buffer(frame)])
-        XCTAssertEqual(packets.map(\.payload.bytes), [
+        let packets = try AACPacketizer(maxPayloadSize: 10).packetize(frames: [golden(frame)])
+        XCTAssertEqual(packets.map(\.payload.goldenBytes), [
             [0x00, 0x10, 0x00, 0x70, 0, 1, 2, 3, 4, 5],  // one AU-header, AU-size 14 (the whole AU) in each
             [0x00, 0x10, 0x00, 0x70, 6, 7, 8, 9, 10, 11],
             [0x00, 0x10, 0x00, 0x70, 12, 13],
@@ -37,7 +37,7 @@ final class AACPayloadTests: XCTestCase {
             out += try depacketizer.depacketize(
                 sequenceNumber: 65535 &+ UInt16(index), timestamp: 4096, marker: packet.marker, payload: packet.payload)
         }
-        XCTAssertEqual(out, [AACAccessUnit(timestamp: 4096, data: buffer(frame))])
+        XCTAssertEqual(out, [AACAccessUnit(timestamp: 4096, data: golden(frame))])
 
         // The middle fragment lost: nothing comes out, and it is counted.
         var lossy = AACDepacketizer()
@@ -48,19 +48,19 @@ final class AACPayloadTests: XCTestCase {
         var tail = AACDepacketizer()
         _ = try tail.depacketize(sequenceNumber: 1, timestamp: 0, marker: false, payload: packets[0].payload)
         _ = try tail.depacketize(sequenceNumber: 2, timestamp: 0, marker: false, payload: packets[1].payload)
-        let next = try AACPacketizer().packetize(frames: [buffer([7])])[0].payload
-        XCTAssertEqual(try tail.depacketize(sequenceNumber: 4, timestamp: 1024, marker: true, payload: next).map(\.data.bytes), [[7]])
+        let next = try AACPacketizer().packetize(frames: [golden([7])])[0].payload
+        XCTAssertEqual(try tail.depacketize(sequenceNumber: 4, timestamp: 1024, marker: true, payload: next).map(\.data.goldenBytes), [[7]])
         XCTAssertEqual(tail.droppedFragmentedFrames, 1)
     }
 
     func testMixedFramesAndTimestampOffsets() throws {
-        let packets = try AACPacketizer(maxPayloadSize: 10).packetize(frames: [buffer([1, 2]), buffer(Array(repeating: 9, count: 8)), buffer([3]), buffer([4])])
+        let packets = try AACPacketizer(maxPayloadSize: 10).packetize(frames: [golden([1, 2]), golden(Array(repeating: 9, count: 8)), golden([3]), golden([4])])
         XCTAssertEqual(packets.map(\.timestampOffset), [0, 1024, 1024, 2048])
         XCTAssertEqual(packets.map(\.marker), [true, false, true, true])
-        XCTAssertEqual(packets[3].payload.bytes, [0x00, 0x20, 0x00, 0x08, 0x00, 0x08, 3, 4])
+        XCTAssertEqual(packets[3].payload.goldenBytes, [0x00, 0x20, 0x00, 0x08, 0x00, 0x08, 3, 4])
         // An AU of exactly budget - 4 goes whole.
-        XCTAssertEqual(try AACPacketizer(maxPayloadSize: 10).packetize(frames: [buffer(Array(repeating: 1, count: 6))]).count, 1)
-        XCTAssertThrowsError(try AACPacketizer().packetize(frames: [buffer(Array(repeating: 0, count: 8192))])) { error in
+        XCTAssertEqual(try AACPacketizer(maxPayloadSize: 10).packetize(frames: [golden(Array(repeating: 1, count: 6))]).count, 1)
+        XCTAssertThrowsError(try AACPacketizer().packetize(frames: [golden(Array(repeating: 0, count: 8192))])) { error in
             XCTAssertEqual(error as? AACPayloadError, .accessUnitTooLarge(size: 8192, limit: 8191))
         }
     }
@@ -68,7 +68,7 @@ final class AACPayloadTests: XCTestCase {
     func testMalformedPayloads() {
         var depacketizer = AACDepacketizer()
         func read(_ bytes: [UInt8]) throws -> [AACAccessUnit] {
-            try depacketizer.depacketize(sequenceNumber: 0, timestamp: 0, marker: true, payload: buffer(bytes))
+            try depacketizer.depacketize(sequenceNumber: 0, timestamp: 0, marker: true, payload: golden(bytes))
         }
         XCTAssertThrowsError(try read([0x00])) { XCTAssertEqual($0 as? AACPayloadError, .truncated(needed: 2, have: 1)) }
         XCTAssertThrowsError(try read([0x00, 0x00])) { XCTAssertEqual($0 as? AACPayloadError, .invalidHeadersLength(bits: 0)) }

@@ -27,7 +27,7 @@ final class H264DepacketizerTests: XCTestCase {
         }
         XCTAssertEqual(events.dropLast(), [.pending, .pending, .pending, .pending])
         guard case .complete(let unit) = events.last else { return XCTFail("\(events)") }
-        XCTAssertEqual(unit.annexB.bytes, annexB(units))
+        XCTAssertEqual(unit.annexB.goldenBytes, annexB(units))
         XCTAssertEqual(unit.nalUnitTypes, [7, 8, 6, 5, 5])
         XCTAssertTrue(unit.isKeyframe)
         XCTAssertEqual(unit.discardedNALUnits, 0)
@@ -50,13 +50,13 @@ final class H264DepacketizerTests: XCTestCase {
         }
         XCTAssertEqual(missing, [102])
         XCTAssertTrue(markerReceived)
-        XCTAssertEqual(partial.annexB.bytes, annexB([units[0], units[1], units[2], units[4]]))
+        XCTAssertEqual(partial.annexB.goldenBytes, annexB([units[0], units[1], units[2], units[4]]))
         XCTAssertEqual(partial.discardedNALUnits, 1)
         XCTAssertTrue(partial.isKeyframe, "the second IDR slice is whole")
         // The retransmission completes it.
         guard case .complete(let unit) = depacketizer.insert(sequenceNumber: 102, marker: false, payload: chunks[2].payload)
         else { return XCTFail() }
-        XCTAssertEqual(unit.annexB.bytes, annexB(units))
+        XCTAssertEqual(unit.annexB.goldenBytes, annexB(units))
     }
 
     func testMissingFirstPacketWhenKnownAndWhenGuessed() {
@@ -91,64 +91,64 @@ final class H264DepacketizerTests: XCTestCase {
 
     func testSinglePacketFrameAndRTPPacketEntry() {
         var depacketizer = H264Depacketizer(timestamp: 3000)
-        let other = RTPPacket(marker: true, payloadType: 102, sequenceNumber: 5, timestamp: 6000, ssrc: 1, payload: buffer([0x41, 0x9A, 0x01]))
+        let other = RTPPacket(marker: true, payloadType: 102, sequenceNumber: 5, timestamp: 6000, ssrc: 1, payload: golden([0x41, 0x9A, 0x01]))
         XCTAssertEqual(depacketizer.insert(other), .rejected(.timestampMismatch(expected: 3000, got: 6000)))
         var packet = other
         packet.timestamp = 3000
         guard case .complete(let unit) = depacketizer.insert(packet) else { return XCTFail() }
-        XCTAssertEqual(unit.annexB.bytes, annexB([[0x41, 0x9A, 0x01]]))
+        XCTAssertEqual(unit.annexB.goldenBytes, annexB([[0x41, 0x9A, 0x01]]))
         XCTAssertFalse(unit.isKeyframe)
-        XCTAssertEqual(depacketizer.insert(sequenceNumber: 6, marker: false, payload: buffer([0x41])), .rejected(.outOfFrame(sequenceNumber: 6)))
+        XCTAssertEqual(depacketizer.insert(sequenceNumber: 6, marker: false, payload: golden([0x41])), .rejected(.outOfFrame(sequenceNumber: 6)))
     }
 
     func testRejections() {
         var depacketizer = H264Depacketizer(timestamp: 1, firstSequenceNumber: 10)
-        XCTAssertEqual(depacketizer.insert(sequenceNumber: 9, marker: false, payload: buffer([0x41])), .rejected(.outOfFrame(sequenceNumber: 9)))
-        XCTAssertEqual(depacketizer.insert(sequenceNumber: 10, marker: false, payload: buffer([])), .rejected(.emptyPayload))
-        XCTAssertEqual(depacketizer.insert(sequenceNumber: 12, marker: true, payload: buffer([0x41])), .pending)
-        XCTAssertEqual(depacketizer.insert(sequenceNumber: 13, marker: false, payload: buffer([0x41])), .rejected(.outOfFrame(sequenceNumber: 13)))
-        XCTAssertEqual(depacketizer.insert(sequenceNumber: 11, marker: true, payload: buffer([0x41])), .rejected(.conflictingMarker(sequenceNumber: 11)))
+        XCTAssertEqual(depacketizer.insert(sequenceNumber: 9, marker: false, payload: golden([0x41])), .rejected(.outOfFrame(sequenceNumber: 9)))
+        XCTAssertEqual(depacketizer.insert(sequenceNumber: 10, marker: false, payload: golden([])), .rejected(.emptyPayload))
+        XCTAssertEqual(depacketizer.insert(sequenceNumber: 12, marker: true, payload: golden([0x41])), .pending)
+        XCTAssertEqual(depacketizer.insert(sequenceNumber: 13, marker: false, payload: golden([0x41])), .rejected(.outOfFrame(sequenceNumber: 13)))
+        XCTAssertEqual(depacketizer.insert(sequenceNumber: 11, marker: true, payload: golden([0x41])), .rejected(.conflictingMarker(sequenceNumber: 11)))
     }
 
     func testLimits() {
         var few = H264Depacketizer(timestamp: 1, limits: .init(maxPacketsPerFrame: 3))
-        XCTAssertEqual(few.insert(sequenceNumber: 0, marker: false, payload: buffer([0x41])), .pending)
-        XCTAssertEqual(few.insert(sequenceNumber: 3, marker: false, payload: buffer([0x41])), .rejected(.tooManyPackets(limit: 3)))
-        XCTAssertEqual(few.insert(sequenceNumber: 65533, marker: false, payload: buffer([0x41])), .rejected(.tooManyPackets(limit: 3)))
-        XCTAssertEqual(few.insert(sequenceNumber: 2, marker: false, payload: buffer([0x41])), .pending)
+        XCTAssertEqual(few.insert(sequenceNumber: 0, marker: false, payload: golden([0x41])), .pending)
+        XCTAssertEqual(few.insert(sequenceNumber: 3, marker: false, payload: golden([0x41])), .rejected(.tooManyPackets(limit: 3)))
+        XCTAssertEqual(few.insert(sequenceNumber: 65533, marker: false, payload: golden([0x41])), .rejected(.tooManyPackets(limit: 3)))
+        XCTAssertEqual(few.insert(sequenceNumber: 2, marker: false, payload: golden([0x41])), .pending)
         var small = H264Depacketizer(timestamp: 1, firstSequenceNumber: 0, limits: .init(maxAccessUnitBytes: 10))
-        XCTAssertEqual(small.insert(sequenceNumber: 0, marker: false, payload: buffer(F.slice(6))), .pending)
-        XCTAssertEqual(small.insert(sequenceNumber: 1, marker: true, payload: buffer(F.slice(5))), .rejected(.accessUnitTooLarge(limit: 10)))
+        XCTAssertEqual(small.insert(sequenceNumber: 0, marker: false, payload: golden(F.slice(6))), .pending)
+        XCTAssertEqual(small.insert(sequenceNumber: 1, marker: true, payload: golden(F.slice(5))), .rejected(.accessUnitTooLarge(limit: 10)))
         // Annex-B adds 4 bytes per unit: a unit that no longer fits is discarded, not written.
-        guard case .complete(let unit) = small.insert(sequenceNumber: 1, marker: true, payload: buffer(F.slice(4))) else {
+        guard case .complete(let unit) = small.insert(sequenceNumber: 1, marker: true, payload: golden(F.slice(4))) else {
             return XCTFail()
         }
-        XCTAssertEqual(unit.annexB.bytes, annexB([F.slice(6)]))
+        XCTAssertEqual(unit.annexB.goldenBytes, annexB([F.slice(6)]))
         XCTAssertEqual(unit.discardedNALUnits, 1)
     }
 
     func testMalformedPayloads() {
         var depacketizer = H264Depacketizer(timestamp: 1, firstSequenceNumber: 0)
         // STAP-A whose second size runs past the payload; an FU-B (29); an FU-A with no data; a zero-size unit.
-        _ = depacketizer.insert(sequenceNumber: 0, marker: false, payload: buffer([0x78, 0, 2, 0x41, 0xAA, 0, 9, 0x41]))
-        _ = depacketizer.insert(sequenceNumber: 1, marker: false, payload: buffer([0x7D, 0x81, 1, 2]))
-        _ = depacketizer.insert(sequenceNumber: 2, marker: false, payload: buffer([0x7C, 0x81]))
-        guard case .complete(let unit) = depacketizer.insert(sequenceNumber: 3, marker: true, payload: buffer([0x78, 0, 0]))
+        _ = depacketizer.insert(sequenceNumber: 0, marker: false, payload: golden([0x78, 0, 2, 0x41, 0xAA, 0, 9, 0x41]))
+        _ = depacketizer.insert(sequenceNumber: 1, marker: false, payload: golden([0x7D, 0x81, 1, 2]))
+        _ = depacketizer.insert(sequenceNumber: 2, marker: false, payload: golden([0x7C, 0x81]))
+        guard case .complete(let unit) = depacketizer.insert(sequenceNumber: 3, marker: true, payload: golden([0x78, 0, 0]))
         else { return XCTFail() }
-        XCTAssertEqual(unit.annexB.bytes, annexB([[0x41, 0xAA]]))
+        XCTAssertEqual(unit.annexB.goldenBytes, annexB([[0x41, 0xAA]]))
         XCTAssertEqual(unit.discardedNALUnits, 4)
     }
 
     func testFragmentsOutOfPlace() {
         // S, then an E fragment of another type, then a lone middle fragment: nothing whole.
         var depacketizer = H264Depacketizer(timestamp: 1, firstSequenceNumber: 0)
-        _ = depacketizer.insert(sequenceNumber: 0, marker: false, payload: buffer([0x7C, 0x85, 1]))
-        _ = depacketizer.insert(sequenceNumber: 1, marker: false, payload: buffer([0x7C, 0x41, 2]))
-        _ = depacketizer.insert(sequenceNumber: 2, marker: false, payload: buffer([0x7C, 0x01, 3]))
-        guard case .complete(let unit) = depacketizer.insert(sequenceNumber: 3, marker: true, payload: buffer([0x7C, 0xC1, 4]))
+        _ = depacketizer.insert(sequenceNumber: 0, marker: false, payload: golden([0x7C, 0x85, 1]))
+        _ = depacketizer.insert(sequenceNumber: 1, marker: false, payload: golden([0x7C, 0x41, 2]))
+        _ = depacketizer.insert(sequenceNumber: 2, marker: false, payload: golden([0x7C, 0x01, 3]))
+        guard case .complete(let unit) = depacketizer.insert(sequenceNumber: 3, marker: true, payload: golden([0x7C, 0xC1, 4]))
         else { return XCTFail() }
         XCTAssertEqual(unit.nalUnitTypes, [1], "S and E in one fragment is taken whole")
-        XCTAssertEqual(unit.annexB.bytes, [0, 0, 0, 1, 0x61, 4])
+        XCTAssertEqual(unit.annexB.goldenBytes, [0, 0, 0, 1, 0x61, 4])
         XCTAssertEqual(unit.discardedNALUnits, 3)
     }
 }
@@ -157,16 +157,16 @@ final class H264FrameStartTests: XCTestCase {
     func testGuessedFirstWaitsForAPlausibleStart() {
         // Without the first sequence number, a second slice (first_mb_in_slice != 0) alone is not a frame.
         var depacketizer = H264Depacketizer(timestamp: 1)
-        XCTAssertEqual(depacketizer.insert(sequenceNumber: 8, marker: true, payload: buffer([0x41, 0x48, 0x01])), .pending)
-        guard case .complete(let unit) = depacketizer.insert(sequenceNumber: 7, marker: false, payload: buffer([0x41, 0x88, 0x01]))
+        XCTAssertEqual(depacketizer.insert(sequenceNumber: 8, marker: true, payload: golden([0x41, 0x48, 0x01])), .pending)
+        guard case .complete(let unit) = depacketizer.insert(sequenceNumber: 7, marker: false, payload: golden([0x41, 0x88, 0x01]))
         else { return XCTFail() }
         XCTAssertEqual(unit.nalUnitTypes, [1, 1])
         // SEI alone (no slice) is not a frame either.
         var sei = H264Depacketizer(timestamp: 1)
-        XCTAssertEqual(sei.insert(sequenceNumber: 0, marker: true, payload: buffer([0x06, 0x05, 0x01, 0x80])), .pending)
-        XCTAssertTrue(H264Depacketizer.canStartAccessUnit(buffer([0x78, 0, 4, 0x67, 0x42, 0, 0x1F])))
-        XCTAssertTrue(H264Depacketizer.canStartAccessUnit(buffer([0x7C, 0x85, 0x88])))
-        XCTAssertFalse(H264Depacketizer.canStartAccessUnit(buffer([0x7C, 0x85, 0x48])))
-        XCTAssertFalse(H264Depacketizer.canStartAccessUnit(buffer([0x7C, 0x05, 0x88])))
+        XCTAssertEqual(sei.insert(sequenceNumber: 0, marker: true, payload: golden([0x06, 0x05, 0x01, 0x80])), .pending)
+        XCTAssertTrue(H264Depacketizer.canStartAccessUnit(golden([0x78, 0, 4, 0x67, 0x42, 0, 0x1F])))
+        XCTAssertTrue(H264Depacketizer.canStartAccessUnit(golden([0x7C, 0x85, 0x88])))
+        XCTAssertFalse(H264Depacketizer.canStartAccessUnit(golden([0x7C, 0x85, 0x48])))
+        XCTAssertFalse(H264Depacketizer.canStartAccessUnit(golden([0x7C, 0x05, 0x88])))
     }
 }

@@ -54,7 +54,7 @@ final class RTCPPacketTests: XCTestCase {
 
     func testCompoundSenderReportAndSourceDescription() throws {
         let bytes = Self.senderReport + Self.sourceDescription
-        let packets = try RTCPPacket.parseCompound(buffer(bytes))
+        let packets = try RTCPPacket.parseCompound(golden(bytes))
         let expected: [RTCPPacket] = [
             .senderReport(
                 RTCPSenderReport(
@@ -70,7 +70,7 @@ final class RTCPPacketTests: XCTestCase {
         ]
         XCTAssertEqual(packets, expected)
         if case .sourceDescription(let sdes) = packets[1] { XCTAssertEqual(sdes.chunks.first?.cname, "rtcbox") }
-        XCTAssertEqual(RTCPPacket.compound(expected).bytes, bytes)
+        XCTAssertEqual(RTCPPacket.compound(expected).goldenBytes, bytes)
     }
 
     func testEachKindBothWays() throws {
@@ -81,71 +81,71 @@ final class RTCPPacketTests: XCTestCase {
             (Self.pli, .pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 2))),
             (Self.fir, .fullIntraRequest(RTCPFullIntraRequest(senderSSRC: 1, entries: [.init(ssrc: 2, sequenceNumber: 7)]))),
             (Self.remb, .receiverEstimatedMaxBitrate(RTCPReceiverEstimatedMaxBitrate(senderSSRC: 1, bitrate: 1_000_000, ssrcs: [2]))),
-            (Self.transportCC, .unknown(packetType: 205, format: 15, bytes: buffer(Self.transportCC))),
+            (Self.transportCC, .unknown(packetType: 205, format: 15, bytes: golden(Self.transportCC))),
         ]
         for (bytes, packet) in cases {
-            XCTAssertEqual(try RTCPPacket.parse(buffer(bytes)), packet)
-            XCTAssertEqual(RTCPPacket.compound([packet]).bytes, bytes, "\(packet)")
+            XCTAssertEqual(try RTCPPacket.parse(golden(bytes)), packet)
+            XCTAssertEqual(RTCPPacket.compound([packet]).goldenBytes, bytes, "\(packet)")
         }
-        XCTAssertEqual(try RTCPPacket.parseCompound(buffer(cases.flatMap(\.0))), cases.map(\.1))
+        XCTAssertEqual(try RTCPPacket.parseCompound(golden(cases.flatMap(\.0))), cases.map(\.1))
     }
 
     func testReceiverReportWithBlocksAndClampedLoss() throws {
         let block = RTCPReportBlock(ssrc: 5, fractionLost: 255, cumulativeLost: -9_000_000, extendedHighestSequenceNumber: 7)
-        let bytes = RTCPPacket.compound([.receiverReport(RTCPReceiverReport(ssrc: 9, reportBlocks: [block, block]))]).bytes
+        let bytes = RTCPPacket.compound([.receiverReport(RTCPReceiverReport(ssrc: 9, reportBlocks: [block, block]))]).goldenBytes
         XCTAssertEqual(Array(bytes.prefix(4)), [0x82, 0xC9, 0x00, 0x0D])
         XCTAssertEqual(Array(bytes[12..<16]), [0xFF, 0x80, 0x00, 0x00], "-2^23 is the 24-bit minimum")
-        guard case .receiverReport(let report) = try RTCPPacket.parse(buffer(bytes)) else { return XCTFail() }
+        guard case .receiverReport(let report) = try RTCPPacket.parse(golden(bytes)) else { return XCTFail() }
         XCTAssertEqual(report.reportBlocks.map(\.cumulativeLost), [-8_388_608, -8_388_608])
         var positive = block
         positive.cumulativeLost = 0x7F_FFFF + 5
-        let positiveBytes = RTCPPacket.compound([.receiverReport(RTCPReceiverReport(ssrc: 9, reportBlocks: [positive]))]).bytes
+        let positiveBytes = RTCPPacket.compound([.receiverReport(RTCPReceiverReport(ssrc: 9, reportBlocks: [positive]))]).goldenBytes
         XCTAssertEqual(Array(positiveBytes[12..<16]), [0xFF, 0x7F, 0xFF, 0xFF])
     }
 
     func testPaddingAndInvalidPadding() throws {
         // RR, no blocks, padded with 4 bytes (count 4).
         let padded: [UInt8] = [0xA0, 0xC9, 0x00, 0x02, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x04]
-        XCTAssertEqual(try RTCPPacket.parseCompound(buffer(padded)), [.receiverReport(RTCPReceiverReport(ssrc: 9))])
+        XCTAssertEqual(try RTCPPacket.parseCompound(golden(padded)), [.receiverReport(RTCPReceiverReport(ssrc: 9))])
         var zero = padded
         zero[11] = 0
-        XCTAssertThrowsError(try RTCPPacket.parseCompound(buffer(zero))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parseCompound(golden(zero))) { error in
             XCTAssertEqual(error as? RTCPParseError, .invalidPadding(count: 0, available: 8))
         }
         var long = padded
         long[11] = 9
-        XCTAssertThrowsError(try RTCPPacket.parseCompound(buffer(long))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parseCompound(golden(long))) { error in
             XCTAssertEqual(error as? RTCPParseError, .invalidPadding(count: 9, available: 8))
         }
     }
 
     func testTruncationAndVersion() {
-        XCTAssertThrowsError(try RTCPPacket.parseCompound(buffer([]))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parseCompound(golden([]))) { error in
             XCTAssertEqual(error as? RTCPParseError, .empty)
         }
-        XCTAssertThrowsError(try RTCPPacket.parseCompound(buffer([0x80, 0xC9, 0x00]))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parseCompound(golden([0x80, 0xC9, 0x00]))) { error in
             XCTAssertEqual(error as? RTCPParseError, .truncated(packetType: nil, needed: 4, have: 3))
         }
         // The second packet's length runs past the datagram.
-        XCTAssertThrowsError(try RTCPPacket.parseCompound(buffer(Self.pli + Array(Self.nack.prefix(12))))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parseCompound(golden(Self.pli + Array(Self.nack.prefix(12))))) { error in
             XCTAssertEqual(error as? RTCPParseError, .truncated(packetType: 205, needed: 16, have: 12))
         }
         // SR claiming one block with room for none.
         var shortSR = Array(Self.senderReport.prefix(28))
         shortSR[3] = 6
-        XCTAssertThrowsError(try RTCPPacket.parse(buffer(shortSR))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parse(golden(shortSR))) { error in
             XCTAssertEqual(error as? RTCPParseError, .truncated(packetType: 200, needed: 52, have: 28))
         }
         // SDES without its null item.
         let unterminated: [UInt8] = [0x81, 0xCA, 0x00, 0x02, 0, 0, 0, 1, 0x01, 0x02, 0x61, 0x62]
-        XCTAssertThrowsError(try RTCPPacket.parse(buffer(unterminated))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parse(golden(unterminated))) { error in
             XCTAssertEqual(error as? RTCPParseError, .unterminatedSourceDescription)
         }
-        XCTAssertThrowsError(try RTCPPacket.parse(buffer([0x40, 0xC9, 0x00, 0x01, 0, 0, 0, 1]))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parse(golden([0x40, 0xC9, 0x00, 0x01, 0, 0, 0, 1]))) { error in
             XCTAssertEqual(error as? RTCPParseError, .unsupportedVersion(1))
         }
         // Feedback too short for its SSRCs.
-        XCTAssertThrowsError(try RTCPPacket.parse(buffer([0x81, 0xCE, 0x00, 0x01, 0, 0, 0, 1]))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parse(golden([0x81, 0xCE, 0x00, 0x01, 0, 0, 0, 1]))) { error in
             XCTAssertEqual(error as? RTCPParseError, .truncated(packetType: 206, needed: 12, have: 8))
         }
     }
@@ -153,9 +153,9 @@ final class RTCPPacketTests: XCTestCase {
     func testOtherApplicationFeedbackIsUnknown() throws {
         var other = Self.remb
         other[12] = 0x58  // "XEMB"
-        XCTAssertEqual(try RTCPPacket.parse(buffer(other)), .unknown(packetType: 206, format: 15, bytes: buffer(other)))
+        XCTAssertEqual(try RTCPPacket.parse(golden(other)), .unknown(packetType: 206, format: 15, bytes: golden(other)))
         let app: [UInt8] = [0x80, 0xCC, 0x00, 0x02, 0, 0, 0, 1, 0x6E, 0x61, 0x6D, 0x65]
-        XCTAssertEqual(try RTCPPacket.parse(buffer(app)), .unknown(packetType: 204, format: 0, bytes: buffer(app)))
+        XCTAssertEqual(try RTCPPacket.parse(golden(app)), .unknown(packetType: 204, format: 0, bytes: golden(app)))
     }
 
     func testREMBBitrates() throws {
@@ -171,7 +171,7 @@ final class RTCPPacketTests: XCTestCase {
         // Exponent 63 with a 18-bit mantissa overflows 64 bits.
         var overflow = Self.remb
         overflow[17...19] = [0xFF, 0xFF, 0xFF]
-        XCTAssertThrowsError(try RTCPPacket.parse(buffer(overflow))) { error in
+        XCTAssertThrowsError(try RTCPPacket.parse(golden(overflow))) { error in
             XCTAssertEqual(error as? RTCPParseError, .invalidREMBBitrate(exponent: 63, mantissa: 0x3_FFFF))
         }
     }
@@ -181,7 +181,7 @@ final class RTCPPacketTests: XCTestCase {
             .init(ssrc: 1, items: [.init(type: 1, text: "ab"), .init(type: 6, text: "rtcbox 1.0")]),
             .init(ssrc: 2, items: [.init(type: 1, text: "abcdef")]),  // 4 + 8 exactly: a whole null word
         ])
-        let bytes = RTCPPacket.compound([.sourceDescription(sdes)]).bytes
+        let bytes = RTCPPacket.compound([.sourceDescription(sdes)]).goldenBytes
         XCTAssertEqual(bytes, [
             0x82, 0xCA, 0x00, 0x0A,
             // chunk 1: 4 + 4 + 12 bytes, a null item and 3 padding bytes
@@ -190,12 +190,12 @@ final class RTCPPacketTests: XCTestCase {
             // chunk 2: 4 + 8 bytes, then a whole null word
             0x00, 0x00, 0x00, 0x02, 0x01, 0x06, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x00, 0x00, 0x00, 0x00,
         ])
-        XCTAssertEqual(try RTCPPacket.parse(buffer(bytes)), .sourceDescription(sdes))
+        XCTAssertEqual(try RTCPPacket.parse(golden(bytes)), .sourceDescription(sdes))
     }
 
     func testByeWithoutReason() throws {
         let bytes: [UInt8] = [0x82, 0xCB, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2]
-        XCTAssertEqual(try RTCPPacket.parse(buffer(bytes)), .bye(RTCPBye(ssrcs: [1, 2])))
-        XCTAssertEqual(RTCPPacket.compound([.bye(RTCPBye(ssrcs: [1, 2]))]).bytes, bytes)
+        XCTAssertEqual(try RTCPPacket.parse(golden(bytes)), .bye(RTCPBye(ssrcs: [1, 2])))
+        XCTAssertEqual(RTCPPacket.compound([.bye(RTCPBye(ssrcs: [1, 2]))]).goldenBytes, bytes)
     }
 }

@@ -25,7 +25,7 @@ final class RTPPacketTests: XCTestCase {
     ]
 
     func testParseMinimal() throws {
-        let packet = try RTPPacket.parse(buffer(minimal))
+        let packet = try RTPPacket.parse(golden(minimal))
         XCTAssertFalse(packet.marker)
         XCTAssertEqual(packet.payloadType, 96)
         XCTAssertEqual(packet.sequenceNumber, 0x1234)
@@ -34,12 +34,12 @@ final class RTPPacketTests: XCTestCase {
         XCTAssertEqual(packet.csrcs, [])
         XCTAssertNil(packet.headerExtension)
         XCTAssertEqual(packet.paddingLength, 0)
-        XCTAssertEqual(packet.payload.bytes, [1, 2, 3])
-        XCTAssertEqual(packet.serialized().bytes, minimal)
+        XCTAssertEqual(packet.payload.goldenBytes, [1, 2, 3])
+        XCTAssertEqual(packet.serialized().goldenBytes, minimal)
     }
 
     func testParseFullAndSerializeBack() throws {
-        let packet = try RTPPacket.parse(buffer(full))
+        let packet = try RTPPacket.parse(golden(full))
         XCTAssertTrue(packet.marker)
         XCTAssertEqual(packet.payloadType, 96)
         XCTAssertEqual(packet.sequenceNumber, 65535)
@@ -47,28 +47,28 @@ final class RTPPacketTests: XCTestCase {
         XCTAssertEqual(packet.ssrc, 1)
         XCTAssertEqual(packet.csrcs, [2])
         XCTAssertEqual(packet.headerExtension?.profile, 0xBEDE)
-        XCTAssertEqual(packet.headerExtension?.data.bytes, [0x22, 0xAA, 0xBB, 0xCC])
+        XCTAssertEqual(packet.headerExtension?.data.goldenBytes, [0x22, 0xAA, 0xBB, 0xCC])
         XCTAssertEqual(try packet.headerExtensionElements(), [RTPHeaderExtensionElement(id: 2, bytes: [0xAA, 0xBB, 0xCC])])
         XCTAssertEqual(packet.paddingLength, 3)
-        XCTAssertEqual(packet.payload.bytes, [9, 9])
+        XCTAssertEqual(packet.payload.goldenBytes, [9, 9])
         XCTAssertEqual(packet.headerSize, 24)
         XCTAssertEqual(packet.serializedSize, full.count)
-        XCTAssertEqual(packet.serialized().bytes, full)
+        XCTAssertEqual(packet.serialized().goldenBytes, full)
     }
 
     func testBuildWithExtensionElements() {
         var packet = RTPPacket(
             marker: true, payloadType: 96, sequenceNumber: 65535, timestamp: .max, ssrc: 1, csrcs: [2],
-            payload: buffer([9, 9]), paddingLength: 3)
+            payload: golden([9, 9]), paddingLength: 3)
         packet.setHeaderExtensionElements([RTPHeaderExtensionElement(id: 2, bytes: [0xAA, 0xBB, 0xCC])])
-        XCTAssertEqual(packet.serialized().bytes, full)
+        XCTAssertEqual(packet.serialized().goldenBytes, full)
     }
 
     func testParseRespectsReaderIndexAndDoesNotCopyPayload() throws {
-        var bytes = buffer([0xFF, 0xFF] + minimal)
+        var bytes = golden([0xFF, 0xFF] + minimal)
         bytes.moveReaderIndex(forwardBy: 2)
         let packet = try RTPPacket.parse(bytes)
-        XCTAssertEqual(packet.payload.bytes, [1, 2, 3])
+        XCTAssertEqual(packet.payload.goldenBytes, [1, 2, 3])
         XCTAssertEqual(bytes.readableBytes, minimal.count, "parse does not consume")
         packet.payload.withUnsafeReadableBytes { payload in
             bytes.withUnsafeReadableBytes { whole in
@@ -79,27 +79,27 @@ final class RTPPacketTests: XCTestCase {
 
     func testTruncation() {
         for length in 0..<12 {
-            XCTAssertThrowsError(try RTPPacket.parse(buffer(Array(minimal.prefix(length))))) { error in
+            XCTAssertThrowsError(try RTPPacket.parse(golden(Array(minimal.prefix(length))))) { error in
                 XCTAssertEqual(error as? RTPParseError, .truncated(needed: 12, have: length))
             }
         }
         // CC=1 but no CSRC.
-        XCTAssertThrowsError(try RTPPacket.parse(buffer([0x81] + minimal.dropFirst().prefix(11)))) { error in
+        XCTAssertThrowsError(try RTPPacket.parse(golden([0x81] + minimal.dropFirst().prefix(11)))) { error in
             XCTAssertEqual(error as? RTPParseError, .truncated(needed: 16, have: 12))
         }
         // X=1 with an extension header claiming 2 words but only one present.
         let shortExtension: [UInt8] = [0x90, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xBE, 0xDE, 0, 2, 0x10, 0xAA, 0, 0]
-        XCTAssertThrowsError(try RTPPacket.parse(buffer(shortExtension))) { error in
+        XCTAssertThrowsError(try RTPPacket.parse(golden(shortExtension))) { error in
             XCTAssertEqual(error as? RTPParseError, .truncated(needed: 24, have: 20))
         }
         // X=1 and no room for the extension header.
-        XCTAssertThrowsError(try RTPPacket.parse(buffer([0x90] + minimal.dropFirst().prefix(11) + [0xBE]))) { error in
+        XCTAssertThrowsError(try RTPPacket.parse(golden([0x90] + minimal.dropFirst().prefix(11) + [0xBE]))) { error in
             XCTAssertEqual(error as? RTPParseError, .truncated(needed: 16, have: 13))
         }
     }
 
     func testVersion() {
-        XCTAssertThrowsError(try RTPPacket.parse(buffer([0x40] + minimal.dropFirst()))) { error in
+        XCTAssertThrowsError(try RTPPacket.parse(golden([0x40] + minimal.dropFirst()))) { error in
             XCTAssertEqual(error as? RTPParseError, .unsupportedVersion(1))
         }
     }
@@ -107,29 +107,29 @@ final class RTPPacketTests: XCTestCase {
     func testPaddingValidation() throws {
         let header: [UInt8] = [0xA0, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]
         // Count 0 is invalid (the count includes itself).
-        XCTAssertThrowsError(try RTPPacket.parse(buffer(header + [0xAA, 0x00]))) { error in
+        XCTAssertThrowsError(try RTPPacket.parse(golden(header + [0xAA, 0x00]))) { error in
             XCTAssertEqual(error as? RTPParseError, .invalidPadding(count: 0, available: 2))
         }
         // Count longer than what follows the header.
-        XCTAssertThrowsError(try RTPPacket.parse(buffer(header + [0xAA, 0x03]))) { error in
+        XCTAssertThrowsError(try RTPPacket.parse(golden(header + [0xAA, 0x03]))) { error in
             XCTAssertEqual(error as? RTPParseError, .invalidPadding(count: 3, available: 2))
         }
         // P set and nothing after the header.
-        XCTAssertThrowsError(try RTPPacket.parse(buffer(header))) { error in
+        XCTAssertThrowsError(try RTPPacket.parse(golden(header))) { error in
             XCTAssertEqual(error as? RTPParseError, .truncated(needed: 13, have: 12))
         }
         // Padding only: empty payload (what a padding probe looks like).
-        let probe = try RTPPacket.parse(buffer(header + [0, 0, 0, 4]))
+        let probe = try RTPPacket.parse(golden(header + [0, 0, 0, 4]))
         XCTAssertEqual(probe.payload.readableBytes, 0)
         XCTAssertEqual(probe.paddingLength, 4)
-        XCTAssertEqual(probe.serialized().bytes, header + [0, 0, 0, 4])
+        XCTAssertEqual(probe.serialized().goldenBytes, header + [0, 0, 0, 4])
     }
 
     func testSerializePadsExtensionDataAndCapsCSRCs() {
         let packet = RTPPacket(
             payloadType: 0x7F | 0x80, sequenceNumber: 0, timestamp: 0, ssrc: 0, csrcs: Array(1...16),
-            headerExtension: RTPHeaderExtension(profile: 0x1234, data: buffer([1])), payload: buffer([]))
-        let bytes = packet.serialized().bytes
+            headerExtension: RTPHeaderExtension(profile: 0x1234, data: golden([1])), payload: golden([]))
+        let bytes = packet.serialized().goldenBytes
         XCTAssertEqual(bytes[0], 0x9F, "X=1, CC=15")
         XCTAssertEqual(bytes[1], 0x7F, "PT masked to 7 bits")
         XCTAssertEqual(bytes.count, 12 + 60 + 4 + 4)
