@@ -1,0 +1,115 @@
+import NIOCore
+
+/// The `a=extmap` URIs of the header extensions rtcbox reads and writes (RFC 8285 section 5).
+public enum RTPHeaderExtensionURI {
+    /// Capture time of the first sample, end to end: http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time
+    public static let absCaptureTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
+    /// The 16-bit transport-wide sequence number of transport-cc (draft-holmer-rmcat-transport-wide-cc-extensions-01).
+    public static let transportWideSequenceNumber =
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+    /// The BUNDLE media identification (RFC 8843 section 15.1).
+    public static let sdesMid = "urn:ietf:params:rtp-hdrext:sdes:mid"
+}
+
+/// The abs-capture-time extension (WebRTC's experiments/rtp-hdrext/abs-capture-time): the NTP time
+/// (UQ32.32) when the first sample of the frame was captured, on the capturer's clock, and optionally the
+/// capturer's estimated offset to the sender's clock (Q32.32 signed seconds). 8 or 16 bytes.
+public struct AbsCaptureTime: Sendable, Hashable {
+    public var captureTimestamp: NTPTimestamp
+    /// Q32.32 signed seconds, the sender's estimate of (sender clock - capturer clock).
+    public var estimatedCaptureClockOffset: Int64?
+
+    public init(captureTimestamp: NTPTimestamp, estimatedCaptureClockOffset: Int64? = nil) {
+        self.captureTimestamp = captureTimestamp
+        self.estimatedCaptureClockOffset = estimatedCaptureClockOffset
+    }
+
+    /// Capture at `wallClockMicros` (microseconds since 1970), offset in microseconds.
+    public init(wallClockMicros: Int64, estimatedCaptureClockOffsetMicros: Int64? = nil) {
+        self.init(
+            captureTimestamp: NTPTimestamp(wallClockMicros: wallClockMicros),
+            estimatedCaptureClockOffset: estimatedCaptureClockOffsetMicros.map(Self.q32(micros:)))
+    }
+
+    /// The capture time in microseconds since 1970.
+    public var wallClockMicros: Int64 { captureTimestamp.wallClockMicros }
+
+    /// The clock offset in microseconds.
+    public var estimatedCaptureClockOffsetMicros: Int64? { estimatedCaptureClockOffset.map(Self.micros(q32:)) }
+
+    public static func parse(_ data: ByteBuffer) throws(RTPParseError) -> AbsCaptureTime {
+        let base = data.readerIndex
+        guard data.readableBytes == 8 || data.readableBytes == 16,
+            let timestamp = data.getInteger(at: base, as: UInt64.self)
+        else { throw .invalidExtensionLength(uri: RTPHeaderExtensionURI.absCaptureTime, length: data.readableBytes) }
+        return AbsCaptureTime(
+            captureTimestamp: NTPTimestamp(rawValue: timestamp),
+            estimatedCaptureClockOffset: data.getInteger(at: base + 8, as: Int64.self))
+    }
+
+    /// The element's bytes: 8, or 16 with the offset.
+    public var data: ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(captureTimestamp.rawValue)
+        if let estimatedCaptureClockOffset { buffer.writeInteger(estimatedCaptureClockOffset) }
+        return buffer
+    }
+
+    static func q32(micros: Int64) -> Int64 {
+        let clamped = max(min(micros, Int64(Int32.max) * 1_000_000), Int64(Int32.min) * 1_000_000)
+        let seconds = clamped / 1_000_000
+        var remainder = clamped % 1_000_000
+        var whole = seconds
+        if remainder < 0 {
+            whole -= 1
+            remainder += 1_000_000
+        }
+        return whole << 32 + (remainder << 32 + 500_000) / 1_000_000
+    }
+
+    static func micros(q32: Int64) -> Int64 {
+        let seconds = q32 >> 32
+        let fraction = q32 & 0xFFFF_FFFF
+        return seconds * 1_000_000 + (fraction * 1_000_000 + (1 << 31)) >> 32
+    }
+}
+
+/// The transport-wide sequence number (draft-holmer-rmcat-transport-wide-cc-extensions-01 section 2):
+/// 16 bits, big-endian, counting every packet of the transport that carries it.
+public struct TransportWideSequenceNumber: Sendable, Hashable {
+    public var value: UInt16
+
+    public init(_ value: UInt16) { self.value = value }
+
+    public static func parse(_ data: ByteBuffer) throws(RTPParseError) -> TransportWideSequenceNumber {
+        guard data.readableBytes == 2, let value = data.getInteger(at: data.readerIndex, as: UInt16.self) else {
+            throw .invalidExtensionLength(
+                uri: RTPHeaderExtensionURI.transportWideSequenceNumber, length: data.readableBytes)
+        }
+        return TransportWideSequenceNumber(value)
+    }
+
+    public var data: ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(value)
+        return buffer
+    }
+}
+
+/// The SDES MID header extension (RFC 8843 section 15.1, RFC 7941): the media identification of BUNDLE as
+/// text, 1 to 255 bytes (1 to 16 in the one-byte form).
+public struct RTPMid: Sendable, Hashable {
+    public var value: String
+
+    public init(_ value: String) { self.value = value }
+
+    public static func parse(_ data: ByteBuffer) throws(RTPParseError) -> RTPMid {
+        guard data.readableBytes >= 1 else {
+            throw .invalidExtensionLength(uri: RTPHeaderExtensionURI.sdesMid, length: 0)
+        }
+        return RTPMid(String(decoding: data.readableBytesView, as: UTF8.self))
+    }
+
+    /// The UTF-8 bytes, cut at 255.
+    public var data: ByteBuffer { ByteBuffer(bytes: value.utf8.prefix(255)) }
+}
