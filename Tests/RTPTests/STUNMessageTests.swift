@@ -5,12 +5,8 @@ import XCTest
 
 /// Bytes from hex as RFCs print it (spaces and line breaks ignored).
 func hexBytes(_ text: String) -> [UInt8] {
-    let digits = Array(text.unicodeScalars.filter { CharacterSet.hexDigits.contains($0) }.map { Character($0) })
+    let digits = Array(text.filter(\.isHexDigit))
     return stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(digits[$0...$0 + 1]), radix: 16) }
-}
-
-private enum CharacterSet {
-    static let hexDigits = Set("0123456789abcdefABCDEF".unicodeScalars)
 }
 
 /// RFC 5769 test vectors (section 2), copied from the RFC text.
