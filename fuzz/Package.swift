@@ -6,7 +6,8 @@ import PackageDescription
 
 /// A path dependency is named after its directory, which is whatever the clone is called.
 let rtcbox = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
-let targets = ["FuzzFrameDecoder", "FuzzControlMessage", "FuzzHello", "FuzzMediaFrame", "FuzzToken", "FuzzRTP", "FuzzRTCP"]
+let targets = ["FuzzFrameDecoder", "FuzzControlMessage", "FuzzHello", "FuzzMediaFrame", "FuzzToken",
+    "FuzzRTP", "FuzzRTCP", "FuzzSTUN", "FuzzSDP", "FuzzDTLS"]
 
 let package = Package(
     name: "rtcbox-fuzz",
