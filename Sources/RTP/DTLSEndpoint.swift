@@ -195,7 +195,8 @@ public final class DTLSEndpoint {
     /// that deadline (earlier calls do nothing but return the deadline again).
     public func handleTimeout(now: Int64) -> DTLSOutput {
         guard state == .handshaking || state == .connected, let deadline, now >= deadline else {
-            return output(now: now)
+            // Early: the timer stands as it was set.
+            return DTLSOutput(datagrams: drainDatagrams(), timeout: deadline)
         }
         OpenSSLError.clearQueue()
         if rtcbox_DTLSv1_handle_timeout(ssl) < 0 {
@@ -297,7 +298,8 @@ public final class DTLSEndpoint {
         output(now: now, event: failure(error))
     }
 
-    /// Collects what OpenSSL wrote and the timer it runs.
+    /// Collects what OpenSSL wrote and the timer it runs, read again from OpenSSL after each call that
+    /// drove it (OpenSSL restarts its timer when it sends a flight).
     private func output(now: Int64, event: DTLSEvent? = nil) -> DTLSOutput {
         let datagrams = drainDatagrams()
         if state == .handshaking || state == .connected {
