@@ -17,8 +17,9 @@ public final class SRTPSession {
     /// The most SSRCs accepted in each direction.
     public let maximumStreams: Int
 
-    /// srtp_t
-    private let session: OpaquePointer
+    /// srtp_t for what we send (the local key) and for what we receive (the remote key).
+    private let outbound: OpaquePointer
+    private let inbound: OpaquePointer
     private var inboundSSRCs: Set<UInt32> = []
     private var outboundSSRCs: Set<UInt32> = []
     private let allocator = ByteBufferAllocator()
@@ -50,53 +51,47 @@ public final class SRTPSession {
         self.profile = profile
         self.maximumStreams = max(1, maximumStreams)
 
-        // libsrtp copies the keys during srtp_create; the buffers only need to live through the call.
-        var inboundKey = remoteKey + remoteSalt
-        var outboundKey = localKey + localSalt
-        var created: OpaquePointer?
-        let status = inboundKey.withUnsafeMutableBufferPointer { inboundKeyPointer in
-            outboundKey.withUnsafeMutableBufferPointer { outboundKeyPointer in
-                var outbound = Self.policy(profile: profile, direction: ssrc_any_outbound, key: outboundKeyPointer.baseAddress)
-                var inbound = Self.policy(profile: profile, direction: ssrc_any_inbound, key: inboundKeyPointer.baseAddress)
-                return withUnsafeMutablePointer(to: &outbound) { outboundPointer in
-                    inbound.next = outboundPointer
-                    return srtp_create(&created, &inbound)
-                }
-            }
+        // libsrtp takes one wildcard-SSRC policy per srtp_t, so each direction has its own.
+        let outbound = try Self.create(profile: profile, direction: ssrc_any_outbound, key: localKey + localSalt)
+        do {
+            inbound = try Self.create(profile: profile, direction: ssrc_any_inbound, key: remoteKey + remoteSalt)
+        } catch {
+            srtp_dealloc(outbound)
+            throw error
         }
-        guard status == srtp_err_status_ok, let created else { throw SRTPError(status: status, operation: "srtp_create") }
-        session = created
+        self.outbound = outbound
     }
 
     deinit {
-        srtp_dealloc(session)
+        srtp_dealloc(outbound)
+        srtp_dealloc(inbound)
     }
 
     /// Encrypts and authenticates an RTP packet (RFC 3711 section 3.3; RFC 7714 section 8).
     public func protectRTP(_ packet: ByteBuffer) throws(SRTPError) -> ByteBuffer {
         try process(packet, minimum: 12, ssrcOffset: 8, room: Self.rtpTrailerRoom, outbound: true, operation: "srtp_protect") {
-            srtp_protect(session, $0, $1)
+            srtp_protect(outbound, $0, $1)
         }
     }
 
     /// Authenticates, replay-checks and decrypts an SRTP packet (RFC 3711 section 3.3).
     public func unprotectRTP(_ packet: ByteBuffer) throws(SRTPError) -> ByteBuffer {
         try process(packet, minimum: 12, ssrcOffset: 8, room: 0, outbound: false, operation: "srtp_unprotect") {
-            srtp_unprotect(session, $0, $1)
+            srtp_unprotect(inbound, $0, $1)
         }
     }
 
     /// Encrypts and authenticates a (compound) RTCP packet, adding the SRTCP index (RFC 3711 section 3.4).
     public func protectRTCP(_ packet: ByteBuffer) throws(SRTPError) -> ByteBuffer {
         try process(packet, minimum: 8, ssrcOffset: 4, room: Self.rtcpTrailerRoom, outbound: true, operation: "srtp_protect_rtcp") {
-            srtp_protect_rtcp(session, $0, $1)
+            srtp_protect_rtcp(outbound, $0, $1)
         }
     }
 
     /// Authenticates, replay-checks and decrypts an SRTCP packet (RFC 3711 section 3.4).
     public func unprotectRTCP(_ packet: ByteBuffer) throws(SRTPError) -> ByteBuffer {
         try process(packet, minimum: 8, ssrcOffset: 4, room: 0, outbound: false, operation: "srtp_unprotect_rtcp") {
-            srtp_unprotect_rtcp(session, $0, $1)
+            srtp_unprotect_rtcp(inbound, $0, $1)
         }
     }
 
@@ -131,6 +126,20 @@ public final class SRTPSession {
             if outbound { outboundSSRCs.insert(ssrc) } else { inboundSSRCs.insert(ssrc) }
         }
         return buffer
+    }
+
+    /// An srtp_t with one policy; libsrtp copies the key during srtp_create.
+    private static func create(profile: SRTPProfile, direction: srtp_ssrc_type_t, key: [UInt8]) throws(SRTPError) -> OpaquePointer {
+        var key = key
+        var created: OpaquePointer?
+        let status = key.withUnsafeMutableBufferPointer { keyPointer in
+            var policy = Self.policy(profile: profile, direction: direction, key: keyPointer.baseAddress)
+            return srtp_create(&created, &policy)
+        }
+        guard status == srtp_err_status_ok, let created else {
+            throw .library(status: Int32(bitPattern: status.rawValue), operation: "srtp_create")
+        }
+        return created
     }
 
     private static func policy(profile: SRTPProfile, direction: srtp_ssrc_type_t,
