@@ -6,7 +6,8 @@ import PackageDescription
 
 /// A path dependency is named after its directory, which is whatever the clone is called.
 let rtcbox = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
-let targets = ["FuzzFrameDecoder", "FuzzControlMessage", "FuzzHello", "FuzzMediaFrame", "FuzzToken"]
+let targets = ["FuzzFrameDecoder", "FuzzControlMessage", "FuzzHello", "FuzzMediaFrame", "FuzzToken",
+               "FuzzDTLS"]
 
 let package = Package(
     name: "rtcbox-fuzz",
@@ -21,6 +22,7 @@ let package = Package(
             dependencies: [
                 .product(name: "RoomProtocol", package: rtcbox),
                 .product(name: "RoomAuth", package: rtcbox),
+                .product(name: "RTP", package: rtcbox),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/\(name)")

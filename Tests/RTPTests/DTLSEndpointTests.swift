@@ -49,6 +49,9 @@ final class DTLSEndpointTests: XCTestCase {
         pair.handshake()
         let hello = try XCTUnwrap(pair.sentByClient.first).bytes
         XCTAssertEqual(hello[0], 22, "handshake record")
+        // OpenSSL sends the first ClientHello in a DTLS 1.0 record (RFC 6347 section 4.1 allows any
+        // version there); the client_version is what counts.
+        XCTAssertEqual(Array(hello[1...2]), [0xfe, 0xff])
         XCTAssertEqual(hello[13], 1, "client_hello")
         // client_version (after the 13-octet record header and 12-octet handshake header) is DTLS 1.2.
         XCTAssertEqual(Array(hello[25...26]), [0xfe, 0xfd])
@@ -56,7 +59,7 @@ final class DTLSEndpointTests: XCTestCase {
         XCTAssertNotNil(Self.find([0x00, 0x0e, 0x00, 0x07, 0x00, 0x04, 0x00, 0x07, 0x00, 0x01, 0x00], in: hello))
         if let directory = ProcessInfo.processInfo.environment["RTCBOX_FUZZ_SEED_DIR"] {
             // Regenerates the FuzzDTLS seed: RTCBOX_FUZZ_SEED_DIR=fuzz/corpus/FuzzDTLS swift test --filter ...
-            try Data(hello).write(to: URL(fileURLWithPath: directory).appendingPathComponent("client-hello"))
+            try Data(hello).write(to: URL(fileURLWithPath: directory).appendingPathComponent("client-hello.bin"))
         }
     }
 
