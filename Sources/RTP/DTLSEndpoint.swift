@@ -157,7 +157,7 @@ public final class DTLSEndpoint {
 
     /// Begins the handshake: a client sends its ClientHello, a server waits for one.
     public func start(now: Int64) -> DTLSOutput {
-        guard state == .idle else { return output(now: now) }
+        guard state == .idle else { return unchanged() }
         state = .handshaking
         let event = role == .client ? advanceHandshake() : nil
         return output(now: now, event: event)
@@ -169,7 +169,7 @@ public final class DTLSEndpoint {
         if state == .idle, role == .server { state = .handshaking }
         guard state == .handshaking || state == .connected,
               datagram.readableBytes > 0, datagram.readableBytes <= Self.maximumDatagramSize else {
-            return output(now: now)
+            return unchanged()
         }
         let written = datagram.withUnsafeReadableBytes { raw in
             BIO_write(readBIO, raw.baseAddress, Int32(raw.count))
@@ -195,8 +195,7 @@ public final class DTLSEndpoint {
     /// that deadline (earlier calls do nothing but return the deadline again).
     public func handleTimeout(now: Int64) -> DTLSOutput {
         guard state == .handshaking || state == .connected, let deadline, now >= deadline else {
-            // Early: the timer stands as it was set.
-            return DTLSOutput(datagrams: drainDatagrams(), timeout: deadline)
+            return unchanged()  // early: the timer stands as it was set
         }
         OpenSSLError.clearQueue()
         if rtcbox_DTLSv1_handle_timeout(ssl) < 0 {
@@ -207,7 +206,7 @@ public final class DTLSEndpoint {
 
     /// Ends the association with a close_notify alert (RFC 5246 section 7.2.1) to send.
     public func close(now: Int64) -> DTLSOutput {
-        guard state == .handshaking || state == .connected else { return output(now: now) }
+        guard state == .handshaking || state == .connected else { return unchanged() }
         OpenSSLError.clearQueue()
         _ = SSL_shutdown(ssl)
         OpenSSLError.clearQueue()
@@ -309,6 +308,11 @@ public final class DTLSEndpoint {
             deadline = nil
         }
         return DTLSOutput(datagrams: datagrams, timeout: deadline, event: event)
+    }
+
+    /// The answer to a call that did not drive OpenSSL: the timer stands as it was set.
+    private func unchanged() -> DTLSOutput {
+        DTLSOutput(datagrams: drainDatagrams(), timeout: deadline)
     }
 
     /// The write BIO's records, packed into datagrams of at most the MTU.

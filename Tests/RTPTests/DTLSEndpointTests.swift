@@ -119,6 +119,8 @@ final class DTLSEndpointTests: XCTestCase {
         let early = pair.client.handleTimeout(now: pair.now)
         XCTAssertTrue(early.datagrams.isEmpty)
         XCTAssertEqual(early.timeout, deadline)
+        XCTAssertEqual(pair.client.handle(datagram: ByteBuffer(), now: pair.now).timeout, deadline,
+                       "an ignored datagram leaves the timer alone")
 
         Thread.sleep(forTimeInterval: 0.06)
         pair.now = deadline
