@@ -1,8 +1,0 @@
-import XCTest
-@testable import RTP
-
-final class RTPModuleTests: XCTestCase {
-    func testModuleLinks() {
-        XCTAssertNotNil(RTPModule.self)
-    }
-}
