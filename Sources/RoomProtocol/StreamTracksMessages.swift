@@ -23,18 +23,6 @@ public struct SetStreamTracks: Codable, Sendable, Equatable {
 
 /// room_stream_tracks_update: live streams of the room whose tracks changed (their new `tracks`). Players
 /// follow from the stream itself (the keyframe carries its parameter sets); this tells them, and everyone
-/// else in the room, what it now is.
-public struct RoomStreamTracksUpdate: Codable, Sendable, Equatable {
-    public var roomID: String
-    public var streams: [StreamInfo]
-
-    public init(roomID: String, streams: [StreamInfo]) {
-        self.roomID = roomID
-        self.streams = streams
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case streams
-        case roomID = "room_id"
-    }
-}
+/// else in the room, what it now is. The same shape as room_stream_extra_info_update: the room and the
+/// streams that changed.
+public typealias RoomStreamTracksUpdate = RoomStreamExtraInfoUpdate

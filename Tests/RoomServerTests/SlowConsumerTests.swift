@@ -50,19 +50,7 @@ final class SlowConsumerTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(300))
         XCTAssertEqual(h.server.counts.users, 3)
 
-        // 2 Mbit/s: 30 frames a second of 8 KB, a keyframe each second.
-        let sending = Task.detached {
-            for i in 0..<150 {
-                let key = i % 30 == 0
-                let payload: [UInt8] = [0, 0, 0, 1, key ? 0x65 : 0x41] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
-                    + [UInt8](repeating: 0x5A, count: 8 * 1024)
-                payload.withUnsafeBytes { raw in
-                    _ = publisher.send(track: .video, keyframe: key, pts: Int64(i) * 33_333, dts: Int64(i) * 33_333,
-                                       captureTime: StreamCounters.wallClock(), payload: raw)
-                }
-                try? await Task.sleep(for: .milliseconds(33))
-            }
-        }
+        let sending = Task.detached { await sendPacedFrames(publisher, count: 150) }
         var latencies: [Double] = []
         let deadline = Date().addingTimeInterval(6)
         while Date() < deadline && latencies.count < 150 {
@@ -102,18 +90,7 @@ final class SlowConsumerTests: XCTestCase {
         let fd = try stalledSubscriber(port: h.port, stream: "cam")
         defer { close(fd) }
         try await Task.sleep(for: .milliseconds(300))
-        let sending = Task.detached {
-            for i in 0..<90 {
-                let key = i % 30 == 0
-                let payload: [UInt8] = [0, 0, 0, 1, key ? 0x65 : 0x41] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
-                    + [UInt8](repeating: 0x5A, count: 8 * 1024)
-                payload.withUnsafeBytes { raw in
-                    _ = publisher.send(track: .video, keyframe: key, pts: Int64(i) * 33_333, dts: Int64(i) * 33_333,
-                                       captureTime: StreamCounters.wallClock(), payload: raw)
-                }
-                try? await Task.sleep(for: .milliseconds(33))
-            }
-        }
+        let sending = Task.detached { await sendPacedFrames(publisher, count: 90) }
         try await Task.sleep(for: .milliseconds(1200))   // not reading: the server's queue for it ages past 150 ms
         var received = ByteBuffer()
         var frames: [RoomFrame] = []
@@ -143,5 +120,19 @@ final class SlowConsumerTests: XCTestCase {
                        "what was told dropped and what came add up to what was sent in between: \(indices)")
         await alice.logout()
         await h.stop()
+    }
+}
+
+/// 2 Mbit/s: 30 frames a second of 8 KB, a keyframe each second.
+func sendPacedFrames(_ publisher: StreamPublisher, count: Int) async {
+    for i in 0..<count {
+        let key = i % 30 == 0
+        let payload: [UInt8] = [0, 0, 0, 1, key ? 0x65 : 0x41] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
+            + [UInt8](repeating: 0x5A, count: 8 * 1024)
+        payload.withUnsafeBytes { raw in
+            _ = publisher.send(track: .video, keyframe: key, pts: Int64(i) * 33_333, dts: Int64(i) * 33_333,
+                               captureTime: StreamCounters.wallClock(), payload: raw)
+        }
+        try? await Task.sleep(for: .milliseconds(33))
     }
 }
