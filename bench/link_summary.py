@@ -52,6 +52,15 @@ def target_back(label, at, want=1_800):
             return o["ts"] - at
     return None
 
+def target_median(label, since):
+    """The median video bit rate traffic control asked for (publisher_quality's target_kbps) after `since`."""
+    path = os.path.join(out, label + "-pub.jsonl")
+    if not os.path.exists(path):
+        return None
+    rates = sorted(o["target_kbps"] for o in map(json.loads, open(path))
+                   if o.get("event") == "publisher_quality" and o["ts"] >= since and "target_kbps" in o)
+    return rates[len(rates) // 2] if rates else None
+
 print(f"{'scenario':8} {'system':6} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'fps':>5} {'freezes all/late, longest':>26}  notes")
 for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     label = os.path.basename(path)[:-5]
@@ -73,6 +82,10 @@ for path in sorted(glob.glob(os.path.join(out, "*.json"))):
                 notes.append(f"up 90% {back:.1f} s")
             elif system in ("own",):
                 notes.append("up 90% not within the run")
+    if system == "own" and impair:
+        rate = target_median(label, impair + float(os.environ.get("SKIP", 10)))
+        if rate is not None:
+            notes.append(f"target {rate:.0f} kbit/s")
     if scenario == "outage" and s:
         notes.append(f"back {settle(s, offset + 13, offset + 60):.1f} s")
     f = lambda k: f"{r.get(k, float('nan')):6.0f}"
