@@ -1,0 +1,1 @@
+../../fuzz/Sources/FuzzJitterBuffer/JitterBufferFuzzBody.swift
