@@ -7,7 +7,8 @@ import PackageDescription
 /// A path dependency is named after its directory, which is whatever the clone is called.
 let rtcbox = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 let targets = ["FuzzFrameDecoder", "FuzzControlMessage", "FuzzHello", "FuzzMediaFrame", "FuzzToken",
-    "FuzzRTP", "FuzzRTCP", "FuzzSTUN", "FuzzSDP", "FuzzDTLS"]
+    "FuzzRTP", "FuzzRTCP", "FuzzSTUN", "FuzzSDP", "FuzzDTLS",
+    "FuzzTransportFeedback"]
 
 let package = Package(
     name: "rtcbox-fuzz",
