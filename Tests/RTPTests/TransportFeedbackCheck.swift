@@ -1,0 +1,1 @@
+../../fuzz/Sources/FuzzTransportFeedback/TransportFeedbackCheck.swift
