@@ -16,6 +16,7 @@ public struct KernelTCPInfo: Sendable {
 
     // Offsets in linux/tcp.h's struct tcp_info (checked with offsetof on this machine's headers).
     static let rttOffset = 68            // __u32 tcpi_rtt, µs
+    static let bytesAckedOffset = 120    // __u64 tcpi_bytes_acked
     static let notSentOffset = 144       // __u32 tcpi_notsent_bytes
     static let deliveryRateOffset = 160  // __u64 tcpi_delivery_rate, bytes/s
     static let appLimitedByte = 7        // tcpi_delivery_rate_app_limited: bit 0 of the byte after the window scales
@@ -41,6 +42,11 @@ public struct KernelTCPInfo: Sendable {
     public var deliveryRateAppLimited: Bool { load(Self.appLimitedByte, as: UInt8.self) & 1 != 0 }
 
     public var notSentBytes: Int { Int(load(Self.notSentOffset, as: UInt32.self)) }
+
+    /// Bytes the peer acknowledged since the connection opened (RFC 4898 tcpEStatsAppHCThruOctetsAcked).
+    /// Its growth over an interval is what the path delivered then: unlike `deliveryRate`, a single ACK that
+    /// covers a repaired hole does not read as a burst far above the link.
+    public var bytesAcked: UInt64 { load(Self.bytesAckedOffset, as: UInt64.self) }
 
     /// Reads it from a socket channel (nil where it cannot: not a socket, or not Linux).
     public static func read(_ channel: Channel) -> EventLoopFuture<KernelTCPInfo?> {

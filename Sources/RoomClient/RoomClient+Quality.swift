@@ -26,18 +26,30 @@ extension RoomClient {
             // TCP's own round trip and delivery rate (TCP_INFO): they show a queue building on the path, and
             // what the path now delivers, before the socket backs up.
             KernelTCPInfo.read(channel).whenComplete { result in
-                self?.trafficTick(tcp: (try? result.get()) ?? nil)
+                self?.trafficTick(tcp: (try? result.get()) ?? nil, channel: ObjectIdentifier(channel))
             }
         }
         state.withLockedValue { $0.trafficTask = task }
     }
 
-    private func trafficTick(tcp: KernelTCPInfo?) {
-        let publishers = state.withLockedValue { Array($0.publishers.values) }.sorted { $0.streamID < $1.streamID }
+    private func trafficTick(tcp: KernelTCPInfo?, channel: ObjectIdentifier) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        let (publishers, acked) = state.withLockedValue { s -> ([StreamPublisher], Double?) in
+            // What the peer acknowledged over the interval, bits/s (the same connection, a counter that grew).
+            var rate: Double?
+            if let tcp, tcp.bytesAcked > 0 {
+                if let last = s.lastAcked, last.channel == channel, tcp.bytesAcked >= last.bytes, now > last.at {
+                    rate = Double(tcp.bytesAcked - last.bytes) * 8 / (Double(now - last.at) / 1e9)
+                }
+                s.lastAcked = (channel, tcp.bytesAcked, now)
+            }
+            return (Array(s.publishers.values).sorted { $0.streamID < $1.streamID }, rate)
+        }
         var events: [RoomEvent] = []
         var ticks: [(String, LinkSample)] = []
         for p in publishers {
-            let (sample, action) = p.controlTick(tcp: tcp)
+            // With one publisher on the connection, what was acknowledged is its link; with several it is shared.
+            let (sample, action) = p.controlTick(rttMs: tcp?.rttMs, deliveredRate: publishers.count == 1 ? acked : nil)
             ticks.append((p.streamID, sample))
             if let action {
                 var report = TrafficControlReport(

@@ -38,6 +38,8 @@ public final class RoomClient: Sendable {
         var loggedOut = false
         var qualityTask: RepeatedTask?
         var trafficTask: RepeatedTask?
+        /// The connection's tcpi_bytes_acked at the last traffic tick, and when (for the rate acknowledged).
+        var lastAcked: (channel: ObjectIdentifier, bytes: UInt64, at: UInt64)?
         /// Link samples per published stream since the last network_quality event.
         var uplinkSamples: [String: [LinkSample]] = [:]
         var trafficTicks = 0

@@ -43,15 +43,12 @@ public final class StreamPublisher: Sendable {
 
     /// One step of traffic control: the link's figures since the last step, and what the controller did with
     /// them (the encoder picks a new bit rate up from `videoBitRate`).
-    func controlTick(tcp: KernelTCPInfo?) -> (LinkSample, TrafficController.Action?) {
+    func controlTick(rttMs: Double?, deliveredRate: Double?) -> (LinkSample, TrafficController.Action?) {
         let now = NIODeadline.now().uptimeNanoseconds
         return state.withLockedValue { s in
             var sample = s.link.sample(now: now, backlogAge: s.backlog.age(at: now))
-            sample.rttMs = tcp?.rttMs
-            if let tcp, let rate = tcp.deliveryRate {
-                sample.deliveryRate = rate
-                sample.deliveryRateAppLimited = tcp.deliveryRateAppLimited
-            }
+            sample.rttMs = rttMs
+            sample.deliveryRate = deliveredRate
             guard s.channel != nil, var c = s.controller else { return (sample, nil) }
             let action = c.update(sample)
             s.controller = c

@@ -16,15 +16,14 @@ public struct LinkSample: Sendable, Equatable {
     /// TCP's smoothed round trip at the end (TCP_INFO), ms: it grows when a queue builds on the path, beyond
     /// the socket, where the backlog cannot see it.
     public var rttMs: Double?
-    /// TCP's delivery rate at the end (TCP_INFO's tcpi_delivery_rate), bits/s: what the path delivered over
-    /// the last round trips. Unlike what the kernel took from the socket it does not count data that only
-    /// went into flight, so it shows a slower link within a round trip or two.
+    /// What the peer acknowledged over the interval (TCP_INFO's tcpi_bytes_acked), bits/s: what the path
+    /// delivered. Unlike what the kernel took from the socket it does not count data that only went into
+    /// flight, so it shows a slower link at the first sample after the change. While the sender had less to
+    /// send than the link carries it is only what was sent: it is used when a queue shows the link was the limit.
     public var deliveryRate: Double?
-    /// The delivery rate was measured with too little to send (then it is a floor, not the link's rate).
-    public var deliveryRateAppLimited = false
 
     public init(seconds: Double, takenBytes: Int, minBacklogMs: Double, maxBacklogMs: Double, backlogMs: Double,
-                droppedFrames: Int, rttMs: Double? = nil, deliveryRate: Double? = nil, deliveryRateAppLimited: Bool = false) {
+                droppedFrames: Int, rttMs: Double? = nil, deliveryRate: Double? = nil) {
         self.seconds = seconds
         self.takenBytes = takenBytes
         self.minBacklogMs = minBacklogMs
@@ -33,7 +32,6 @@ public struct LinkSample: Sendable, Equatable {
         self.droppedFrames = droppedFrames
         self.rttMs = rttMs
         self.deliveryRate = deliveryRate
-        self.deliveryRateAppLimited = deliveryRateAppLimited
     }
 
     /// Bits per second the kernel took.
@@ -190,10 +188,12 @@ public struct TrafficController: Sendable {
         return nil
     }
 
-    /// The action for a new bit rate: with a layer step when the rate calls for one.
-    private mutating func action(rate: Int, reason: String) -> Action {
+    /// The action for a new bit rate: with a layer step when the rate calls for one. Under congestion the
+    /// picture does not get smaller yet: a new layer starts with a keyframe, ten frames' worth of bytes that
+    /// would meet the full queue; it steps down once the queue has drained (see `update`).
+    private mutating func action(rate: Int, reason: String, congested: Bool = false) -> Action {
         videoBitRate = rate
-        guard let next = layerStep(for: rate) else { return .setVideoBitRate(rate, reason: reason) }
+        guard let next = layerStep(for: rate), !(congested && next > layerIndex) else { return .setVideoBitRate(rate, reason: reason) }
         let down = next > layerIndex
         layerIndex = next
         lastLayerChange = clock
@@ -250,11 +250,10 @@ public struct TrafficController: Sendable {
             calm = 0
             guard clock - lastDecrease >= Self.holdSeconds else { return nil }
             var carried = measured ? rate : (linkBitRate.map { min($0, current) } ?? current)
-            // TCP's delivery rate is what the path delivers now (what the kernel took may still include
-            // filling the larger window of a faster link before): when the sender was not app-limited, or a
-            // queue stands on the path or in the socket (then the bottleneck, not the sender, set the ACK
-            // clock; a window grown on a faster link makes TCP call itself app-limited there).
-            let bottleneck = !s.deliveryRateAppLimited || pathQueueMs(s) > pathQueueLimitMs() || s.minBacklogMs > 5
+            // What the path delivered (acknowledged) is what it carries now, when a queue on the path or in the
+            // socket shows it was the limit: what the kernel took may still include filling the larger
+            // window of a faster link before.
+            let bottleneck = pathQueueMs(s) > pathQueueLimitMs() || s.minBacklogMs > 5
             if let delivered = s.deliveryRate, delivered > 0, bottleneck {
                 carried = min(carried, delivered)
                 linkBitRate = min(linkBitRate ?? delivered, delivered)
@@ -271,9 +270,16 @@ public struct TrafficController: Sendable {
             }
             lastDecrease = clock
             congestedAt = carried
-            return action(rate: next, reason: "congestion: the link carried \(Int(rate / 1000)) kbit/s, backlog \(Int(s.backlogMs)) ms, path queue \(Int(pathQueueMs(s))) ms, \(s.droppedFrames) frames dropped")
+            let delivered = s.deliveryRate.map { ", \(Int($0 / 1000)) acknowledged" } ?? ""
+            return action(rate: next, reason: "congestion: the link carried \(Int(rate / 1000)) kbit/s\(delivered), backlog \(Int(s.backlogMs)) ms, path queue \(Int(pathQueueMs(s))) ms, \(s.droppedFrames) frames dropped", congested: true)
         }
         guard s.minBacklogMs < 5 && s.backlogMs < 100 && pathQueueMs(s) < 0.75 * pathQueueLimitMs() else { calm = 0; return nil }
+        // The queue drained: a smaller picture the rate called for under congestion comes now.
+        if let next = layerStep(for: videoBitRate), next > layerIndex {
+            layerIndex = next
+            lastLayerChange = clock
+            return .setVideoLayer(layer, bitRate: videoBitRate, reason: "the queue drained; too few bits for the picture at \(videoBitRate / 1000) kbit/s: " + layer.description)
+        }
         calm += s.seconds
         guard calm >= Self.calmSeconds, videoBitRate < settings.maxVideoBitRate || layerIndex > 0 else { return nil }
         // Around the rate where the link last was the limit, climb by 3 % a step; elsewhere by 12 %.

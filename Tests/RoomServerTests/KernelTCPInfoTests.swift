@@ -24,5 +24,7 @@ final class KernelTCPInfoTests: XCTestCase {
         let rate = try XCTUnwrap(info.deliveryRate, "tcpi_delivery_rate")
         XCTAssertGreaterThan(rate, 10_000_000, "loopback delivers well over 10 Mbit/s")
         XCTAssertGreaterThanOrEqual(info.notSentBytes, 0)
+        XCTAssertGreaterThan(info.bytesAcked, 1 << 20, "most of the 4 MiB written was acknowledged: \(info.bytesAcked)")
+        XCTAssertLessThanOrEqual(info.bytesAcked, 4 << 20 + 1)
     }
 }

@@ -142,27 +142,35 @@ final class TrafficControllerTests: XCTestCase {
     }
 
     /// Right after a link slows, what the kernel took still counts the filling of the faster link's window;
-    /// TCP's delivery rate already says what the path delivers, and the first decrease goes under it.
+    /// what was acknowledged already says what the path delivers, and the first decrease goes under it.
     func testTheDeliveryRateSetsTheFirstDecrease() throws {
         var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 64_000))
         _ = c.update(LinkSample(seconds: 0.5, takenBytes: 125_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 0,
-                                rttMs: 100, deliveryRate: 2_000_000, deliveryRateAppLimited: true))
+                                rttMs: 100, deliveryRate: 2_000_000))
         let slowed = LinkSample(seconds: 0.5, takenBytes: 102_000, minBacklogMs: 0, maxBacklogMs: 40, backlogMs: 0, droppedFrames: 0,
                                 rttMs: 280, deliveryRate: 800_000)
         let action = try XCTUnwrap(c.update(slowed), "a path queue of 180 ms is congestion")
         XCTAssertEqual(action.videoBitRate, Int(800_000 * 0.85) - 64_000, "under what the path delivers, not the 1632 kbit/s taken")
-        // TCP calls itself app-limited when its window grew on the faster link; with a queue on the path the
-        // bottleneck still set the ACK clock, so the rate is used.
-        var e = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 64_000))
-        _ = e.update(LinkSample(seconds: 0.5, takenBytes: 125_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 0, rttMs: 100))
-        var windowed = slowed
-        windowed.deliveryRateAppLimited = true
-        XCTAssertEqual(try XCTUnwrap(e.update(windowed)).videoBitRate, Int(800_000 * 0.85) - 64_000)
-        // App-limited with no queue anywhere (drops alone made it congestion): the rate says nothing of the link.
+        // No queue anywhere (drops alone made it congestion): what was acknowledged is only what was sent.
         var d = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 64_000))
         _ = d.update(LinkSample(seconds: 0.5, takenBytes: 125_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 0, rttMs: 100))
         let quiet = LinkSample(seconds: 0.5, takenBytes: 110_000, minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0, droppedFrames: 2,
-                               rttMs: 101, deliveryRate: 300_000, deliveryRateAppLimited: true)
+                               rttMs: 101, deliveryRate: 300_000)
         XCTAssertGreaterThan(try XCTUnwrap(d.update(quiet)).videoBitRate, 1_000_000)
+    }
+
+    /// Under congestion only the bit rate falls: a new layer would start with a keyframe into the full queue.
+    /// The smaller picture comes with the first sample whose queue has drained.
+    func testTheSmallerPictureWaitsForTheQueueToDrain() throws {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 64_000))
+        let first = try XCTUnwrap(c.update(sample(kbps: 700, minMs: 150, endMs: 300, dropped: 2)))
+        guard case .setVideoBitRate(let rate, _) = first else { return XCTFail("a layer change under congestion: \(first)") }
+        XCTAssertLessThan(Double(rate), 0.45 * 2_000_000, "the rate calls for a smaller picture")
+        XCTAssertEqual(c.layer, .full)
+        let drained = try XCTUnwrap(c.update(sample(kbps: 500)))
+        guard case .setVideoLayer(let layer, let same, let reason) = drained else { return XCTFail("\(drained)") }
+        XCTAssertEqual(layer.sizeQuarters, 3)
+        XCTAssertEqual(same, rate, "the bit rate stays")
+        XCTAssertTrue(reason.contains("the queue drained"), reason)
     }
 }
