@@ -52,7 +52,13 @@ extension RoomRegistry {
         }
         previous.published = [:]
         previous.login = nil
-        if !previous.ended { previous.channel.close(promise: nil) }
+        if !previous.ended {
+            // Closed from the loop's task queue, never inline: we hold the registry's lock, and on the same
+            // event loop the close would run channelInactive -> disconnected -> the lock again (a deadlock
+            // in release builds, a trap in debug ones).
+            let channel = previous.channel
+            channel.eventLoop.execute { channel.close(promise: nil) }
+        }
         previous.ended = true
         room.members[login.user.userID] = session
         users[AppScoped(appID: login.appID, id: login.user.userID)] = session
