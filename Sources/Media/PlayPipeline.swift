@@ -33,6 +33,17 @@ public struct PlaySettings: Sendable {
 public struct PlaySummary: Sendable, Equatable {
     public enum Ending: Sendable, Equatable {
         case durationReached, framesReached, streamEnded, stopped, outputClosed
+
+        /// How the summary line says it.
+        public var words: String {
+            switch self {
+            case .durationReached: return "duration reached"
+            case .framesReached: return "frame count reached"
+            case .streamEnded: return "the stream ended"
+            case .stopped: return "stopped"
+            case .outputClosed: return "the output was closed"
+            }
+        }
     }
     public var ending: Ending = .stopped
     public var videoFrames = 0
@@ -108,7 +119,11 @@ public final class PlayPipeline: Sendable {
         }
         while true {
             if stop.isRaised { return try finish(.stopped) }
-            guard let item = queue.pop(until: Date().addingTimeInterval(0.1)) else { continue }
+            guard let item = queue.pop(until: Date().addingTimeInterval(0.1)) else {
+                // Nothing to write (a stream not live, a reconnect): a reader that went away is noticed anyway.
+                if settings.output == "-" && Self.stdoutReaderGone() { return try finish(.outputClosed) }
+                continue
+            }
             switch item {
             case .started(let info):
                 muxer.streamStarted(info)
@@ -137,5 +152,12 @@ public final class PlayPipeline: Sendable {
                 return try finish(.stopped)
             }
         }
+    }
+
+    /// True when stdout is a pipe or socket whose reader closed it (poll says POLLERR/POLLHUP without a write).
+    static func stdoutReaderGone() -> Bool {
+        var p = pollfd(fd: 1, events: Int16(POLLOUT), revents: 0)
+        guard poll(&p, 1, 0) == 1 else { return false }
+        return p.revents & Int16(POLLERR | POLLHUP) != 0
     }
 }

@@ -153,6 +153,18 @@ final class ShellFitTests: XCTestCase {
 
 /// `rtcbox load-test`: publishers and players in one process, reported as JSON.
 final class LoadTestCommandTests: XCTestCase {
+    /// `rtcbox play ... -o - | reader`: when the reader goes away, play ends, also while nothing flows (a
+    /// stream not live yet, a reconnect); it used to wait for a frame to write before it noticed.
+    func testPlayEndsWhenItsReaderGoesAwayWhileNothingFlows() throws {
+        let serve = try ServeProcess()
+        let started = Date()
+        let r = try runTool("/bin/sh", ["-c", "'\(Tool.rtcbox)' play r1 notlive --server \(serve.address) -o - | true"], timeout: 20)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "play noticed the closed pipe")
+        XCTAssertTrue(r.err.contains("0 video, 0 audio frames, 0.0 s written (the output was closed)"), r.err)
+        _ = serve.stop()
+    }
+
     func testASmallLoadTestReportsWhatItSaw() throws {
         let serve = try ServeProcess()
         let r = try runTool(Tool.rtcbox, ["load-test", "r1", "--server", serve.address, "--publishers", "2", "--subscribers", "20",

@@ -113,7 +113,7 @@ struct Play: AsyncParsableCommand {
             progress.finish()
             if !outputOptions.quiet {
                 printError(String(format: "rtcbox play: %@: %d video, %d audio frames, %.1f s written (%@)", stream,
-                                  summary.videoFrames, summary.audioFrames, summary.mediaSeconds, "\(summary.ending)"))
+                                  summary.videoFrames, summary.audioFrames, summary.mediaSeconds, summary.ending.words))
             }
         } catch {
             runError = error
