@@ -19,7 +19,6 @@ public struct KernelTCPInfo: Sendable {
     static let bytesAckedOffset = 120    // __u64 tcpi_bytes_acked
     static let notSentOffset = 144       // __u32 tcpi_notsent_bytes
     static let deliveryRateOffset = 160  // __u64 tcpi_delivery_rate, bytes/s
-    static let appLimitedByte = 7        // tcpi_delivery_rate_app_limited: bit 0 of the byte after the window scales
 
     private func load<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
         withUnsafeBytes(of: raw) { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
@@ -36,10 +35,6 @@ public struct KernelTCPInfo: Sendable {
         let bytes = load(Self.deliveryRateOffset, as: UInt64.self)
         return bytes > 0 ? Double(bytes) * 8 : nil
     }
-
-    /// The delivery rate was measured while the sender had too little to send: it is then a floor of the
-    /// link's rate, not the rate.
-    public var deliveryRateAppLimited: Bool { load(Self.appLimitedByte, as: UInt8.self) & 1 != 0 }
 
     public var notSentBytes: Int { Int(load(Self.notSentOffset, as: UInt32.self)) }
 

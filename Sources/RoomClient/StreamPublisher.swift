@@ -21,8 +21,6 @@ public final class StreamPublisher: Sendable {
         var link = LinkMeter()
         /// The encoder's video bit rate the traffic controller asks for (nil: as configured).
         var videoBitRate: Int?
-        /// The layer (size, frame rate) the controller asks for (nil: as configured).
-        var videoLayer: VideoLayer?
         var controller: TrafficController?
         /// The tracks as they are sent now (what a republish after a reconnect describes).
         var tracks: [TrackInfo]
@@ -53,7 +51,6 @@ public final class StreamPublisher: Sendable {
             let action = c.update(sample)
             s.controller = c
             if let action { s.videoBitRate = action.videoBitRate }
-            if case .setVideoLayer(let layer, _, _) = action { s.videoLayer = layer }
             return (sample, action)
         }
     }
@@ -141,8 +138,8 @@ public final class StreamPublisher: Sendable {
         return true
     }
 
-    /// The layer the encoder should use now (nil: as configured).
-    public var videoLayer: VideoLayer? { state.withLockedValue { $0.videoLayer } }
+    /// The layer the encoder should use now, the controller's (nil: as configured, traffic control off).
+    public var videoLayer: VideoLayer? { state.withLockedValue { $0.controller?.layer } }
 
     /// The tracks as the stream sends them now.
     public var tracks: [TrackInfo] { state.withLockedValue { $0.tracks } }

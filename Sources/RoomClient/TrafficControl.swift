@@ -175,9 +175,19 @@ public struct TrafficController: Sendable {
     static let layerDownShare = 0.45
     static let layerUpShare = 0.7
 
+    /// Whether a layer may change now (the last change is `layerHoldSeconds` ago).
+    private var layerHoldOver: Bool { clock - lastLayerChange >= Self.layerHoldSeconds }
+
+    /// Moves to another layer of the ladder, with the bit rate to encode it at.
+    private mutating func moveLayer(to index: Int, bitRate: Int, reason: String) -> Action {
+        layerIndex = index
+        lastLayerChange = clock
+        return .setVideoLayer(layer, bitRate: bitRate, reason: reason + layer.description)
+    }
+
     /// The layer step a bit rate calls for from the current layer, if any (and the hold allows it).
     func layerStep(for rate: Int) -> Int? {
-        guard clock - lastLayerChange >= Self.layerHoldSeconds else { return nil }
+        guard layerHoldOver else { return nil }
         let max = Double(settings.maxVideoBitRate)
         if layerIndex + 1 < VideoLayer.ladder.count, Double(rate) < Self.layerDownShare * max * layer.pixelRateShare {
             return layerIndex + 1
@@ -194,10 +204,7 @@ public struct TrafficController: Sendable {
     private mutating func action(rate: Int, reason: String, congested: Bool = false) -> Action {
         videoBitRate = rate
         guard let next = layerStep(for: rate), !(congested && next > layerIndex) else { return .setVideoBitRate(rate, reason: reason) }
-        let down = next > layerIndex
-        layerIndex = next
-        lastLayerChange = clock
-        return .setVideoLayer(layer, bitRate: rate, reason: reason + (down ? "; too few bits for the picture: " : "; bits enough for ") + layer.description)
+        return moveLayer(to: next, bitRate: rate, reason: reason + (next > layerIndex ? "; too few bits for the picture: " : "; bits enough for "))
     }
 
     public init(settings: Settings) {
@@ -253,8 +260,7 @@ public struct TrafficController: Sendable {
             // What the path delivered (acknowledged) is what it carries now, when a queue on the path or in the
             // socket shows it was the limit: what the kernel took may still include filling the larger
             // window of a faster link before.
-            let bottleneck = pathQueueMs(s) > pathQueueLimitMs() || s.minBacklogMs > 5
-            if let delivered = s.deliveryRate, delivered > 0, bottleneck {
+            if let delivered = s.deliveryRate, delivered > 0, limited {
                 carried = min(carried, delivered)
                 linkBitRate = min(linkBitRate ?? delivered, delivered)
             }
@@ -262,11 +268,9 @@ public struct TrafficController: Sendable {
             let next = max(settings.minVideoBitRate, min(Int(Double(videoBitRate) * 0.85), fit))
             guard next < videoBitRate else {
                 // At the floor and still congested: fewer pixels is all that is left.
-                guard layerIndex + 1 < VideoLayer.ladder.count, clock - lastLayerChange >= Self.layerHoldSeconds else { return nil }
+                guard layerIndex + 1 < VideoLayer.ladder.count, layerHoldOver else { return nil }
                 lastDecrease = clock
-                layerIndex += 1
-                lastLayerChange = clock
-                return .setVideoLayer(layer, bitRate: videoBitRate, reason: "congestion at the lowest bit rate (\(videoBitRate / 1000) kbit/s): " + layer.description)
+                return moveLayer(to: layerIndex + 1, bitRate: videoBitRate, reason: "congestion at the lowest bit rate (\(videoBitRate / 1000) kbit/s): ")
             }
             lastDecrease = clock
             congestedAt = carried
@@ -276,13 +280,11 @@ public struct TrafficController: Sendable {
         guard s.minBacklogMs < 5 && s.backlogMs < 100 && pathQueueMs(s) < 0.75 * pathQueueLimitMs() else { calm = 0; return nil }
         // The queue drained: a smaller picture the rate called for under congestion comes now.
         if let next = layerStep(for: videoBitRate), next > layerIndex {
-            layerIndex = next
-            lastLayerChange = clock
-            return .setVideoLayer(layer, bitRate: videoBitRate, reason: "the queue drained; too few bits for the picture at \(videoBitRate / 1000) kbit/s: " + layer.description)
+            return moveLayer(to: next, bitRate: videoBitRate, reason: "the queue drained; too few bits for the picture at \(videoBitRate / 1000) kbit/s: ")
         }
         calm += s.seconds
         guard calm >= Self.calmSeconds, videoBitRate < settings.maxVideoBitRate || layerIndex > 0 else { return nil }
-        // Around the rate where the link last was the limit, climb by 3 % a step; elsewhere by 12 %.
+        // Around the rate where the link last was the limit, climb by 3 % a step; elsewhere by 8 %.
         let total = Double(videoBitRate + settings.otherBitRate)
         let near = congestedAt.map { total > 0.85 * $0 && total < 1.15 * $0 } ?? false
         let step = near ? 1.03 : 1.08
