@@ -28,9 +28,7 @@ extension RoomRegistry {
     func setStreamExtraInfo(_ session: ServerSession, _ request: SetStreamExtraInfo) {
         lock.withLock {
             guard let (_, room) = member(session, request.id, "set_stream_extra_info") else { return }
-            guard let stream = session.published[request.streamID] else {
-                return session.refuse(request.id, .notPublishing, "this session does not publish stream \"\(request.streamID)\"")
-            }
+            guard let stream = ownStream(session, request.id, request.streamID) else { return }
             if let (code, problem) = Self.sizeProblem(request.extraInfo, "the stream extra info", limit: RoomLimits.streamExtraInfoLength, mayBeEmpty: true) {
                 return session.refuse(request.id, code, problem)
             }
@@ -46,9 +44,7 @@ extension RoomRegistry {
     func setStreamTracks(_ session: ServerSession, _ request: SetStreamTracks) {
         lock.withLock {
             guard let (_, room) = member(session, request.id, "set_stream_tracks") else { return }
-            guard let stream = session.published[request.streamID] else {
-                return session.refuse(request.id, .notPublishing, "this session does not publish stream \"\(request.streamID)\"")
-            }
+            guard let stream = ownStream(session, request.id, request.streamID) else { return }
             if let problem = Self.problem(with: request.tracks) {
                 return session.refuse(request.id, .badRequest, problem)
             }
@@ -110,6 +106,15 @@ extension RoomRegistry {
             return nil
         }
         return (login, room)
+    }
+
+    /// A stream this session publishes, or a not_publishing answer (called under the lock).
+    func ownStream(_ session: ServerSession, _ id: UInt32?, _ streamID: String) -> LiveStream? {
+        guard let stream = session.published[streamID] else {
+            session.refuse(id, .notPublishing, "this session does not publish stream \"\(streamID)\"")
+            return nil
+        }
+        return stream
     }
 
     /// bad_request for an empty text (unless allowed), value_too_long past its byte limit.

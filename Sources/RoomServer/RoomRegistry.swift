@@ -199,9 +199,7 @@ final class RoomRegistry: @unchecked Sendable {
 
     func stopPublish(_ session: ServerSession, _ request: StreamRequest) {
         lock.withLock {
-            guard let stream = session.published[request.streamID] else {
-                return session.send(.error(ErrorMessage(id: request.id, code: .notPublishing, message: "this session does not publish stream \"\(request.streamID)\"")))
-            }
+            guard let stream = ownStream(session, request.id, request.streamID) else { return }
             end(stream, reason: "publisher stopped")
             session.send(.result(ResultMessage(id: request.id ?? 0)))
         }

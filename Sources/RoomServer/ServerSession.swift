@@ -174,6 +174,11 @@ final class ServerSession: @unchecked Sendable {
         return result
     }
 
+    /// Writes (without flushing) next to the pipeline's head when the connection handler gave its context.
+    private func writeMedia(_ buffer: ByteBuffer) {
+        if let mediaContext { mediaContext.write(NIOAny(buffer), promise: nil) } else { channel.write(buffer, promise: nil) }
+    }
+
     /// Flushes media written since the last flush, if any.
     func flushMedia() {
         guard unflushed else { return }
@@ -233,9 +238,9 @@ final class ServerSession: @unchecked Sendable {
             linkDrops[handle] = (drops.dropped, drops.dropped)
             let note = ControlMessage.playFramesDropped(PlayFramesDropped(streamHandle: handle, framesDropped: drops.dropped))
                 .frame(allocator: channel.allocator)
-            if let mediaContext { mediaContext.write(NIOAny(note), promise: nil) } else { channel.write(note, promise: nil) }
+            writeMedia(note)
         }
-        if let mediaContext { mediaContext.write(NIOAny(frame.wire), promise: nil) } else { channel.write(frame.wire, promise: nil) }
+        writeMedia(frame.wire)
         unflushed = true
         backlog.wrote(frame.wire.readableBytes, at: now.uptimeNanoseconds)
         return Delivery(wrote: true, uncountedBytes: countsMediaBytes ? frame.wire.readableBytes : 0)
