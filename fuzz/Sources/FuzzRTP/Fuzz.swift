@@ -19,6 +19,11 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
             _ = try? AbsCaptureTime.parse(element.data)
             _ = try? TransportWideSequenceNumber.parse(element.data)
             _ = try? RTPMid.parse(element.data)
+            if let timing = try? RTPFrameTiming.parse(element.data) {
+                guard let again = try? RTPFrameTiming.parse(timing.data), again == timing else {
+                    fatalError("frame timing does not survive serialize/parse: \(timing)")
+                }
+            }
         }
         if let made = RTPHeaderExtensions.make(elements) {
             guard let reparsed = try? RTPHeaderExtensions.parse(made), reparsed == elements else {

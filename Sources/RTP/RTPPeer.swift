@@ -1,0 +1,630 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One media transport on WebRTC's wire between two endpoints: the server's end of one publish or play, or
+/// the client's. It joins the module's pieces in the order RFC 8829/8834 put them: ICE (the server a lite
+/// agent, RFC 8445 section 2.5; the client a controlling checker), then DTLS (RFC 5763/5764; the client is
+/// a=setup:active), then SRTP keyed from it; RTP and RTCP share the one 5-tuple (BUNDLE, rtcp-mux, RFC 5761).
+/// On top: the send streams (packetizers, packet cache, RTX), the receive streams (jitter buffer, NACK),
+/// RTCP sender/receiver reports with round-trip times (and RFC 3611's RRTR/DLRR for an end that only
+/// receives), transport-wide sequence numbers with their feedback into the bandwidth estimator.
+///
+/// Not thread-safe: one event loop owns it (`RTPPeerDriver`). Time is passed in (monotonic µs); the caller
+/// sends what each output says and calls `tick` at `nextDeadline`.
+public final class RTPPeer {
+    public enum Role: Sendable, Hashable {
+        /// ICE-lite, controlled; DTLS server (a=setup:passive).
+        case server
+        /// ICE full, controlling (sends checks with USE-CANDIDATE); DTLS client (a=setup:active).
+        case client
+    }
+
+    public struct Configuration: Sendable {
+        /// Largest RTP payload (a 1200-byte payload keeps every SRTP datagram under 1280 bytes with headers).
+        public var mtu = 1200
+        /// Waits 2.5x the round trip for a missing packet: two repair rounds (a NACK and its RTX take about
+        /// 1.1 rtt; the retry goes one rtt after the first NACK), then gives the frame up.
+        public var jitterBuffer = JitterBuffer.Configuration(rttFactor: 2.5)
+        /// How long sent packets can be retransmitted.
+        public var packetCacheAge: Int64 = 1_000_000
+        /// RTCP report interval (randomized 0.5-1.5x, RFC 3550 section 6.3.1).
+        public var rtcpInterval: Int64 = 1_000_000
+        /// A peer not connected (ICE and DTLS done) this long after start fails.
+        public var connectTimeout: Int64 = 10_000_000
+        /// The round-trip time assumed until one is measured.
+        public var initialRoundTripTime: Int64 = 100_000
+        public var bandwidth = BandwidthEstimator.Configuration(minBitrate: 50_000, maxBitrate: 20_000_000, startBitrate: 1_000_000)
+        public var ice = ICEClientChecker.Configuration()
+        public var dtls = DTLSEndpoint.Configuration()
+        /// The wall clock (µs since 1970) for sender reports and RRTR.
+        public var wallClock: @Sendable () -> Int64 = RTPPeer.systemWallClock
+        public init() {}
+    }
+
+    public enum State: Sendable, Hashable {
+        case new
+        /// ICE checks going on.
+        case checking
+        /// ICE selected a path; the DTLS handshake runs.
+        case connecting
+        case connected
+        case failed(String)
+        case closed
+    }
+
+    /// What went through this peer, for quality events and metrics.
+    public struct Statistics: Sendable, Hashable {
+        public var packetsSent = 0
+        public var bytesSent = 0
+        public var packetsReceived = 0
+        public var bytesReceived = 0
+        public var retransmissionsSent = 0
+        public var retransmittedBytesSent = 0
+        public var retransmissionsReceived = 0
+        public var nacksSent = 0
+        public var nacksReceived = 0
+        public var keyframeRequestsSent = 0
+        public var keyframeRequestsReceived = 0
+        public var framesSent = 0
+        public var framesReceived = 0
+        /// Frames of ours not sent: before the peer connected, or without a track of their kind.
+        public var framesNotSent = 0
+        /// Video frames given up by the jitter buffer, and freezes (give-ups while frames flowed).
+        public var videoFramesGivenUp = 0
+        public var freezes = 0
+        public var audioFramesConcealed = 0
+        /// Datagrams dropped: undecryptable, unparsable, of no known stream, from the wrong address.
+        public var datagramsDropped = 0
+        /// Packets the remote reported lost of what we sent (RTCP receiver reports, cumulative).
+        public var remoteLost: Int64 = 0
+        public var roundTripTime: Int64 = 0
+        /// The bandwidth estimate for what we send, bits/s (0 before any feedback).
+        public var targetBitrate: Int64 = 0
+        public init() {}
+    }
+
+    public let parameters: RTPPeerParameters
+    public let configuration: Configuration
+    public private(set) var state: State = .new
+    public private(set) var statistics = Statistics()
+    /// The remote address media goes to: the server's candidate (client), the ICE-selected one (server).
+    public private(set) var remoteAddress: TransportAddress?
+
+    private let dtls: DTLSEndpoint
+    private var srtp: SRTPSession?
+    private var lite: ICELiteAgent?
+    private var checker: ICEClientChecker?
+    private var checkerDeadline: Int64?
+    private var dtlsTimeout: Int64?
+    private var startedAt: Int64?
+    private var sendStreams: [RTPSendStream]
+    private var receiveStreams: [RTPReceiveStream]
+    /// The SSRC of RTCP we send when we send no media.
+    private let localSSRC: UInt32
+    private var transportSequence = UInt16.random(in: .min ... .max)
+    private var feedbackAdapter = TransportFeedbackAdapter()
+    private var estimator: BandwidthEstimator
+    private var feedbackBuilder: TransportFeedbackBuilder?
+    private var lastReportedTarget: Int64 = 0
+    private var nextRTCP: Int64 = 0
+    private var rtt: Int64
+    /// Sender reports and RRTRs sent: their NTP middle 32 bits and when (monotonic), for RTT (the last 8).
+    private var reportsSent: [(ntp: UInt32, at: Int64)] = []
+    /// The last RRTR the remote sent: its NTP middle 32 bits and when it came, answered with DLRR.
+    private var lastReceiverReference: (ssrc: UInt32, ntp: UInt32, at: Int64)?
+
+    public static let systemWallClock: @Sendable () -> Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    public init(parameters: RTPPeerParameters, certificate: DTLSCertificate, configuration: Configuration = .init(), now: Int64) throws {
+        self.parameters = parameters
+        self.configuration = configuration
+        var dtlsConfiguration = configuration.dtls
+        dtlsConfiguration.mtu = max(dtlsConfiguration.mtu, 256)
+        dtls = try DTLSEndpoint(role: parameters.role == .client ? .client : .server, certificate: certificate,
+                                remoteFingerprint: parameters.remoteFingerprint, configuration: dtlsConfiguration)
+        let payloadSize = max(256, configuration.mtu)
+        sendStreams = parameters.sendTracks.map { RTPSendStream(track: $0, maxPayloadSize: payloadSize, cacheAge: configuration.packetCacheAge) }
+        receiveStreams = parameters.receiveTracks.map { RTPReceiveStream(track: $0, jitterBuffer: configuration.jitterBuffer) }
+        localSSRC = parameters.sendTracks.first?.ssrc ?? UInt32.random(in: 1 ... .max)
+        estimator = BandwidthEstimator(configuration: configuration.bandwidth)
+        rtt = configuration.initialRoundTripTime
+        remoteAddress = parameters.role == .client ? parameters.remoteAddress : nil
+        if parameters.extensions.transportWideSequenceNumber != nil, !receiveStreams.isEmpty {
+            feedbackBuilder = TransportFeedbackBuilder(configuration: .init(senderSSRC: localSSRC))
+        }
+    }
+
+    /// The round-trip time in µs: measured from RTCP (SR/RR, or RRTR/DLRR), else the last one set.
+    public var roundTripTime: Int64 { rtt }
+
+    /// A round-trip time from elsewhere (the signalling connection's), used until RTCP measures one.
+    public func setRoundTripTime(_ micros: Int64) {
+        guard statistics.roundTripTime == 0 else { return }
+        rtt = min(max(micros, 1000), 5_000_000)
+    }
+
+    private var isFinished: Bool {
+        switch state {
+        case .failed, .closed: return true
+        default: return false
+        }
+    }
+
+    // MARK: Inputs
+
+    /// Client: sends the first check. Server: nothing to send (lite); starts the connect timer.
+    public func start(now: Int64) -> RTPPeerOutput {
+        var out = RTPPeerOutput()
+        guard state == .new else { return out }
+        startedAt = now
+        state = .checking
+        switch parameters.role {
+        case .server:
+            lite = ICELiteAgent(local: parameters.localICE, remoteUfrag: parameters.remoteICE.ufrag, now: now)
+        case .client:
+            guard let server = parameters.remoteAddress else {
+                fail("no server address to check", &out)
+                return out
+            }
+            checker = ICEClientChecker(local: parameters.localICE, remote: parameters.remoteICE, server: server,
+                                       configuration: configuration.ice, now: now)
+            pollChecker(now: now, &out)
+        }
+        return out
+    }
+
+    /// A datagram for this peer: STUN, DTLS, SRTP or SRTCP (RFC 7983's demultiplexing).
+    public func handle(datagram: ByteBuffer, from source: TransportAddress, now: Int64) -> RTPPeerOutput {
+        var out = RTPPeerOutput()
+        guard !isFinished else { return out }
+        switch PacketDemux.classify(datagram) {
+        case .stun:
+            guard let received = try? STUNMessage.parse(datagram) else { return dropped(out) }
+            handleSTUN(received, from: source, now: now, &out)
+        case .dtls:
+            guard source == remoteAddress else { return dropped(out) }
+            apply(dtls.handle(datagram: datagram, now: now), &out)
+        case .rtp:
+            guard source == remoteAddress, let srtp, let clear = try? srtp.unprotectRTP(datagram),
+                  let packet = try? RTPPacket.parse(clear)
+            else { return dropped(out) }
+            statistics.packetsReceived += 1
+            statistics.bytesReceived += datagram.readableBytes
+            handleRTP(packet, now: now, &out)
+        case .rtcp:
+            guard source == remoteAddress, let srtp, let clear = try? srtp.unprotectRTCP(datagram),
+                  let packets = try? RTCPPacket.parseCompound(clear)
+            else { return dropped(out) }
+            handleRTCP(packets, now: now, &out)
+        case .unknown:
+            return dropped(out)
+        }
+        pollReceivers(now: now, &out)
+        return out
+    }
+
+    /// A STUN message the server's router already parsed.
+    public func handle(stun: ReceivedSTUNMessage, from source: TransportAddress, now: Int64) -> RTPPeerOutput {
+        var out = RTPPeerOutput()
+        guard !isFinished else { return out }
+        handleSTUN(stun, from: source, now: now, &out)
+        return out
+    }
+
+    /// Sends one frame; before the peer is connected, or without a send track of its kind, it is counted
+    /// in `framesNotSent`.
+    public func send(_ frame: RTPFrame, now: Int64) -> RTPPeerOutput {
+        var out = RTPPeerOutput()
+        guard state == .connected, let index = sendStreams.firstIndex(where: { $0.track.codec.kind == frame.kind }) else {
+            statistics.framesNotSent += 1
+            return out
+        }
+        let ids = parameters.extensions
+        var elements: [RTPHeaderExtensionElement] = []
+        if let id = ids.absCaptureTime, frame.captureTime > 0 {
+            elements.append(RTPHeaderExtensionElement(id: id, data: AbsCaptureTime(wallClockMicros: frame.captureTime).data))
+        }
+        if let id = ids.frameTiming {
+            elements.append(RTPHeaderExtensionElement(id: id, data: RTPFrameTiming(pts: frame.pts, dts: frame.dts, flags: frame.flags).data))
+        }
+        let packets = sendStreams[index].packetize(frame, extensions: elements, now: now)
+        statistics.framesSent += 1
+        for packet in packets { transmit(packet, retransmission: false, now: now, &out) }
+        return out
+    }
+
+    /// Asks the remote for a keyframe of the video it sends (PLI, RFC 4585 section 6.3.1).
+    public func requestKeyframe(now: Int64) -> RTPPeerOutput {
+        var out = RTPPeerOutput()
+        guard state == .connected, let video = receiveStreams.first(where: { $0.track.codec.kind == .video }),
+              let ssrc = video.ssrc
+        else { return out }
+        statistics.keyframeRequestsSent += 1
+        sendRTCP([.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc))], &out)
+        return out
+    }
+
+    /// Time passed: retransmits ICE and DTLS, releases frames, sends NACKs, PLIs, feedback and reports.
+    public func tick(now: Int64) -> RTPPeerOutput {
+        var out = RTPPeerOutput()
+        guard !isFinished else { return out }
+        if state != .connected, let startedAt, now - startedAt >= configuration.connectTimeout {
+            fail(state == .connecting ? "the DTLS handshake did not complete" : "no ICE connectivity", &out)
+            return out
+        }
+        if let lite {
+            var agent = lite
+            let timeout = agent.tick(now: now)
+            self.lite = agent
+            switch timeout {
+            case .consentExpired:
+                fail("ICE consent expired: nothing heard from the peer for 30 s", &out)
+                return out
+            case .neverConnected:
+                fail("no ICE connectivity", &out)
+                return out
+            case nil:
+                break
+            }
+        }
+        if let checkerDeadline, now >= checkerDeadline { pollChecker(now: now, &out) }
+        if isFinished { return out }
+        if let dtlsTimeout, now >= dtlsTimeout {
+            self.dtlsTimeout = nil
+            apply(dtls.handleTimeout(now: now), &out)
+        }
+        guard state == .connected else { return out }
+        pollReceivers(now: now, &out)
+        if var builder = feedbackBuilder {
+            let feedback = builder.poll(now: now)
+            feedbackBuilder = builder
+            if !feedback.isEmpty { sendRTCP(feedback.map(\.rtcpPacket), &out) }
+        }
+        if now >= nextRTCP { sendReports(now: now, &out) }
+        return out
+    }
+
+    /// When to call `tick` next (µs); nil when nothing is pending.
+    public var nextDeadline: Int64? {
+        guard !isFinished else { return nil }
+        var deadlines: [Int64?] = [checkerDeadline, dtlsTimeout, lite?.nextDeadline]
+        if state != .connected, let startedAt { deadlines.append(startedAt + configuration.connectTimeout) }
+        if state == .connected {
+            deadlines.append(nextRTCP)
+            deadlines.append(feedbackBuilder?.nextFeedbackTime)
+            for stream in receiveStreams { deadlines.append(stream.nextDeadline(rtt: rtt)) }
+        }
+        return deadlines.compactMap { $0 }.min()
+    }
+
+    /// Ends the association: an RTCP BYE, then DTLS close_notify.
+    public func close(now: Int64) -> RTPPeerOutput {
+        var out = RTPPeerOutput()
+        guard !isFinished else { return out }
+        if state == .connected {
+            let ssrcs = sendStreams.map(\.track.ssrc) + sendStreams.compactMap(\.track.rtxSSRC)
+            sendRTCP([.bye(RTCPBye(ssrcs: ssrcs.isEmpty ? [localSSRC] : ssrcs))], &out)
+        }
+        let closing = dtls.close(now: now)
+        for d in closing.datagrams { emit(d, &out) }
+        state = .closed
+        out.events.append(.closed)
+        return out
+    }
+
+    // MARK: ICE
+
+    private func handleSTUN(_ received: ReceivedSTUNMessage, from source: TransportAddress, now: Int64, _ out: inout RTPPeerOutput) {
+        if var agent = lite {
+            let action = agent.handle(request: received, from: source, now: now)
+            lite = agent
+            switch action {
+            case .respond(let response, let to):
+                out.datagrams.append(RTPOutgoingDatagram(data: response, destination: to))
+            case .respondAndSelect(let response, let to, let previous):
+                out.datagrams.append(RTPOutgoingDatagram(data: response, destination: to))
+                remoteAddress = to
+                out.events.append(.selectedAddress(to, previous: previous))
+                if state == .checking || state == .new { state = .connecting }
+            case .ignore:
+                break
+            case .drop:
+                statistics.datagramsDropped += 1
+            }
+        } else if var checker {
+            let event = checker.handle(response: received, from: source, now: now)
+            self.checker = checker
+            switch event {
+            case .connected:
+                if let server = parameters.remoteAddress { out.events.append(.selectedAddress(server, previous: nil)) }
+                state = .connecting
+                apply(dtls.start(now: now), &out)
+                pollChecker(now: now, &out)
+            case .failed(let failure):
+                fail("ICE: \(failure)", &out)
+            case .consentRefreshed, .ignored:
+                break
+            }
+        } else {
+            statistics.datagramsDropped += 1
+        }
+    }
+
+    private func pollChecker(now: Int64, _ out: inout RTPPeerOutput) {
+        guard var checker else { return }
+        let action = checker.poll(now: now)
+        self.checker = checker
+        switch action {
+        case .send(let request, let to, let next):
+            out.datagrams.append(RTPOutgoingDatagram(data: request, destination: to))
+            checkerDeadline = next
+        case .wait(let until):
+            checkerDeadline = until
+        case .failed(let failure):
+            checkerDeadline = nil
+            switch failure {
+            case .timeout: fail("no answer to ICE checks (UDP blocked?)", &out)
+            case .errorResponse(let code): fail("the server refused the ICE check (STUN error \(code))", &out)
+            case .consentLost: fail("ICE consent lost: the server stopped answering", &out)
+            }
+        }
+    }
+
+    // MARK: DTLS
+
+    private func apply(_ output: DTLSOutput, _ out: inout RTPPeerOutput) {
+        for d in output.datagrams { emit(d, &out) }
+        dtlsTimeout = output.timeout
+        switch output.event {
+        case .connected(let keys)?:
+            do {
+                srtp = try SRTPSession(keyingMaterial: keys)
+                state = .connected
+                out.events.append(.connected)
+            } catch {
+                fail("SRTP: \(error)", &out)
+            }
+        case .closed?:
+            state = .closed
+            out.events.append(.closed)
+        case .failed(let error)?:
+            fail("DTLS: \(error)", &out)
+        case nil:
+            break
+        }
+    }
+
+    // MARK: RTP
+
+    private func handleRTP(_ packet: RTPPacket, now: Int64, _ out: inout RTPPeerOutput) {
+        let ids = parameters.extensions
+        if let id = ids.transportWideSequenceNumber, feedbackBuilder != nil,
+           let data = (try? packet.headerExtensionElement(id: id)) ?? nil,
+           let sequence = try? TransportWideSequenceNumber.parse(data)
+        {
+            feedbackBuilder?.onPacket(sequenceNumber: sequence.value, arrivalTime: now)
+        }
+        for i in receiveStreams.indices {
+            if receiveStreams[i].isRetransmission(ssrc: packet.ssrc, payloadType: packet.payloadType) {
+                guard let ssrc = receiveStreams[i].ssrc,
+                      let original = try? RTXPacket.original(from: packet, originalSSRC: ssrc, originalPayloadType: receiveStreams[i].track.payloadType),
+                      original.payload.readableBytes > 0   // padding-only RTX
+                else { return }
+                statistics.retransmissionsReceived += 1
+                receiveStreams[i].insert(original, extensions: ids, retransmission: true, arrival: now)
+                return
+            }
+            if receiveStreams[i].accepts(ssrc: packet.ssrc, payloadType: packet.payloadType) {
+                guard packet.payloadType == receiveStreams[i].track.payloadType else { break }
+                receiveStreams[i].insert(packet, extensions: ids, retransmission: false, arrival: now)
+                return
+            }
+        }
+        statistics.datagramsDropped += 1
+    }
+
+    private func pollReceivers(now: Int64, _ out: inout RTPPeerOutput) {
+        guard state == .connected else { return }
+        var feedback: [RTCPPacket] = []
+        for i in receiveStreams.indices {
+            let result = receiveStreams[i].poll(now: now, rtt: rtt)
+            out.frames.append(contentsOf: result.frames)
+            statistics.framesReceived += result.frames.count
+            guard let ssrc = receiveStreams[i].ssrc else { continue }
+            if !result.nack.isEmpty {
+                statistics.nacksSent += 1
+                feedback.append(.nack(RTCPNack(senderSSRC: localSSRC, mediaSSRC: ssrc, lostSequenceNumbers: result.nack)))
+            }
+            if result.requestKeyframe {
+                statistics.keyframeRequestsSent += 1
+                feedback.append(.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc)))
+            }
+        }
+        statistics.videoFramesGivenUp = receiveStreams.reduce(0) { $0 + ($1.videoCounters?.framesGivenUp ?? 0) }
+        statistics.freezes = receiveStreams.reduce(0) { $0 + ($1.videoCounters?.freezes ?? 0) }
+        statistics.audioFramesConcealed = receiveStreams.reduce(0) { $0 + $1.audioFramesConcealed }
+        if !feedback.isEmpty { sendRTCP(feedback, &out) }
+    }
+
+    /// Numbers, encrypts and sends one packet (a retransmission gets a new transport-wide number).
+    private func transmit(_ packet: RTPPacket, retransmission: Bool, now: Int64, _ out: inout RTPPeerOutput) {
+        guard let srtp, let remoteAddress else { return }
+        var packet = packet
+        if let id = parameters.extensions.transportWideSequenceNumber {
+            var elements = (try? packet.headerExtensionElements()) ?? []
+            elements.removeAll { $0.id == id }
+            elements.append(RTPHeaderExtensionElement(id: id, data: TransportWideSequenceNumber(transportSequence).data))
+            packet.setHeaderExtensionElements(elements)
+        }
+        guard let protected = try? srtp.protectRTP(packet.serialized()) else {
+            statistics.datagramsDropped += 1
+            return
+        }
+        if parameters.extensions.transportWideSequenceNumber != nil {
+            _ = feedbackAdapter.onPacketSent(sequenceNumber: transportSequence, size: protected.readableBytes, sendTime: now)
+            transportSequence &+= 1
+        }
+        statistics.packetsSent += 1
+        statistics.bytesSent += protected.readableBytes
+        if retransmission {
+            statistics.retransmissionsSent += 1
+            statistics.retransmittedBytesSent += protected.readableBytes
+        }
+        out.datagrams.append(RTPOutgoingDatagram(data: protected, destination: remoteAddress))
+    }
+
+    // MARK: RTCP
+
+    private func handleRTCP(_ packets: [RTCPPacket], now: Int64, _ out: inout RTPPeerOutput) {
+        var keyframeRequested = false
+        for packet in packets {
+            switch packet {
+            case .senderReport(let report):
+                if let i = receiveStreams.firstIndex(where: { $0.ssrc == report.ssrc }) {
+                    receiveStreams[i].noteSenderReport(report, arrival: now)
+                }
+                handleReportBlocks(report.reportBlocks, now: now)
+            case .receiverReport(let report):
+                handleReportBlocks(report.reportBlocks, now: now)
+            case .nack(let nack):
+                statistics.nacksReceived += 1
+                guard let i = sendStreams.firstIndex(where: { $0.track.ssrc == nack.mediaSSRC }) else { continue }
+                for retransmission in sendStreams[i].answer(nack, now: now, rtt: rtt) {
+                    transmit(retransmission, retransmission: true, now: now, &out)
+                }
+            case .pictureLossIndication, .fullIntraRequest:
+                statistics.keyframeRequestsReceived += 1
+                keyframeRequested = true
+            case .unknown(let type, let format, _):
+                if type == RTCPPacket.transportFeedbackType, format == TransportFeedback.format,
+                   let feedback = try? TransportFeedback.parse(packet)
+                {
+                    let results = feedbackAdapter.onFeedback(feedback)
+                    estimator.update(results, now: now)
+                    reportTarget(&out)
+                } else if let xr = try? RTCPExtendedReport.parse(packet) {
+                    if let reference = xr.receiverReferenceTime { lastReceiverReference = (xr.ssrc, reference.middle32, now) }
+                    for block in xr.dlrr where block.ssrc == localSSRC {
+                        measureRTT(reference: block.lastReceiverReport, delay: block.delaySinceLastReceiverReport, now: now)
+                    }
+                }
+            case .sourceDescription, .bye, .receiverEstimatedMaxBitrate:
+                break
+            }
+        }
+        if keyframeRequested { out.events.append(.keyframeRequested) }
+    }
+
+    private func handleReportBlocks(_ blocks: [RTCPReportBlock], now: Int64) {
+        for block in blocks where sendStreams.contains(where: { $0.track.ssrc == block.ssrc }) {
+            measureRTT(reference: block.lastSenderReport, delay: block.delaySinceLastSenderReport, now: now)
+            statistics.remoteLost = max(statistics.remoteLost, Int64(block.cumulativeLost))
+            estimator.onLossReport(fractionLost: Double(block.fractionLost) / 256, now: now)
+        }
+    }
+
+    /// RFC 3550 section 6.4.1 (and RFC 3611 section 4.5): rtt = arrival - the report's send time - the
+    /// remote's hold time; the send time is looked up by the NTP middle 32 bits the remote echoed.
+    private func measureRTT(reference: UInt32, delay: UInt32, now: Int64) {
+        guard reference != 0, let sent = reportsSent.last(where: { $0.ntp == reference }) else { return }
+        let measured = now - sent.at - NTPTimestamp.micros(compactDuration: delay)
+        guard measured >= 0, measured < 10_000_000 else { return }
+        let sample = max(measured, 500)
+        rtt = statistics.roundTripTime == 0 ? sample : (rtt * 7 + sample) / 8
+        statistics.roundTripTime = rtt
+        estimator.onRoundTripTime(rtt)
+    }
+
+    private func reportTarget(_ out: inout RTPPeerOutput) {
+        let target = estimator.targetBitrate
+        statistics.targetBitrate = target
+        // Reported when it moved by 5 % or more: the encoder need not hear of every small step.
+        guard lastReportedTarget == 0 || abs(target - lastReportedTarget) * 20 >= lastReportedTarget else { return }
+        lastReportedTarget = target
+        out.events.append(.targetBitrate(target))
+    }
+
+    /// The periodic compound: SR per sent stream (else an RR) with a block per received stream, SDES CNAME,
+    /// and XR (RRTR when we receive, DLRR answering the remote's RRTR).
+    private func sendReports(now: Int64, _ out: inout RTPPeerOutput) {
+        let interval = configuration.rtcpInterval
+        nextRTCP = now + interval / 2 + Int64.random(in: 0...max(1, interval))
+        let wall = configuration.wallClock()
+        let ntp = NTPTimestamp(wallClockMicros: wall)
+        var blocks: [RTCPReportBlock] = []
+        for i in receiveStreams.indices { if let b = receiveStreams[i].reportBlock(now: now) { blocks.append(b) } }
+        var packets: [RTCPPacket] = []
+        var first = true
+        for stream in sendStreams {
+            guard let report = stream.senderReport(now: now, ntp: ntp, reportBlocks: first ? blocks : []) else { continue }
+            packets.append(.senderReport(report))
+            first = false
+        }
+        if packets.isEmpty { packets.append(.receiverReport(RTCPReceiverReport(ssrc: localSSRC, reportBlocks: blocks))) }
+        if packets.contains(where: { if case .senderReport = $0 { return true }; return false }) || !receiveStreams.isEmpty {
+            remember(ntp.middle32, at: now)
+        }
+        packets.append(.sourceDescription(RTCPSourceDescription(chunks: [
+            .init(ssrc: localSSRC, items: [.init(type: RTCPSourceDescription.ItemType.cname, text: parameters.localICE.ufrag)])
+        ])))
+        var xr = RTCPExtendedReport(ssrc: localSSRC)
+        if !receiveStreams.isEmpty { xr.receiverReferenceTime = ntp }
+        if let reference = lastReceiverReference {
+            xr.dlrr = [.init(ssrc: reference.ssrc, lastReceiverReport: reference.ntp,
+                             delaySinceLastReceiverReport: NTPTimestamp.compactDuration(micros: now - reference.at))]
+        }
+        if xr.receiverReferenceTime != nil || !xr.dlrr.isEmpty { packets.append(xr.rtcpPacket) }
+        estimator.process(now: now)
+        if !sendStreams.isEmpty { reportTarget(&out) }
+        sendRTCP(packets, &out)
+    }
+
+    private func remember(_ ntp: UInt32, at now: Int64) {
+        reportsSent.append((ntp, now))
+        if reportsSent.count > 8 { reportsSent.removeFirst() }
+    }
+
+    private func sendRTCP(_ packets: [RTCPPacket], _ out: inout RTPPeerOutput) {
+        guard let srtp, let remoteAddress, !packets.isEmpty else { return }
+        guard let protected = try? srtp.protectRTCP(RTCPPacket.compound(packets)) else {
+            statistics.datagramsDropped += 1
+            return
+        }
+        statistics.packetsSent += 1
+        statistics.bytesSent += protected.readableBytes
+        out.datagrams.append(RTPOutgoingDatagram(data: protected, destination: remoteAddress))
+    }
+
+    // MARK: Helpers
+
+    private func emit(_ datagram: ByteBuffer, _ out: inout RTPPeerOutput) {
+        guard let remoteAddress else { return }
+        out.datagrams.append(RTPOutgoingDatagram(data: datagram, destination: remoteAddress))
+    }
+
+    private func fail(_ reason: String, _ out: inout RTPPeerOutput) {
+        guard !isFinished else { return }
+        state = .failed(reason)
+        checkerDeadline = nil
+        dtlsTimeout = nil
+        out.events.append(.failed(reason))
+    }
+
+    private func dropped(_ out: RTPPeerOutput) -> RTPPeerOutput {
+        statistics.datagramsDropped += 1
+        return out
+    }
+}
+
+/// An RTPPeer is bound to one event loop (its DTLS and SRTP state is OpenSSL's and libsrtp's).
+@available(*, unavailable)
+extension RTPPeer: Sendable {}
