@@ -36,10 +36,11 @@ let package = Package(
             name: "RTP",
             dependencies: ["CDTLS", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "RoomRTP", dependencies: ["RoomProtocol", "RTP", .product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "RoomServer",
             dependencies: [
-                "RoomProtocol", "RoomAuth",
+                "RoomProtocol", "RoomAuth", "RTP", "RoomRTP",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "RoomClient",
             dependencies: [
-                "RoomProtocol", "RoomAuth",
+                "RoomProtocol", "RoomAuth", "RTP", "RoomRTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,8 +93,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RoomServerTests",
-            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", "RTP", "RoomRTP", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        .testTarget(name: "RoomRTPTests", dependencies: ["RoomRTP", "RoomProtocol", "RTP"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "FFmpegKit", "RoomProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["rtcbox", "TestSupport"]),
     ]

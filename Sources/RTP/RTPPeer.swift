@@ -94,6 +94,8 @@ public final class RTPPeer {
     public private(set) var statistics = Statistics()
     /// The remote address media goes to: the server's candidate (client), the ICE-selected one (server).
     public private(set) var remoteAddress: TransportAddress?
+    /// The tracks this peer sends.
+    public var sendTracks: [RTPTrack] { sendStreams.map(\.track) }
 
     private let dtls: DTLSEndpoint
     private var srtp: SRTPSession?
@@ -220,11 +222,13 @@ public final class RTPPeer {
         return out
     }
 
-    /// Sends one frame; before the peer is connected, or without a send track of its kind, it is counted
-    /// in `framesNotSent`.
-    public func send(_ frame: RTPFrame, now: Int64) -> RTPPeerOutput {
+    /// Sends one frame on the send track of its kind (of `payloadType` when given); before the peer is
+    /// connected, or without such a track, it is counted in `framesNotSent`.
+    public func send(_ frame: RTPFrame, payloadType: UInt8? = nil, now: Int64) -> RTPPeerOutput {
         var out = RTPPeerOutput()
-        guard state == .connected, let index = sendStreams.firstIndex(where: { $0.track.codec.kind == frame.kind }) else {
+        guard state == .connected, let index = sendStreams.firstIndex(where: {
+            $0.track.codec.kind == frame.kind && (payloadType == nil || $0.track.payloadType == payloadType)
+        }) else {
             statistics.framesNotSent += 1
             return out
         }
