@@ -123,7 +123,7 @@ extension RoomClient {
             }
             for id in players.sorted() {
                 _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                    .play(StreamRequest(id: $0, streamID: id))
+                    .play(PlayRequest(id: $0, streamID: id))
                 }
             }
             state.withLockedValue { $0.reconnecting = false }

@@ -252,7 +252,7 @@ public final class RoomClient: Sendable {
         emit(.playerState(streamID: streamID, state: .playRequesting, errorCode: nil, reason: ""))
         do {
             _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                .play(StreamRequest(id: $0, streamID: streamID))
+                .play(PlayRequest(id: $0, streamID: streamID))
             }
         } catch let error as RoomClientError {
             state.withLockedValue { $0.players[streamID] = nil }

@@ -8,7 +8,7 @@ public enum ControlMessage: Sendable, Equatable {
     case logout(PlainRequest)
     case publish(PublishRequest)
     case stopPublish(StreamRequest)
-    case play(StreamRequest)
+    case play(PlayRequest)
     case stopPlay(StreamRequest)
     case requestKeyframe(StreamRequest)
     case ping(Ping)
@@ -89,7 +89,8 @@ public enum ControlMessage: Sendable, Equatable {
         case .login(let m): object = ControlCoding.encodeJSON(m)
         case .logout(let m): object = ControlCoding.encodeJSON(m)
         case .publish(let m): object = ControlCoding.encodeJSON(m)
-        case .stopPublish(let m), .play(let m), .stopPlay(let m), .requestKeyframe(let m), .keyframeRequest(let m):
+        case .play(let m): object = ControlCoding.encodeJSON(m)
+        case .stopPublish(let m), .stopPlay(let m), .requestKeyframe(let m), .keyframeRequest(let m):
             object = ControlCoding.encodeJSON(m)
         case .ping(let m), .pong(let m): object = ControlCoding.encodeJSON(m)
         case .result(let m): object = ControlCoding.encodeJSON(m)
@@ -162,7 +163,7 @@ public enum ControlMessage: Sendable, Equatable {
         case "logout": return .logout(try body(PlainRequest.self))
         case "publish": return .publish(try body(PublishRequest.self))
         case "stop_publish": return .stopPublish(try body(StreamRequest.self))
-        case "play": return .play(try body(StreamRequest.self))
+        case "play": return .play(try body(PlayRequest.self))
         case "stop_play": return .stopPlay(try body(StreamRequest.self))
         case "request_keyframe": return .requestKeyframe(try body(StreamRequest.self))
         case "ping": return .ping(try body(Ping.self))

@@ -45,22 +45,47 @@ public struct PublishRequest: Codable, Sendable, Equatable {
     public var streamID: String
     public var tracks: [TrackInfo]
     public var extraInfo: String?
+    /// The SDP offer (text) for media over UDP (docs/protocol.md, "Media over UDP"); absent: the media
+    /// frames travel on this connection.
+    public var sdp: String?
 
-    public init(id: UInt32, streamID: String, tracks: [TrackInfo], extraInfo: String? = nil) {
+    public init(id: UInt32, streamID: String, tracks: [TrackInfo], extraInfo: String? = nil, sdp: String? = nil) {
         self.id = id
         self.streamID = streamID
         self.tracks = tracks
         self.extraInfo = extraInfo
+        self.sdp = sdp
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, tracks
+        case id, tracks, sdp
         case streamID = "stream_id"
         case extraInfo = "extra_info"
     }
 }
 
-/// A request or notice that names one stream (stop_publish, play, stop_play, request_keyframe, keyframe_request).
+/// play: the stream to play, and how its media comes.
+public struct PlayRequest: Codable, Sendable, Equatable {
+    /// Optional on the wire, as it always was (a play without one is answered with id 0).
+    public var id: UInt32?
+    public var streamID: String
+    /// The SDP offer (text) for media over UDP (docs/protocol.md, "Media over UDP"); absent: the media
+    /// frames travel on this connection.
+    public var sdp: String?
+
+    public init(id: UInt32?, streamID: String, sdp: String? = nil) {
+        self.id = id
+        self.streamID = streamID
+        self.sdp = sdp
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, sdp
+        case streamID = "stream_id"
+    }
+}
+
+/// A request or notice that names one stream (stop_publish, stop_play, request_keyframe, keyframe_request).
 public struct StreamRequest: Codable, Sendable, Equatable {
     public var id: UInt32?
     public var streamID: String
@@ -106,10 +131,12 @@ public struct ResultMessage: Codable, Sendable, Equatable {
     public var messageID: UInt64?
     /// login: true when the login resumed the session named by `session_id` (within the reconnect grace).
     public var resumed: Bool?
+    /// publish, play with an `sdp` offer: the server's SDP answer (text).
+    public var sdp: String?
 
     public init(id: UInt32, sessionID: String? = nil, users: [UserInfo]? = nil, streams: [StreamInfo]? = nil,
                 streamHandle: UInt32? = nil, roomExtraInfo: [RoomExtraInfo]? = nil, tokenExpire: Int64? = nil,
-                messageID: UInt64? = nil, resumed: Bool? = nil) {
+                messageID: UInt64? = nil, resumed: Bool? = nil, sdp: String? = nil) {
         self.id = id
         self.sessionID = sessionID
         self.users = users
@@ -119,6 +146,7 @@ public struct ResultMessage: Codable, Sendable, Equatable {
         self.tokenExpire = tokenExpire
         self.messageID = messageID
         self.resumed = resumed
+        self.sdp = sdp
     }
 
     enum CodingKeys: String, CodingKey {
@@ -128,7 +156,7 @@ public struct ResultMessage: Codable, Sendable, Equatable {
         case roomExtraInfo = "room_extra_info"
         case tokenExpire = "token_expire"
         case messageID = "message_id"
-        case resumed
+        case resumed, sdp
     }
 }
 

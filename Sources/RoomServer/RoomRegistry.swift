@@ -205,7 +205,8 @@ final class RoomRegistry: @unchecked Sendable {
         }
     }
 
-    func play(_ session: ServerSession, _ request: StreamRequest) {
+    /// A play; its `sdp` (media over UDP) is not taken yet: the frames come on the connection either way.
+    func play(_ session: ServerSession, _ request: PlayRequest) {
         lock.withLock {
             guard let login = session.login else {
                 return session.send(.error(ErrorMessage(id: request.id, code: .notLoggedIn, message: "play needs a login first")))

@@ -6,6 +6,8 @@ import XCTest
 /// Pins the wire form of every control message (docs/protocol.md shows the same objects).
 final class ControlMessageGoldenTests: XCTestCase {
     let u = UserInfo(userID: "u1", userName: "U")
+    /// The head of an SDP, as publish, play and result carry it.
+    let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
     var audioStream: StreamInfo { StreamInfo(streamID: "s1", user: u, tracks: [TrackInfo(kind: .audio, codec: "aac")]) }
 
     var golden: [(ControlMessage, String)] {
@@ -21,7 +23,14 @@ final class ControlMessageGoldenTests: XCTestCase {
             ])),
              #"{"type":"publish","id":3,"stream_id":"s1","tracks":[{"codec":"h264","frame_rate":30,"height":720,"kind":"video","width":1280},{"channels":2,"codec":"aac","extradata":"EZA=","kind":"audio","sample_rate":48000}]}"#),
             (.stopPublish(StreamRequest(id: 4, streamID: "s1")), #"{"type":"stop_publish","id":4,"stream_id":"s1"}"#),
-            (.play(StreamRequest(id: 5, streamID: "s1")), #"{"type":"play","id":5,"stream_id":"s1"}"#),
+            (.play(PlayRequest(id: 5, streamID: "s1")), #"{"type":"play","id":5,"stream_id":"s1"}"#),
+            // Media over UDP: the offer in publish and play, the answer in their result (SDP text, CRLF lines).
+            (.publish(PublishRequest(id: 3, streamID: "s1", tracks: [TrackInfo(kind: .video, codec: "h264")], sdp: sdp)),
+             #"{"type":"publish","id":3,"sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n","stream_id":"s1","tracks":[{"codec":"h264","kind":"video"}]}"#),
+            (.play(PlayRequest(id: 5, streamID: "s1", sdp: sdp)),
+             #"{"type":"play","id":5,"sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n","stream_id":"s1"}"#),
+            (.result(ResultMessage(id: 3, streamHandle: 9, sdp: sdp)),
+             #"{"type":"result","id":3,"sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n","stream_handle":9}"#),
             (.stopPlay(StreamRequest(id: 6, streamID: "s1")), #"{"type":"stop_play","id":6,"stream_id":"s1"}"#),
             (.requestKeyframe(StreamRequest(id: nil, streamID: "s1")), #"{"type":"request_keyframe","stream_id":"s1"}"#),
             (.ping(Ping(id: 7, time: 123)), #"{"type":"ping","id":7,"time":123}"#),
@@ -94,7 +103,7 @@ final class ControlMessageGoldenTests: XCTestCase {
 
     func testUnknownFieldsAreIgnored() throws {
         let json = #"{"type":"play","id":5,"stream_id":"s1","future_field":{"x":1}}"#
-        XCTAssertEqual(try ControlMessage.decode(payload: ByteBuffer(string: json)), .play(StreamRequest(id: 5, streamID: "s1")))
+        XCTAssertEqual(try ControlMessage.decode(payload: ByteBuffer(string: json)), .play(PlayRequest(id: 5, streamID: "s1")))
     }
 
     func testUnknownTypeKeepsTheRequestID() {

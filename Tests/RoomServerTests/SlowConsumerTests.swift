@@ -26,7 +26,7 @@ final class SlowConsumerTests: XCTestCase {
         Hello(details: .init(software: "stalled")).write(to: &b)
         ControlMessage.login(LoginRequest(id: 1, appID: 1, roomID: "r1", user: UserInfo(userID: "stalled", userName: "stalled"),
                                           userStatus: false)).write(to: &b)
-        ControlMessage.play(StreamRequest(id: 2, streamID: stream)).write(to: &b)
+        ControlMessage.play(PlayRequest(id: 2, streamID: stream)).write(to: &b)
         let bytes = Array(b.readableBytesView)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         return fd
