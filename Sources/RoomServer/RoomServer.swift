@@ -8,6 +8,7 @@ import NIOPosix
 import NIOSSL
 import Prometheus
 import RoomProtocol
+import RTP
 
 /// The room server: listens, and hands each connection to a handler that talks to the one registry.
 public final class RoomServer: Sendable {
@@ -18,6 +19,7 @@ public final class RoomServer: Sendable {
     private let channel: NIOLockedValueBox<Channel?> = .init(nil)
     private let metricsChannel: NIOLockedValueBox<Channel?> = .init(nil)
     private let webChannel: NIOLockedValueBox<Channel?> = .init(nil)
+    private let udpListener: NIOLockedValueBox<UDPMediaListener?> = .init(nil)
     private let nextSessionID = NIOLockedValueBox<UInt64>(1)
     private let metrics: ServerMetrics
     private let prometheus: PrometheusCollectorRegistry?
@@ -111,6 +113,19 @@ public final class RoomServer: Sendable {
                 throw ServerError.webListener("\(host):\(configuration.webPort)", error)
             }
         }
+        if let host = configuration.udpHost {
+            do {
+                let listener = try await UDPMediaListener.bind(host: host, port: configuration.udpPort, advertise: configuration.udpAdvertise,
+                                                               group: group, certificate: try DTLSCertificate(), metrics: metrics, logger: logger)
+                udpListener.withLockedValue { $0 = listener }
+            } catch {
+                try? await bound.close().get()
+                try? await metricsChannel.withLockedValue { $0 }?.close().get()
+                try? await webChannel.withLockedValue { $0 }?.close().get()
+                if let error = error as? UDPMediaListenerError, error != .noLocalAddress { throw error }
+                throw ServerError.udpListener("\(host):\(configuration.udpPort)", error)
+            }
+        }
         return address
     }
 
@@ -119,6 +134,15 @@ public final class RoomServer: Sendable {
 
     /// Where `GET /metrics` answers, once started with a metrics address.
     public var metricsAddress: SocketAddress? { metricsChannel.withLockedValue { $0?.localAddress } }
+
+    /// Where the UDP media port is bound, once started with a UDP address.
+    public var udpAddress: SocketAddress? { udpListener.withLockedValue { $0?.localAddress } }
+
+    /// The address clients are told to send UDP media to (the ICE candidate).
+    public var udpCandidate: TransportAddress? { udpListener.withLockedValue { $0?.candidate } }
+
+    /// The UDP media port, for publish and play to add sessions to.
+    var udpMedia: UDPMediaListener? { udpListener.withLockedValue { $0 } }
 
     public var counts: (rooms: Int, users: Int, streams: Int) {
         let c = registry.counts
@@ -132,6 +156,7 @@ public final class RoomServer: Sendable {
         try? await listener?.close().get()
         try? await metricsChannel.withLockedValue { $0 }?.close().get()
         try? await webChannel.withLockedValue { $0 }?.close().get()
+        await udpListener.withLockedValue { $0 }?.close()
         try? await Task.sleep(for: .milliseconds(200))
         try? await group.shutdownGracefully()
     }
@@ -160,6 +185,7 @@ public enum ServerError: Error, CustomStringConvertible {
     /// The address, and the socket error.
     case metricsListener(String, any Error)
     case webListener(String, any Error)
+    case udpListener(String, any Error)
     /// The event loops could not have SCHED_FIFO (errno from pthread_setschedparam).
     case realtime(priority: Int, errno: Int32)
 
@@ -177,6 +203,7 @@ public enum ServerError: Error, CustomStringConvertible {
         case .noLocalAddress: return "the listener has no local address"
         case .metricsListener(let address, let why): return "cannot listen for metrics on \(address): \(describe(why))"
         case .webListener(let address, let why): return "cannot listen for the web page on \(address): \(describe(why))"
+        case .udpListener(let address, let why): return "cannot listen for UDP media on \(address): \(describe(why))"
         case .realtime(let priority, let code):
             let why = String(cString: strerror(code))
             if code == EPERM {

@@ -45,6 +45,13 @@ public struct ServerConfiguration: Sendable {
     public var webPort = 0
     /// Origins (besides the page's own) whose pages may open the WebSocket; "*" allows any.
     public var webOrigins: [String] = []
+    /// Where the UDP media port (WebRTC's wire: ICE-lite, DTLS-SRTP, every session on one port) listens
+    /// (nil: no UDP media).
+    public var udpHost: String?
+    public var udpPort = 0
+    /// The IP clients are told to send media to (the ICE candidate, with the bound port); needed when
+    /// `udpHost` is the wildcard (0.0.0.0 or ::). Nil: the bound address.
+    public var udpAdvertise: String?
     /// PEM certificate chain and private key: the web listener speaks https and wss.
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import RTP
 
 /// The server's figures, through swift-metrics: with a Prometheus factory they are scraped from
 /// `serve --metrics`; without one they go to a no-op handler and cost next to nothing.
@@ -23,6 +24,13 @@ final class ServerMetrics: Sendable {
     /// What serve adds to a video frame: from the publisher's frame read to its write to each subscriber's
     /// socket (one video frame a second per stream is timed, for every subscriber).
     let fanoutVideoDelay: CoreMetrics.Timer
+    /// The UDP media port (serve --udp): its sessions, what it read and wrote, and what it dropped, by reason.
+    let udpSessions: Meter
+    let udpDatagramsIn: Counter
+    let udpBytesIn: Counter
+    let udpDatagramsOut: Counter
+    let udpBytesOut: Counter
+    let udpDropped: [UDPSessionRouter<UInt64>.DropReason: Counter]
 
     init(factory: MetricsFactory) {
         connections = Meter(label: "rtcbox_connections", factory: factory)
@@ -40,6 +48,14 @@ final class ServerMetrics: Sendable {
         loginLatency = CoreMetrics.Timer(label: "rtcbox_login_seconds", factory: factory)
         joinTime = CoreMetrics.Timer(label: "rtcbox_join_seconds", factory: factory)
         fanoutVideoDelay = CoreMetrics.Timer(label: "rtcbox_fanout_video_delay_seconds", factory: factory)
+        udpSessions = Meter(label: "rtcbox_udp_sessions", factory: factory)
+        udpDatagramsIn = Counter(label: "rtcbox_udp_datagrams_in_total", factory: factory)
+        udpBytesIn = Counter(label: "rtcbox_udp_bytes_in_total", factory: factory)
+        udpDatagramsOut = Counter(label: "rtcbox_udp_datagrams_out_total", factory: factory)
+        udpBytesOut = Counter(label: "rtcbox_udp_bytes_out_total", factory: factory)
+        udpDropped = Dictionary(uniqueKeysWithValues: UDPSessionRouter<UInt64>.DropReason.allCases.map {
+            ($0, Counter(label: "rtcbox_udp_dropped_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
     }
 
     static let disabled = ServerMetrics(factory: NOOPMetricsHandler.instance)
