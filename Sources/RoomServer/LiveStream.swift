@@ -14,6 +14,10 @@ final class LiveStream: @unchecked Sendable {
     /// Changed only under the registry lock.
     var info: StreamInfo
     let fanout: StreamFanout
+    /// The publisher's media over UDP, when its publish negotiated it (changed only under the registry lock).
+    var udpIngest: UDPMediaListener.Session? {
+        didSet { if oldValue !== udpIngest { oldValue?.close() } }
+    }
 
     init(appID: UInt32, roomID: String, handle: UInt32, publisher: ServerSession, info: StreamInfo, fanout: StreamFanout) {
         self.appID = appID

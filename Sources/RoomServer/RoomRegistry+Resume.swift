@@ -15,7 +15,12 @@ extension RoomRegistry {
             waitingPlayers[key]?.removeAll { $0 === session }
         }
         session.playing.removeAll()
-        for stream in session.published.values { stream.awaitingRepublish = true }
+        session.closeUDPPlays()
+        // UDP media of its streams ends with the connection: a resumed session negotiates anew.
+        for stream in session.published.values {
+            stream.awaitingRepublish = true
+            stream.udpIngest = nil
+        }
         let grace = TimeAmount.milliseconds(Int64(configuration.reconnectGraceSeconds * 1000))
         session.detachedTimer = session.eventLoop.scheduleTask(in: grace) { [weak self, weak session] in
             guard let self, let session else { return }
@@ -39,6 +44,7 @@ extension RoomRegistry {
             streams[AppScoped(appID: login.appID, id: streamID)]?.fanout.remove(previous)
         }
         previous.playing.removeAll()
+        previous.closeUDPPlays()
         var resumed = login
         resumed.userStatus = request.userStatus
         resumed.user = request.user

@@ -27,6 +27,12 @@ final class RoomRegistry: @unchecked Sendable {
     /// The number of the last user event queued in any room (RoomRegistry+UserEvents.swift).
     var userEventSeq: UInt64 = 0
     private var shuttingDown = false
+    /// The UDP media port (`serve --udp`), set once when the server starts; nil: media over TCP only.
+    private let udpBox = NIOLockedValueBox<UDPMediaListener?>(nil)
+    var udpMedia: UDPMediaListener? {
+        get { udpBox.withLockedValue { $0 } }
+        set { udpBox.withLockedValue { $0 = newValue } }
+    }
 
     init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = .disabled) {
         self.configuration = configuration
@@ -148,9 +154,19 @@ final class RoomRegistry: @unchecked Sendable {
             let key = AppScoped(appID: login.appID, id: request.streamID)
             if let existing = streams[key], existing.publisher === session, existing.awaitingRepublish {
                 // A resumed session publishing its stream again: same handle, same players.
+                var answer: String?
+                switch negotiatePublish(request.sdp, streamID: request.streamID, fanout: { [weak existing] in existing?.fanout }) {
+                case .none: existing.udpIngest = nil
+                case .accepted(let sdp, let udp):
+                    existing.udpIngest = udp
+                    answer = sdp
+                case .refused(let why):
+                    session.refuse(id, .badRequest, why)
+                    return nil
+                }
                 existing.awaitingRepublish = false
                 existing.info.tracks = request.tracks
-                session.send(.result(ResultMessage(id: id, streamHandle: existing.handle)))
+                session.send(.result(ResultMessage(id: id, streamHandle: existing.handle, sdp: answer)))
                 existing.requestKeyframe()
                 logger.info("republished after resume", metadata: ["stream": "\(request.streamID)", "handle": "\(existing.handle)"])
                 return existing.fanout
@@ -176,18 +192,30 @@ final class RoomRegistry: @unchecked Sendable {
                 session.send(.error(ErrorMessage(id: id, code: .roomFull, message: "room \"\(login.roomID)\" has reached its limit of \(app.maxStreamsPerRoom) streams")))
                 return nil
             }
+            let fanoutBox = NIOLockedValueBox<StreamFanout?>(nil)
+            var answer: String?
+            var ingest: UDPMediaListener.Session?
+            switch negotiatePublish(request.sdp, streamID: request.streamID, fanout: { fanoutBox.withLockedValue { $0 } }) {
+            case .none: break
+            case .accepted(let sdp, let udp): (answer, ingest) = (sdp, udp)
+            case .refused(let why):
+                session.refuse(id, .badRequest, why)
+                return nil
+            }
             let handle = nextHandle
             nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
             let info = StreamInfo(streamID: request.streamID, user: login.user, extraInfo: request.extraInfo ?? "", tracks: request.tracks)
-            let fanout = StreamFanout(handle: handle, hasVideo: request.tracks.contains { $0.kind == .video },
+            let fanout = StreamFanout(handle: handle, streamID: request.streamID, hasVideo: request.tracks.contains { $0.kind == .video },
                                       gopCacheLimitBytes: configuration.gopCacheLimitBytes, metrics: metrics)
             let stream = LiveStream(appID: login.appID, roomID: login.roomID, handle: handle, publisher: session, info: info, fanout: fanout)
             fanout.onKeyframeWanted = { [weak stream] in stream?.requestKeyframe() }
+            fanoutBox.withLockedValue { $0 = fanout }
+            stream.udpIngest = ingest
             streams[key] = stream
             room.streams[request.streamID] = stream
             room.streamOrder.append(request.streamID)
             session.published[request.streamID] = stream
-            session.send(.result(ResultMessage(id: id, streamHandle: handle)))
+            session.send(.result(ResultMessage(id: id, streamHandle: handle, sdp: answer)))
             notifyStreams(in: room, except: session, .add, [info])
             for player in waitingPlayers.removeValue(forKey: key) ?? [] {
                 startPlaying(player, stream)
@@ -215,7 +243,25 @@ final class RoomRegistry: @unchecked Sendable {
                 return session.send(.error(ErrorMessage(id: request.id, code: .invalidID, message: problem)))
             }
             let key = AppScoped(appID: login.appID, id: request.streamID)
-            session.send(.result(ResultMessage(id: request.id ?? 0)))
+            let live = streams[key]
+            var answer: String?
+            let streamID = request.streamID
+            switch negotiatePlay(request.sdp, streamID: streamID, tracks: live?.info.tracks, keyframe: { [weak self] in
+                self?.requestKeyframe(session, StreamRequest(id: nil, streamID: streamID))
+            }, connected: { [weak self] in self?.restartDelivery(session, streamID: streamID) }) {
+            case .none: break
+            case .accepted(let sdp, let udp):
+                answer = sdp
+                // A play asked again replaces its UDP session; delivery picks it up at its next start.
+                session.setUDPPlay(request.streamID, udp)
+                if let live, session.playing.contains(request.streamID) {
+                    live.fanout.remove(session)
+                    live.fanout.add(session)
+                }
+            case .refused(let why):
+                return session.refuse(request.id, .badRequest, why)
+            }
+            session.send(.result(ResultMessage(id: request.id ?? 0, sdp: answer)))
             guard !session.playing.contains(request.streamID) else { return }
             session.playing.insert(request.streamID)
             if let stream = streams[key] {
@@ -234,6 +280,7 @@ final class RoomRegistry: @unchecked Sendable {
             let key = AppScoped(appID: login.appID, id: request.streamID)
             streams[key]?.fanout.remove(session)
             waitingPlayers[key]?.removeAll { $0 === session }
+            session.setUDPPlay(request.streamID, nil)
             session.send(.result(ResultMessage(id: request.id ?? 0)))
         }
     }
@@ -285,6 +332,7 @@ final class RoomRegistry: @unchecked Sendable {
         streams[key] = nil
         stream.publisher.published[stream.streamID] = nil
         stream.fanout.close()
+        stream.udpIngest = nil
         if let room = rooms[AppScoped(appID: stream.appID, id: stream.roomID)] {
             room.streams[stream.streamID] = nil
             room.streamOrder.removeAll { $0 == stream.streamID }
@@ -310,6 +358,7 @@ final class RoomRegistry: @unchecked Sendable {
             if waitingPlayers[key]?.isEmpty == true { waitingPlayers[key] = nil }
         }
         session.playing.removeAll()
+        session.closeUDPPlays()
         let roomKey = AppScoped(appID: login.appID, id: login.roomID)
         let userKey = AppScoped(appID: login.appID, id: login.user.userID)
         if users[userKey] === session { users[userKey] = nil }

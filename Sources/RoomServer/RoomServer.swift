@@ -118,6 +118,7 @@ public final class RoomServer: Sendable {
                 let listener = try await UDPMediaListener.bind(host: host, port: configuration.udpPort, advertise: configuration.udpAdvertise,
                                                                group: group, certificate: try DTLSCertificate(), metrics: metrics, logger: logger)
                 udpListener.withLockedValue { $0 = listener }
+                registry.udpMedia = listener
             } catch {
                 try? await bound.close().get()
                 try? await metricsChannel.withLockedValue { $0 }?.close().get()

@@ -2,6 +2,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 import RoomAuth
 import RoomProtocol
+import RoomRTP
+import RTP
 
 /// One connection on the server.
 ///
@@ -48,7 +50,28 @@ final class ServerSession: @unchecked Sendable {
     /// The connection closed; the session waits (grace period) to be resumed by a new connection.
     var detachedTimer: Scheduled<Void>?
 
+    /// Plays whose media goes over UDP, by stream id (set under the registry lock, read on the loop).
+    private let udpPlays = NIOLockedValueBox<[String: UDPMediaListener.Session]>([:])
+
+    func setUDPPlay(_ streamID: String, _ udp: UDPMediaListener.Session?) {
+        let old = udpPlays.withLockedValue { plays in
+            defer { plays[streamID] = udp }
+            return plays[streamID]
+        }
+        if old !== udp { old?.close() }
+    }
+
+    func closeUDPPlays() {
+        let all = udpPlays.withLockedValue { plays in
+            defer { plays.removeAll() }
+            return Array(plays.values)
+        }
+        for udp in all { udp.close() }
+    }
+
     // Owned by the event loop.
+    /// The UDP session of each stream handle delivered over UDP (from `udpPlays` when delivery starts).
+    private var udpByHandle: [UInt32: UDPMediaListener.Session] = [:]
     /// Where media writes and flushes enter the pipeline (see `attachMediaPath`); the channel until then.
     private var mediaContext: ChannelHandlerContext?
     /// Whether media written here bypasses the byte-counting handler, so the fan-out counts it.
@@ -140,8 +163,9 @@ final class ServerSession: @unchecked Sendable {
     }
 
     /// Prepares delivery of a stream: video waits for its next keyframe.
-    func startDelivery(handle: UInt32) {
+    func startDelivery(handle: UInt32, streamID: String) {
         eventLoop.preconditionInEventLoop()
+        udpByHandle[handle] = udpPlays.withLockedValue { $0[streamID] }
         needsKeyframe[handle] = true
         linkDrops[handle] = nil
         joinStarted[handle] = .now()
@@ -150,6 +174,7 @@ final class ServerSession: @unchecked Sendable {
     func stopDelivery(handle: UInt32) {
         eventLoop.preconditionInEventLoop()
         needsKeyframe[handle] = nil
+        udpByHandle[handle] = nil
         joinStarted[handle] = nil
         linkDrops[handle] = nil
         flushMedia()   // audio written to ride with a video frame that will not come now
@@ -194,8 +219,28 @@ final class ServerSession: @unchecked Sendable {
         return backlog.age(at: now)
     }
 
+    /// A frame of a play negotiated over UDP: sent on its RTP session (video from a keyframe on; UDP has no
+    /// backlog to drop from: congestion is the peer's). Nil when the session has no track for the frame's
+    /// kind and codec (the answer could not name the stream's codec): that track goes over TCP.
+    private func writeUDP(_ frame: CachedFrame, handle: UInt32, waiting: Bool, to udp: UDPMediaListener.Session) -> Delivery? {
+        var body = frame.wire
+        body.moveReaderIndex(forwardBy: min(body.readableBytes, 5))   // u32 length, u8 frame type
+        guard let header = try? MediaFrameHeader.read(from: &body) else { return Delivery() }
+        guard udp.sends(header.track.rtpKind) else { return nil }
+        if frame.isVideo && waiting {
+            guard frame.isKeyframe else { return Delivery() }
+            needsKeyframe[handle] = false
+        }
+        if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
+            metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        }
+        udp.send(RTPFrame(header: header, payload: body))
+        return Delivery(wrote: true)
+    }
+
     private func write(_ frame: CachedFrame, handle: UInt32) -> Delivery {
         guard !closing, let waiting = needsKeyframe[handle] else { return Delivery() }
+        if let udp = udpByHandle[handle], let delivery = writeUDP(frame, handle: handle, waiting: waiting, to: udp) { return delivery }
         let now = NIODeadline.now()
         let age = backlogAge(at: now.uptimeNanoseconds)
         if !isWritable || age > UInt64(slowConsumerTimeout.nanoseconds) {

@@ -16,6 +16,7 @@ struct CachedFrame: Sendable {
 /// cached GOP, then live frames, in that order.
 final class StreamFanout: @unchecked Sendable {
     let handle: UInt32
+    let streamID: String
     let hasVideo: Bool
     private let lock = NIOLock()
     private var cache: GOPCache
@@ -48,8 +49,9 @@ final class StreamFanout: @unchecked Sendable {
 
     private let metrics: ServerMetrics
 
-    init(handle: UInt32, hasVideo: Bool, gopCacheLimitBytes: Int, metrics: ServerMetrics = .disabled) {
+    init(handle: UInt32, streamID: String, hasVideo: Bool, gopCacheLimitBytes: Int, metrics: ServerMetrics = .disabled) {
         self.handle = handle
+        self.streamID = streamID
         self.hasVideo = hasVideo
         self.metrics = metrics
         self.cache = GOPCache(limitBytes: gopCacheLimitBytes)
@@ -118,9 +120,10 @@ final class StreamFanout: @unchecked Sendable {
             groups[key]?.sessions.append(session)
             let frames = cache.frames
             let handle = self.handle
+            let streamID = self.streamID
             let metrics = self.metrics
             let start: @Sendable () -> Void = {
-                session.startDelivery(handle: handle)
+                session.startDelivery(handle: handle, streamID: streamID)
                 var bytes = 0
                 for f in frames { bytes += session.deliver(f, handle: handle, flush: false).uncountedBytes }
                 session.flushMedia()

@@ -1,0 +1,87 @@
+import NIOCore
+import RoomProtocol
+import RoomRTP
+import RTP
+
+/// Media over UDP (docs/protocol.md, "Media over UDP"): a publish or play that carries an SDP offer gets an
+/// RTP session on the server's UDP port, and the answer in its result. The room rules stay here and in
+/// RoomRegistry; the session only moves frames (RTP knows no rooms).
+extension RoomRegistry {
+    /// What negotiating an offer gave: the answer's text and the session, or a refusal for the request.
+    enum UDPNegotiation {
+        /// No offer, or no UDP port on this server: media stays on the connection (the result has no sdp).
+        case none
+        case accepted(answer: String, session: UDPMediaListener.Session)
+        case refused(String)
+    }
+
+    /// The server's side of a publisher's offer: its frames go to `fanout` once they arrive over UDP.
+    func negotiatePublish(_ sdp: String?, streamID: String, fanout: @escaping @Sendable () -> StreamFanout?) -> UDPNegotiation {
+        guard let sdp, let udp = udpMedia else { return .none }
+        do {
+            let offer = try RTPMediaOffer(parsing: sdp)
+            let answer = try RoomRTPOffers.answerPublish(offer, iceCredentials: .random(), fingerprint: udp.localFingerprint,
+                                                         candidate: udp.candidate)
+            let parameters = try RTPMediaOffer.peerParameters(role: .server, local: answer, remote: offer)
+            let metrics = self.metrics
+            let logger = self.logger
+            let session = try udp.add(parameters, onFrames: { frames in
+                guard let target = fanout() else { return }
+                for frame in frames {
+                    let media = frame.mediaFrame(handle: target.handle)
+                    var wire = ByteBuffer()
+                    wire.reserveCapacity(media.payload.readableBytes + MediaFrameHeader.size + 5)
+                    wire.writeFrame(.media) { body in
+                        media.header.write(to: &body)
+                        body.writeImmutableBuffer(media.payload)
+                    }
+                    metrics.mediaFramesIn.increment()
+                    target.forward(CachedFrame(wire: wire, isVideo: media.header.track == .video,
+                                               isKeyframe: media.header.isKeyframe, received: .now()))
+                }
+            }, onEvent: { event in
+                if case .failed(let reason) = event {
+                    logger.info("UDP ingest ended", metadata: ["stream": "\(streamID)", "reason": "\(reason)"])
+                }
+            })
+            return .accepted(answer: answer.sessionDescription().serialized(), session: session)
+        } catch {
+            return .refused("the publish's sdp: \(error)")
+        }
+    }
+
+    /// A play's UDP session connected: what was delivered before went nowhere (the peer drops frames until
+    /// it is connected), so delivery starts again, with the cached GOP.
+    func restartDelivery(_ session: ServerSession, streamID: String) {
+        lock.withLock {
+            guard let login = session.login, session.playing.contains(streamID),
+                  let stream = streams[AppScoped(appID: login.appID, id: streamID)] else { return }
+            stream.fanout.remove(session)
+            stream.fanout.add(session)
+        }
+    }
+
+    /// The server's side of a player's offer. `tracks`: the stream's, when it is live.
+    func negotiatePlay(_ sdp: String?, streamID: String, tracks: [TrackInfo]?,
+                       keyframe: @escaping @Sendable () -> Void, connected: @escaping @Sendable () -> Void) -> UDPNegotiation {
+        guard let sdp, let udp = udpMedia else { return .none }
+        do {
+            let offer = try RTPMediaOffer(parsing: sdp)
+            let answer = try RoomRTPOffers.answerPlay(offer, streamTracks: tracks, iceCredentials: .random(),
+                                                      fingerprint: udp.localFingerprint, candidate: udp.candidate)
+            let parameters = try RTPMediaOffer.peerParameters(role: .server, local: answer, remote: offer)
+            let logger = self.logger
+            let session = try udp.add(parameters, onFrames: { _ in }, onEvent: { event in
+                switch event {
+                case .connected: connected()
+                case .keyframeRequested: keyframe()
+                case .failed(let reason): logger.info("UDP play ended", metadata: ["stream": "\(streamID)", "reason": "\(reason)"])
+                default: break
+                }
+            })
+            return .accepted(answer: answer.sessionDescription().serialized(), session: session)
+        } catch {
+            return .refused("the play's sdp: \(error)")
+        }
+    }
+}
