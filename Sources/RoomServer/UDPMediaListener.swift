@@ -63,8 +63,9 @@ final class UDPMediaListener: Sendable {
                      limits: UDPSessionRouter<UInt64>.Limits = .init()) async throws -> UDPMediaListener {
         let advertised = try advertisedIP(host: host, port: port, advertise: advertise)
         let handler = UDPMediaHandler(router: UDPSessionRouter(limits: limits), metrics: metrics, logger: logger)
+        // No SO_REUSEADDR: UDP has no TIME_WAIT for it to skip, and on Linux it would let a second server
+        // bind the same port and take half of this one's datagrams. A port in use is an error.
         var bootstrap = DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
             .channelOption(.maxMessagesPerRead, value: 8)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReadCount * datagramSliceBytes))

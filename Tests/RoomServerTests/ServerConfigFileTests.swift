@@ -41,6 +41,22 @@ final class ServerConfigFileTests: XCTestCase {
         XCTAssertEqual(config.apps?.last?.allowsAnonymous, true)
     }
 
+    func testTheUDPMediaPort() throws {
+        let config = try ServerConfigFile.parse("""
+            udp = "0.0.0.0:7790"
+            udp_advertise = "203.0.113.5"
+            """, file: "a.toml")
+        XCTAssertEqual(config.udp, "0.0.0.0:7790")
+        XCTAssertEqual(config.udpAdvertise, "203.0.113.5")
+        XCTAssertNil(try ServerConfigFile.parse("", file: "a.toml").udp, "no key, no UDP port")
+        for (text, message) in [("udp = 7790", "a.toml: udp must be a string"),
+                                ("udp_advertise = [\"203.0.113.5\"]", "a.toml: udp_advertise must be a string")] {
+            XCTAssertThrowsError(try ServerConfigFile.parse(text, file: "a.toml"), text) {
+                XCTAssertEqual(($0 as? ConfigError)?.description, message)
+            }
+        }
+    }
+
     func testMistakesNameFileAndKey() {
         let cases: [(String, String)] = [
             ("listen = 7", "a.toml: listen must be a string"),
