@@ -188,7 +188,7 @@ _rtcbox_serve() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--web-origin)
-    non_repeating_options=(--config --listen --threads --realtime-priority --slow-consumer-timeout --token-warning --metrics --web --tls-cert --tls-key --events --log-level)
+    non_repeating_options=(--config --listen --threads --realtime-priority --slow-consumer-timeout --token-warning --metrics --web --udp --udp-advertise --tls-cert --tls-key --events --log-level)
     __rtcbox_offer_flags_options 0
 
     # Offer option value completions
@@ -218,6 +218,12 @@ _rtcbox_serve() {
         return
         ;;
     '--web-origin')
+        return
+        ;;
+    '--udp')
+        return
+        ;;
+    '--udp-advertise')
         return
         ;;
     '--tls-cert')

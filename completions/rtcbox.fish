@@ -23,7 +23,7 @@ function __rtcbox_parse_tokens -S
         __rtcbox_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'serve'
-            __rtcbox_parse_subcommand 0 'config=' 'listen=' 'threads=' 'realtime-priority=' 'slow-consumer-timeout=' 'token-warning=' 'metrics=' 'web=' 'web-origin=+' 'tls-cert=' 'tls-key=' 'events=' 'v/verbose' 'q/quiet' 'log-level=' 'version' 'h/help'
+            __rtcbox_parse_subcommand 0 'config=' 'listen=' 'threads=' 'realtime-priority=' 'slow-consumer-timeout=' 'token-warning=' 'metrics=' 'web=' 'web-origin=+' 'udp=' 'udp-advertise=' 'tls-cert=' 'tls-key=' 'events=' 'v/verbose' 'q/quiet' 'log-level=' 'version' 'h/help'
         case 'token'
             __rtcbox_parse_subcommand 0 'app-id=' 'secret=' 'user=' 'room=' 'privilege=' 'streams=' 'expire=' 'decode=' 'json' 'version' 'h/help'
         case 'login'
@@ -119,6 +119,8 @@ complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options 
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" metrics' -l 'metrics' -d 'Serve Prometheus metrics on http://HOST:PORT/metrics (env RTCBOX_METRICS).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" web' -l 'web' -d 'Serve the room page on http://HOST:PORT/ and its WebSocket on /ws (env RTCBOX_WEB).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve"' -l 'web-origin' -d 'Also let pages from this origin open the WebSocket; repeatable, * for any (env RTCBOX_WEB_ORIGINS, comma-separated).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" udp' -l 'udp' -d 'Carry media over UDP on this port, WebRTC\'s wire (ICE-lite, DTLS-SRTP, every session on one port) (env RTCBOX_UDP).' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" udp-advertise' -l 'udp-advertise' -d 'The IP clients send UDP media to (the ICE candidate); needed when --udp binds 0.0.0.0 or :: (env RTCBOX_UDP_ADVERTISE).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" tls-cert' -l 'tls-cert' -d 'PEM certificate chain: the web listener speaks https/wss (env RTCBOX_TLS_CERT).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" tls-key' -l 'tls-key' -d 'PEM private key of --tls-cert (env RTCBOX_TLS_KEY).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox serve" events' -l 'events' -d 'Write JSON-lines events to FILE, or - for stdout.' -rfka ''

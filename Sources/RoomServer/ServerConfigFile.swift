@@ -11,6 +11,8 @@ import TOMLKit
 ///     metrics = "127.0.0.1:9700"
 ///     web = "127.0.0.1:7780"           # the room page and its WebSocket
 ///     web_origins = ["https://app.example"]
+///     udp = "0.0.0.0:7790"             # the UDP media port (WebRTC's wire: ICE-lite, DTLS-SRTP)
+///     udp_advertise = "203.0.113.5"   # the IP clients send media to (needed with 0.0.0.0 or ::)
 ///     tls_cert = "cert.pem"            # https/wss for the web listener
 ///     tls_key = "key.pem"
 ///     log_level = "info"
@@ -34,6 +36,8 @@ public struct ServerConfigFile: Sendable, Equatable {
     public var metrics: String?
     public var web: String?
     public var webOrigins: [String]?
+    public var udp: String?
+    public var udpAdvertise: String?
     public var tlsCertificate: String?
     public var tlsKey: String?
     public var logLevel: String?
@@ -45,7 +49,7 @@ public struct ServerConfigFile: Sendable, Equatable {
 
     public init() {}
 
-    static let topKeys: Set<String> = ["listen", "threads", "realtime_priority", "metrics", "web", "web_origins", "tls_cert", "tls_key", "log_level", "max_frame_length",
+    static let topKeys: Set<String> = ["listen", "threads", "realtime_priority", "metrics", "web", "web_origins", "udp", "udp_advertise", "tls_cert", "tls_key", "log_level", "max_frame_length",
                                        "slow_consumer_timeout", "gop_cache_bytes", "token_warning", "apps"]
     static let appKeys: Set<String> = ["app_id", "app_sign", "server_secret", "anonymous", "max_users_per_room",
                                        "max_streams_per_room", "messages_per_second"]
@@ -78,6 +82,8 @@ public struct ServerConfigFile: Sendable, Equatable {
         config.metrics = try reader.string("metrics")
         config.web = try reader.string("web")
         config.webOrigins = try reader.strings("web_origins")
+        config.udp = try reader.string("udp")
+        config.udpAdvertise = try reader.string("udp_advertise")
         config.tlsCertificate = try reader.string("tls_cert")
         config.tlsKey = try reader.string("tls_key")
         config.logLevel = try reader.string("log_level")

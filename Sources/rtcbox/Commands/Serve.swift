@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RoomClient
 import RoomServer
+import RTP
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,6 +43,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also let pages from this origin open the WebSocket; repeatable, * for any (env RTCBOX_WEB_ORIGINS, comma-separated).", valueName: "origin"))
     var webOrigin: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Carry media over UDP on this port, WebRTC's wire (ICE-lite, DTLS-SRTP, every session on one port) (env RTCBOX_UDP).", valueName: "host:port"))
+    var udp: String?
+
+    @Option(name: .long, help: ArgumentHelp("The IP clients send UDP media to (the ICE candidate); needed when --udp binds 0.0.0.0 or :: (env RTCBOX_UDP_ADVERTISE).", valueName: "ip"))
+    var udpAdvertise: String?
+
     @Option(name: .long, help: ArgumentHelp("PEM certificate chain: the web listener speaks https/wss (env RTCBOX_TLS_CERT).", valueName: "file"))
     var tlsCert: String?
 
@@ -63,6 +70,12 @@ struct Serve: AsyncParsableCommand {
         }
         if let web, Self.webAddress(web) == nil {
             throw ValidationError("--web \"\(web)\" is not HOST:PORT")
+        }
+        if let udp, Self.udpAddress(udp) == nil {
+            throw ValidationError("--udp \"\(udp)\" is not IP:PORT")
+        }
+        if let udpAdvertise, Self.advertisableIP(udpAdvertise) == nil {
+            throw ValidationError("--udp-advertise \"\(udpAdvertise)\" is not an IP address clients can send to")
         }
     }
 
@@ -115,6 +128,26 @@ struct Serve: AsyncParsableCommand {
                                              default: [], what: "a list of origins") {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if let udpText = try layers.optional(flag: udp, env: "RTCBOX_UDP", file: file.udp, what: "IP:PORT",
+                                             parse: { Self.udpAddress($0) == nil ? nil : $0 }) {
+            guard let address = Self.udpAddress(udpText) else {
+                throw CLIError(.config, "\(configPath ?? "config"): udp \"\(udpText)\" is not IP:PORT")
+            }
+            (result.udpHost, result.udpPort) = (address.host, address.port)
+        }
+        result.udpAdvertise = try layers.optional(flag: udpAdvertise, env: "RTCBOX_UDP_ADVERTISE", file: file.udpAdvertise,
+                                                  what: "an IP address", parse: { Self.advertisableIP($0) })
+        if let advertise = result.udpAdvertise, Self.advertisableIP(advertise) == nil {
+            throw CLIError(.config, "\(configPath ?? "config"): udp_advertise \"\(advertise)\" is not an IP address clients can send to")
+        }
+        do {
+            try result.checkUDPAdvertise()
+        } catch {
+            throw CLIError(.usage, error.description)
+        }
+        if result.udpHost == nil, result.udpAdvertise != nil {
+            throw CLIError(.usage, "--udp-advertise names the UDP media port's address: add --udp IP:PORT")
+        }
         result.tlsCertificatePath = try layers.optional(flag: tlsCert, env: "RTCBOX_TLS_CERT", file: file.tlsCertificate, parse: { $0 })
         result.tlsKeyPath = try layers.optional(flag: tlsKey, env: "RTCBOX_TLS_KEY", file: file.tlsKey, parse: { $0 })
         switch (result.tlsCertificatePath, result.tlsKeyPath) {
@@ -136,12 +169,26 @@ struct Serve: AsyncParsableCommand {
         if file.apps == nil, let webHost = result.webHost, !Self.isLoopback(webHost) {
             throw CLIError(.config, "--web on \(webHost) needs --config with apps: the dev app has no authentication, so it listens on loopback only")
         }
+        if file.apps == nil, let udpHost = result.udpHost, !Self.isLoopback(udpHost) {
+            throw CLIError(.config, "--udp on \(udpHost) needs --config with apps: the dev app has no authentication, so it listens on loopback only")
+        }
         return (result, logLevel)
     }
 
     /// HOST:PORT with the port spelled out (a bare host would take the room port).
     static func webAddress(_ text: String) -> (host: String, port: Int)? {
         ClientConfiguration.parseAddress(text, defaultPort: -1).flatMap { $0.port < 0 ? nil : $0 }
+    }
+
+    /// IP:PORT of the UDP media port: an IP literal (the ICE candidate is one) and the port spelled out.
+    static func udpAddress(_ text: String) -> (host: String, port: Int)? {
+        webAddress(text).flatMap { TransportAddress.IP($0.host) == nil ? nil : $0 }
+    }
+
+    /// An IP a client can send to (not the wildcard), as --udp-advertise takes it.
+    static func advertisableIP(_ text: String) -> String? {
+        guard let ip = TransportAddress.IP(text), ip != .v4(0), ip != .v6(high: 0, low: 0) else { return nil }
+        return ip.description
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -159,6 +206,8 @@ struct Serve: AsyncParsableCommand {
             address = "\(bound.ipAddress ?? config.host):\(bound.port ?? config.port)"
         } catch let error as WebListenerError {
             throw CLIError(.config, error.description)
+        } catch let error as UDPMediaListenerError {
+            throw CLIError(.usage, error.description)
         } catch let error as ServerError {
             throw CLIError(error.isPermission ? .refused : .unavailable, error.description(describing: { NetworkFailure($0).words }))
         } catch {
@@ -178,6 +227,11 @@ struct Serve: AsyncParsableCommand {
             if scheme == "http", let webHost = config.webHost, !Self.isLoopback(webHost) {
                 printWarning("browsers allow WebCodecs only on https or on localhost/127.0.0.1: use --tls-cert/--tls-key for \(webHost)")
             }
+        }
+        if let udpAddress = server.udpAddress, let candidate = server.udpCandidate {
+            let bound = "\(udpAddress.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "?"):\(udpAddress.port ?? 0)"
+            let advertised = bound == candidate.description ? "" : ", advertised as \(candidate)"
+            printError("rtcbox serve: UDP media on \(bound)\(advertised)")
         }
         if let metricsAddress = server.metricsAddress {
             printError("rtcbox serve: metrics on http://\(metricsAddress.ipAddress ?? "?"):\(metricsAddress.port ?? 0)/metrics")
