@@ -23,6 +23,8 @@ public struct ClientConfiguration: Sendable {
     public var trafficIntervalSeconds: Double = 0.5
     /// network_quality events this often (a multiple of the traffic interval); 0: never.
     public var networkQualityIntervalSeconds: Double = 2
+    /// How publishes and plays carry media: UDP when the server offers it (auto), UDP only, or TCP only.
+    public var mediaTransport: MediaTransport = .auto
 
     public init(host: String = "127.0.0.1", port: Int = RoomProtocolConstants.defaultPort, appID: UInt32 = 1,
                 user: UserInfo, token: String? = nil, appSign: String? = nil) {

@@ -114,17 +114,23 @@ extension RoomClient {
             }
             for (id, publisher) in publishers.sorted(by: { $0.key < $1.key }) {
                 guard let info = publishing[id] else { continue }
+                let offer = publishOffer(tracks: publisher.tracks)
                 let r = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                    .publish(PublishRequest(id: $0, streamID: id, tracks: publisher.tracks, extraInfo: info.extraInfo))
+                    .publish(PublishRequest(id: $0, streamID: id, tracks: publisher.tracks, extraInfo: info.extraInfo,
+                                            sdp: offer?.sessionDescription().serialized()))
                 }
                 guard let handle = r.streamHandle else { throw RoomClientError.protocolViolation("publish result without a stream handle") }
                 publisher.rebind(channel: connection.channel, handle: handle)
                 emit(.publisherState(streamID: id, state: .publishing, errorCode: nil, reason: "reconnected"))
+                await startUDP(publisher, offer: offer, answer: r.sdp)
             }
             for id in players.sorted() {
-                _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                    .play(PlayRequest(id: $0, streamID: id))
+                closeUDP(play: id)
+                let offer = playOffer()
+                let r = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+                    .play(PlayRequest(id: $0, streamID: id, sdp: offer?.sessionDescription().serialized()))
                 }
+                await startUDP(play: id, offer: offer, answer: r.sdp)
             }
             state.withLockedValue { $0.reconnecting = false }
             startQualityReports(on: connection)

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import RoomAuth
 import RoomProtocol
+import RTP
 
 /// What a login returns: the session, and who and what is already in the room.
 public struct LoginResult: Sendable {
@@ -55,6 +56,12 @@ public final class RoomClient: Sendable {
         var token: String?
         /// What each published stream was published with, to publish it again after a reconnect.
         var publishing: [String: (tracks: [TrackInfo], extraInfo: String?)] = [:]
+        /// Media over UDP (RoomClient+UDP.swift): the client's DTLS certificate, each UDP play's socket, its
+        /// handle once play_started came, and frames that came over UDP before it.
+        var certificate: DTLSCertificate?
+        var udpPlays: [String: UDPMediaSocket] = [:]
+        var playHandles: [String: UInt32] = [:]
+        var pendingUDPFrames: [String: [RTPFrame]] = [:]
         var reconnecting = false
         /// Totals at the last quality event, per "pub:"/"play:" + stream id.
         var lastQuality: [String: (counters: StreamCounters, at: NIODeadline)] = [:]
@@ -208,9 +215,11 @@ public final class RoomClient: Sendable {
                         trafficControl: TrafficController.Settings? = nil) async throws -> StreamPublisher {
         let connection = try currentConnection()
         emit(.publisherState(streamID: streamID, state: .publishRequesting, errorCode: nil, reason: ""))
+        let offer = publishOffer(tracks: tracks)
         do {
             let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) { id in
-                .publish(PublishRequest(id: id, streamID: streamID, tracks: tracks, extraInfo: extraInfo))
+                .publish(PublishRequest(id: id, streamID: streamID, tracks: tracks, extraInfo: extraInfo,
+                                        sdp: offer?.sessionDescription().serialized()))
             }
             guard let handle = result.streamHandle else {
                 throw RoomClientError.protocolViolation("publish result without a stream handle")
@@ -222,6 +231,7 @@ public final class RoomClient: Sendable {
                 $0.publishing[streamID] = (tracks, extraInfo)
             }
             emit(.publisherState(streamID: streamID, state: .publishing, errorCode: nil, reason: ""))
+            await startUDP(publisher, offer: offer, answer: result.sdp)
             return publisher
         } catch let error as RoomClientError {
             emit(.publisherState(streamID: streamID, state: .noPublish, errorCode: error.code, reason: error.reason))
@@ -250,10 +260,12 @@ public final class RoomClient: Sendable {
         let connection = try currentConnection()
         state.withLockedValue { $0.players[streamID] = queue }
         emit(.playerState(streamID: streamID, state: .playRequesting, errorCode: nil, reason: ""))
+        let offer = playOffer()
         do {
-            _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                .play(PlayRequest(id: $0, streamID: streamID))
+            let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+                .play(PlayRequest(id: $0, streamID: streamID, sdp: offer?.sessionDescription().serialized()))
             }
+            await startUDP(play: streamID, offer: offer, answer: result.sdp)
         } catch let error as RoomClientError {
             state.withLockedValue { $0.players[streamID] = nil }
             emit(.playerState(streamID: streamID, state: .noPlay, errorCode: error.code, reason: error.reason))
@@ -266,6 +278,7 @@ public final class RoomClient: Sendable {
             s.forgetHandles(of: streamID)
             return s.players.removeValue(forKey: streamID)
         }) != nil else { return }
+        closeUDP(play: streamID)
         let connection = try currentConnection()
         _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
             .stopPlay(StreamRequest(id: $0, streamID: streamID))
@@ -322,10 +335,12 @@ public final class RoomClient: Sendable {
             }
             guard let queue else { return }
             queue.push(.started(p.stream))
+            flushPendingUDP(p.streamID, handle: p.streamHandle, queue: queue)
             emit(.playerState(streamID: p.streamID, state: .playing, errorCode: nil, reason: ""))
         case .playStopped(let p):
             let queue = state.withLockedValue { s -> MediaQueue? in
                 s.forgetHandles(of: p.streamID)
+                s.playHandles[p.streamID] = nil
                 return s.players[p.streamID]
             }
             guard let queue else { return }
@@ -371,6 +386,7 @@ public final class RoomClient: Sendable {
         }
         guard first else { return }
         for p in publishers { p.markStopped() }
+        closeAllUDP()
         for q in queues { q.push(.closed(loggedOut ? nil : reason)) }
         if !loggedOut {
             let code = reason?.code

@@ -133,12 +133,16 @@ public enum RoomEvent: Sendable {
     case roomStreamTracksUpdate(RoomStreamTracksUpdate)
     /// A played stream's video now has this size (the SDK's onPlayerVideoSizeChanged).
     case playerVideoSizeChanged(streamID: String, width: Int, height: Int, frameRate: Double?)
+    /// How a published or played stream's media travels now: "udp", "tcp" (the room connection), or "none"
+    /// (`--transport udp` and UDP could not be had); `role` is "publisher" or "player".
+    case mediaTransport(streamID: String, role: String, transport: String, reason: String)
 
     /// Every event name, as `json()` writes it (docs/events.md has an example of each).
     public static let allNames = [
         "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
         "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
         "token_will_expire", "network_quality", "traffic_control", "room_stream_tracks_update", "player_video_size_changed",
+        "media_transport",
     ]
 
     public var name: String {
@@ -159,6 +163,7 @@ public enum RoomEvent: Sendable {
         case .trafficControl: return "traffic_control"
         case .roomStreamTracksUpdate: return "room_stream_tracks_update"
         case .playerVideoSizeChanged: return "player_video_size_changed"
+        case .mediaTransport: return "media_transport"
         }
     }
 
@@ -199,6 +204,8 @@ public enum RoomEvent: Sendable {
         case .playerVideoSizeChanged(let stream, let width, let height, let rate):
             fields += [("stream_id", stream), ("width", width), ("height", height)]
             if let rate { fields.append(("frame_rate", rate)) }
+        case .mediaTransport(let stream, let role, let transport, let reason):
+            fields += [("stream_id", stream), ("role", role), ("transport", transport), ("reason", reason)]
         }
         return Self.render(fields)
     }

@@ -1,6 +1,8 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import RoomProtocol
+import RoomRTP
+import RTP
 
 /// The sending end of one published stream. `send` may be called from any thread (a pipeline's);
 /// when the connection is backed up, video is dropped up to the next keyframe and audio is dropped.
@@ -24,6 +26,12 @@ public final class StreamPublisher: Sendable {
         var controller: TrafficController?
         /// The tracks as they are sent now (what a republish after a reconnect describes).
         var tracks: [TrackInfo]
+        /// Media over UDP: the socket, and whether frames go on it (once connected; TCP until then, or for
+        /// good after it failed, unless UDP was required).
+        var udp: UDPMediaSocket?
+        var udpConnected = false
+        /// `--transport udp`: frames never go over TCP.
+        var udpRequired = false
     }
 
     /// When frames are dropped instead of queued for a slow link.
@@ -62,6 +70,11 @@ public final class StreamPublisher: Sendable {
 
     /// Sends to a new connection after a reconnect, starting at a keyframe the encoder is asked for.
     func rebind(channel: Channel, handle: UInt32) {
+        let udp = state.withLockedValue { s -> UDPMediaSocket? in
+            defer { s.udp = nil; s.udpConnected = false }
+            return s.udp
+        }
+        udp?.close()   // the server ended it with the old connection; the republish negotiates anew
         state.withLockedValue { s in
             s.channel = channel
             s.handle = handle
@@ -90,6 +103,23 @@ public final class StreamPublisher: Sendable {
                      payload: UnsafeRawBufferPointer) -> Bool {
         let keyframe = flags.contains(.keyframe)
         let now = NIODeadline.now().uptimeNanoseconds
+        if let udp = state.withLockedValue({ s -> UDPMediaSocket?? in
+            if s.stopped { return .some(nil) }
+            if s.udpConnected, let udp = s.udp {
+                s.counters.record(track: track, bytes: payload.count, captureTime: captureTime)
+                return .some(udp)
+            }
+            if s.udpRequired {
+                s.counters.framesDropped += 1
+                return .some(nil)
+            }
+            return .none
+        }) {
+            guard let udp else { return false }
+            let header = MediaFrameHeader(streamHandle: 0, track: track, flags: flags, pts: pts, dts: dts, captureTime: captureTime)
+            udp.send(RTPFrame(header: header, payload: ByteBuffer(bytes: payload)))
+            return true
+        }
         let frameSize = payload.count + MediaFrameHeader.size + 5   // the length prefix and the frame type
         let target = state.withLockedValue { s -> (Channel, UInt32, UInt64)? in
             if s.stopped { return nil }
@@ -181,5 +211,40 @@ public final class StreamPublisher: Sendable {
     }
 
     func requestKeyframe() { state.withLockedValue { $0.keyframeRequested = true } }
-    func markStopped() { state.withLockedValue { $0.stopped = true } }
+
+    func markStopped() {
+        let udp = state.withLockedValue { s -> UDPMediaSocket? in
+            s.stopped = true
+            defer { s.udp = nil; s.udpConnected = false }
+            return s.udp
+        }
+        udp?.close()
+    }
+
+    /// A UDP socket for this stream (negotiated, not yet connected); replaces and closes any earlier one.
+    func attachUDP(_ udp: UDPMediaSocket, required: Bool) {
+        let old = state.withLockedValue { s -> UDPMediaSocket? in
+            defer { s.udp = udp; s.udpConnected = false; s.udpRequired = required }
+            return s.udp
+        }
+        if old !== udp { old?.close() }
+    }
+
+    /// The UDP socket connected (frames go on it from now, starting with a keyframe) or failed (nil: TCP again,
+    /// unless UDP is required). Ignored for a socket that is no longer this stream's.
+    func udpChanged(_ udp: UDPMediaSocket, connected: Bool) {
+        let stale = state.withLockedValue { s -> Bool in
+            guard s.udp === udp else { return true }
+            s.udpConnected = connected
+            if connected { s.keyframeRequested = true } else { s.udp = nil }
+            return false
+        }
+        if !connected || stale { udp.close() }
+    }
+
+    /// UDP is required and could not be had: frames are dropped (and counted).
+    func markUDPUnavailable() { state.withLockedValue { $0.udpRequired = true } }
+
+    /// How this stream's media travels now.
+    public var transport: String { state.withLockedValue { $0.udpConnected ? "udp" : "tcp" } }
 }

@@ -249,7 +249,12 @@ final class RoomRegistry: @unchecked Sendable {
             switch negotiatePlay(request.sdp, streamID: streamID, tracks: live?.info.tracks, keyframe: { [weak self] in
                 self?.requestKeyframe(session, StreamRequest(id: nil, streamID: streamID))
             }, connected: { [weak self] in self?.restartDelivery(session, streamID: streamID) }) {
-            case .none: break
+            case .none:
+                // A play asked again without an offer (the client's UDP failed): its media comes on the connection.
+                if session.setUDPPlay(request.streamID, nil), let live, session.playing.contains(request.streamID) {
+                    live.fanout.remove(session)
+                    live.fanout.add(session)
+                }
             case .accepted(let sdp, let udp):
                 answer = sdp
                 // A play asked again replaces its UDP session; delivery picks it up at its next start.

@@ -53,12 +53,15 @@ final class ServerSession: @unchecked Sendable {
     /// Plays whose media goes over UDP, by stream id (set under the registry lock, read on the loop).
     private let udpPlays = NIOLockedValueBox<[String: UDPMediaListener.Session]>([:])
 
-    func setUDPPlay(_ streamID: String, _ udp: UDPMediaListener.Session?) {
+    /// Sets (nil: removes) a play's UDP session; returns whether it had one.
+    @discardableResult
+    func setUDPPlay(_ streamID: String, _ udp: UDPMediaListener.Session?) -> Bool {
         let old = udpPlays.withLockedValue { plays in
             defer { plays[streamID] = udp }
             return plays[streamID]
         }
         if old !== udp { old?.close() }
+        return old != nil
     }
 
     func closeUDPPlays() {

@@ -29,6 +29,9 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Keep reconnecting this long after the connection drops, resuming the session (default 60s; 0: give up at once).", valueName: "duration"))
     var reconnectTimeout: String?
 
+    @Option(name: .long, help: ArgumentHelp("How media travels: auto (UDP when the server offers it and answers within 2 s, else the room connection), udp (UDP only), tcp (env RTCBOX_TRANSPORT; default auto).", valueName: "auto|udp|tcp"))
+    var transport: String?
+
     @Option(name: .long, help: ArgumentHelp("User id, unique within the app (default: a random one).", valueName: "id"))
     var user: String?
 
@@ -45,6 +48,9 @@ struct ClientOptions: ParsableArguments {
         if let reconnectTimeout, DurationValue.parse(reconnectTimeout) == nil {
             throw ValidationError("--reconnect-timeout \"\(reconnectTimeout)\" is not a duration")
         }
+        if mediaTransport == nil {
+            throw ValidationError("\(transport != nil ? "--transport" : "RTCBOX_TRANSPORT") \"\(transportText)\" is not auto, udp or tcp")
+        }
         if [token != nil, tokenFile != nil, tokenCommand != nil].filter({ $0 }).count > 1 {
             throw ValidationError("give one of --token, --token-file and --token-command")
         }
@@ -54,6 +60,9 @@ struct ClientOptions: ParsableArguments {
     }
 
     var appSignText: String? { appSign ?? environment["RTCBOX_APP_SIGN"] }
+
+    var transportText: String { transport ?? environment["RTCBOX_TRANSPORT"] ?? "auto" }
+    var mediaTransport: MediaTransport? { MediaTransport(rawValue: transportText.lowercased()) }
 
     /// Where a fresh token comes from when the current one is about to expire.
     var tokenSource: TokenSource? {
@@ -82,6 +91,7 @@ struct ClientOptions: ParsableArguments {
                                          user: UserInfo(userID: userID, userName: userName ?? userID),
                                          token: loginToken.flatMap { $0.isEmpty ? nil : $0 }, appSign: appSignText)
         if let text = reconnectTimeout, let seconds = DurationValue.parse(text) { config.reconnectTimeoutSeconds = seconds }
+        if let mediaTransport { config.mediaTransport = mediaTransport }
         return config
     }
 }
