@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also let pages from this origin open the WebSocket; repeatable, * for any (env RTCBOX_WEB_ORIGINS, comma-separated).", valueName: "origin"))
     var webOrigin: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Carry media over UDP on this port, WebRTC's wire (ICE-lite, DTLS-SRTP, every session on one port) (env RTCBOX_UDP).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("Carry media over UDP on this port, WebRTC's wire (ICE-lite, DTLS-SRTP, every session on one port) (env RTCBOX_UDP).", valueName: "ip:port"))
     var udp: String?
 
     @Option(name: .long, help: ArgumentHelp("The IP clients send UDP media to (the ICE candidate); needed when --udp binds 0.0.0.0 or :: (env RTCBOX_UDP_ADVERTISE).", valueName: "ip"))
