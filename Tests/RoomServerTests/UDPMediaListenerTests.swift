@@ -156,6 +156,36 @@ final class UDPMediaListenerTests: XCTestCase {
         await h.stop()
     }
 
+    func testTheClientSocketBindsTheCandidatesFamilyAndCloses() async throws {
+        let h = try await udpServer()
+        let candidate = try XCTUnwrap(h.server.udpCandidate)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var parameters = serverParameters()
+        parameters.remoteAddress = candidate
+        let events = Recorder<RTPPeerEvent>()
+        let socket = try await UDPMediaSocket.open(parameters: parameters, certificate: try DTLSCertificate(), group: group,
+                                                   onFrames: { _ in }, onEvent: { events.append($0) })
+        XCTAssertEqual(socket.driver.parameters.role, .client, "the client's end is ICE's controlling side")
+        let local = try XCTUnwrap(socket.localAddress)
+        XCTAssertEqual(local.protocol, .inet, "the candidate is IPv4, so is the socket")
+        XCTAssertNotEqual(local.port, 0)
+        try await socket.close().get()
+        XCTAssertEqual(events.all, [.closed])
+        try await socket.close().get()  // twice: nothing more
+        XCTAssertEqual(events.all, [.closed])
+
+        parameters.remoteAddress = nil
+        do {
+            _ = try await UDPMediaSocket.open(parameters: parameters, certificate: try DTLSCertificate(), group: group,
+                                              onFrames: { _ in }, onEvent: { _ in })
+            XCTFail("a socket without a candidate to send to")
+        } catch {
+            XCTAssertEqual(error as? UDPMediaSocketError, .noCandidate)
+        }
+        try await group.shutdownGracefully()
+        await h.stop()
+    }
+
     // MARK: - helpers
 
     func serverParameters() -> RTPPeerParameters {
