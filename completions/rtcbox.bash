@@ -281,7 +281,7 @@ _rtcbox_login() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--user-status --stdin-commands --once -q --quiet --version -h --help)
     repeating_options=(--send-message --set-extra-info)
-    non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --duration --events --log-level)
+    non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --duration --events --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -305,6 +305,9 @@ _rtcbox_login() {
         return
         ;;
     '--reconnect-timeout')
+        return
+        ;;
+    '--transport')
         return
         ;;
     '--user')
@@ -335,7 +338,7 @@ _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
-    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --traffic-control --min-video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
+    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --traffic-control --min-video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -416,6 +419,9 @@ _rtcbox_publish() {
     '--reconnect-timeout')
         return
         ;;
+    '--transport')
+        return
+        ;;
     '--user')
         return
         ;;
@@ -435,7 +441,7 @@ _rtcbox_play() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--keep-waiting --decode --window --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(-o --output --format --duration --frames --window-device --audio-codec --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
+    non_repeating_options=(-o --output --format --duration --frames --window-device --audio-codec --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -479,6 +485,9 @@ _rtcbox_play() {
     '--reconnect-timeout')
         return
         ;;
+    '--transport')
+        return
+        ;;
     '--user')
         return
         ;;
@@ -498,7 +507,7 @@ _rtcbox_record() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--streams --dir --format --segment --duration --audio-codec --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --events --log-level)
+    non_repeating_options=(--streams --dir --format --segment --duration --audio-codec --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -540,6 +549,9 @@ _rtcbox_record() {
         return
         ;;
     '--reconnect-timeout')
+        return
+        ;;
+    '--transport')
         return
         ;;
     '--user')
@@ -651,7 +663,7 @@ _rtcbox_load-test() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--user-status --json -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--publishers --subscribers --duration --video-bitrate --messages-per-second --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --user --user-name --log-level)
+    non_repeating_options=(--publishers --subscribers --duration --video-bitrate --messages-per-second --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -690,6 +702,9 @@ _rtcbox_load-test() {
         return
         ;;
     '--reconnect-timeout')
+        return
+        ;;
+    '--transport')
         return
         ;;
     '--user')
