@@ -40,6 +40,7 @@ public final class RTPPeerDriver: @unchecked Sendable {
 
     private let lock = NSLock()
     private var counters = Statistics()
+    private var peerCounters = RTPPeer.Statistics()
 
     /// Creates the peer (on any thread; it is the loop's from here on). Nothing is sent before `start()`.
     public init(parameters: RTPPeerParameters, certificate: DTLSCertificate, configuration: RTPPeer.Configuration = .init(),
@@ -58,6 +59,9 @@ public final class RTPPeerDriver: @unchecked Sendable {
     public var parameters: RTPPeerParameters { peer.parameters }
 
     public var statistics: Statistics { lock.withLock { counters } }
+
+    /// The peer's own figures (retransmissions, losses repaired or given up, round trip), as of its last call.
+    public var peerStatistics: RTPPeer.Statistics { lock.withLock { peerCounters } }
 
     /// Client: sends the first connectivity check. Server: arms the never-connected timeout. On the loop.
     public func start() {
@@ -127,6 +131,8 @@ public final class RTPPeerDriver: @unchecked Sendable {
 
     /// Does what one call into the peer returned, then re-arms the timer (or ends).
     private func perform(_ output: RTPPeerOutput) {
+        let snapshot = peer.statistics
+        lock.withLock { peerCounters = snapshot }
         if !output.datagrams.isEmpty { write(output.datagrams) }
         if !output.frames.isEmpty { onFrames(output.frames) }
         for event in output.events {

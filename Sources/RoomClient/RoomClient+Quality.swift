@@ -154,6 +154,11 @@ extension RoomClient {
                     var q = q
                     q.targetKbps = publisher.targetVideoBitRate.map { Double($0 / 1000) }
                     q.queueMs = StreamCounters.round(publisher.backlogMilliseconds)
+                    if let udp = publisher.udpStatistics {
+                        q.transport = "udp"
+                        q.retransmittedPercent = udp.bytesSent > 0
+                            ? StreamCounters.round(Double(udp.retransmittedBytesSent) * 100 / Double(udp.bytesSent)) : 0
+                    }
                     return .publisherQuality(q)
                 }
             }
@@ -164,6 +169,12 @@ extension RoomClient {
                     if let latency = q.latencyMs {
                         let floor = min(quietest ?? latency, latency)
                         q.queueMs = StreamCounters.round(max(0, latency - floor))
+                    }
+                    if let udp = s.udpPlays[id]?.driver.peerStatistics, udp.framesReceived > 0 || udp.packetsReceived > 0 {
+                        q.transport = "udp"
+                        q.framesGivenUp = udp.videoFramesGivenUp
+                        q.freezes = udp.freezes
+                        q.audioConcealed = udp.audioFramesConcealed
                     }
                     return .playerQuality(q)
                 }

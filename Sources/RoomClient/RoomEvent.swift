@@ -39,6 +39,14 @@ public struct QualityReport: Sendable, Codable, Equatable {
     public var queueMs: Double?
     /// Player: of `framesDropped`, those the server dropped because this downlink could not take them.
     public var serverFramesDropped: Int?
+    /// Media over UDP ("udp"; absent on the room connection). Since the stream started: publisher, the share
+    /// of the bytes sent that were retransmissions (NACKed); player, video frames the jitter buffer gave up
+    /// (a loss not repaired in time), freezes (give-ups while frames were flowing), audio frames concealed.
+    public var transport: String?
+    public var retransmittedPercent: Double?
+    public var framesGivenUp: Int?
+    public var freezes: Int?
+    public var audioConcealed: Int?
 
     public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?, rttMs: Double? = nil) {
         self.streamID = streamID
@@ -58,6 +66,11 @@ public struct QualityReport: Sendable, Codable, Equatable {
         case targetKbps = "target_kbps"
         case serverFramesDropped = "server_frames_dropped"
         case queueMs = "queue_ms"
+        case transport
+        case retransmittedPercent = "retransmitted_percent"
+        case framesGivenUp = "frames_given_up"
+        case freezes
+        case audioConcealed = "audio_concealed"
     }
 }
 

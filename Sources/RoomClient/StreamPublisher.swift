@@ -55,7 +55,8 @@ public final class StreamPublisher: Sendable {
             var sample = s.link.sample(now: now, backlogAge: s.backlog.age(at: now))
             sample.rttMs = rttMs
             sample.deliveryRate = deliveredRate
-            guard s.channel != nil, var c = s.controller else { return (sample, nil) }
+            // On UDP the room connection carries no media: its figures say nothing of the media's path.
+            guard s.channel != nil, !s.udpConnected, var c = s.controller else { return (sample, nil) }
             let action = c.update(sample)
             s.controller = c
             if let action { s.videoBitRate = action.videoBitRate }
@@ -240,6 +241,11 @@ public final class StreamPublisher: Sendable {
             return false
         }
         if !connected || stale { udp.close() }
+    }
+
+    /// The UDP session's figures while frames go on it (nil on the room connection).
+    public var udpStatistics: RTPPeer.Statistics? {
+        state.withLockedValue { s in s.udpConnected ? s.udp?.driver.peerStatistics : nil }
     }
 
     /// UDP is required and could not be had: frames are dropped (and counted).
