@@ -41,6 +41,10 @@ public final class RTPPeer {
         public var bandwidth = BandwidthEstimator.Configuration(minBitrate: 50_000, maxBitrate: 20_000_000, startBitrate: 1_000_000)
         public var ice = ICEClientChecker.Configuration()
         public var dtls = DTLSEndpoint.Configuration()
+        /// Above this loss rate (what the remote's receiver reports say), each retransmission is sent twice,
+        /// the copy `duplicateDelay` later: a lost retransmission would cost another round trip.
+        public var duplicateRetransmissionsAbove = 0.01
+        public var duplicateDelay: Int64 = 15_000
         /// The wall clock (µs since 1970) for sender reports and RRTR.
         public var wallClock: @Sendable () -> Int64 = RTPPeer.systemWallClock
         public init() {}
@@ -65,6 +69,8 @@ public final class RTPPeer {
         public var bytesReceived = 0
         public var retransmissionsSent = 0
         public var retransmittedBytesSent = 0
+        /// Of those, second copies sent because the link loses much (see `duplicateRetransmissionsAbove`).
+        public var duplicateRetransmissionsSent = 0
         public var retransmissionsReceived = 0
         public var nacksSent = 0
         public var nacksReceived = 0
@@ -117,6 +123,11 @@ public final class RTPPeer {
     private var rtt: Int64
     /// Sender reports and RRTRs sent: their NTP middle 32 bits and when (monotonic), for RTT (the last 8).
     private var reportsSent: [(ntp: UInt32, at: Int64)] = []
+    /// The loss rate the remote reports of what we send (RTCP receiver reports, smoothed).
+    private var remoteLossRate = 0.0
+    /// Copies of retransmissions to send later (protected already: the same bytes, which the remote's SRTP
+    /// replay check drops when the first one came).
+    private var duplicates: [(at: Int64, datagram: RTPOutgoingDatagram)] = []
     /// The last RRTR the remote sent: its NTP middle 32 bits and when it came, answered with DLRR.
     private var lastReceiverReference: (ssrc: UInt32, ntp: UInt32, at: Int64)?
 
@@ -287,6 +298,7 @@ public final class RTPPeer {
             apply(dtls.handleTimeout(now: now), &out)
         }
         guard state == .connected else { return out }
+        sendDuplicates(now: now, &out)
         pollReceivers(now: now, &out)
         if var builder = feedbackBuilder {
             let feedback = builder.poll(now: now)
@@ -304,6 +316,7 @@ public final class RTPPeer {
         if state != .connected, let startedAt { deadlines.append(startedAt + configuration.connectTimeout) }
         if state == .connected {
             deadlines.append(nextRTCP)
+            deadlines.append(duplicates.first?.at)
             deadlines.append(feedbackBuilder?.nextFeedbackTime)
             for stream in receiveStreams { deadlines.append(stream.nextDeadline(rtt: rtt)) }
         }
@@ -479,11 +492,15 @@ public final class RTPPeer {
         }
         statistics.packetsSent += 1
         statistics.bytesSent += protected.readableBytes
+        let datagram = RTPOutgoingDatagram(data: protected, destination: remoteAddress)
         if retransmission {
             statistics.retransmissionsSent += 1
             statistics.retransmittedBytesSent += protected.readableBytes
+            if remoteLossRate > configuration.duplicateRetransmissionsAbove, duplicates.count < 1000 {
+                duplicates.append((now + configuration.duplicateDelay, datagram))
+            }
         }
-        out.datagrams.append(RTPOutgoingDatagram(data: protected, destination: remoteAddress))
+        out.datagrams.append(datagram)
     }
 
     // MARK: RTCP
@@ -532,7 +549,9 @@ public final class RTPPeer {
         for block in blocks where sendStreams.contains(where: { $0.track.ssrc == block.ssrc }) {
             measureRTT(reference: block.lastSenderReport, delay: block.delaySinceLastSenderReport, now: now)
             statistics.remoteLost = max(statistics.remoteLost, Int64(block.cumulativeLost))
-            estimator.onLossReport(fractionLost: Double(block.fractionLost) / 256, now: now)
+            let fraction = Double(block.fractionLost) / 256
+            remoteLossRate = remoteLossRate == 0 ? fraction : remoteLossRate * 0.5 + fraction * 0.5
+            estimator.onLossReport(fractionLost: fraction, now: now)
         }
     }
 
@@ -590,6 +609,19 @@ public final class RTPPeer {
         estimator.process(now: now)
         if !sendStreams.isEmpty { reportTarget(&out) }
         sendRTCP(packets, &out)
+    }
+
+    private func sendDuplicates(now: Int64, _ out: inout RTPPeerOutput) {
+        var sent = 0
+        while sent < duplicates.count, duplicates[sent].at <= now {
+            out.datagrams.append(duplicates[sent].datagram)
+            statistics.duplicateRetransmissionsSent += 1
+            statistics.packetsSent += 1
+            statistics.bytesSent += duplicates[sent].datagram.data.readableBytes
+            statistics.retransmittedBytesSent += duplicates[sent].datagram.data.readableBytes
+            sent += 1
+        }
+        if sent > 0 { duplicates.removeFirst(sent) }
     }
 
     private func remember(_ ntp: UInt32, at now: Int64) {

@@ -93,8 +93,11 @@ struct RTPReceiveStream {
             (try? packet.headerExtensionElement(id: id)).flatMap { $0 }.flatMap { try? AbsCaptureTime.parse($0) }
         }
         self.timing.note(packet.timestamp, timing: timing, captureTime: capture?.wallClockMicros)
-        statistics?.received(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, arrival: arrival,
-                             isRetransmission: retransmission)
+        // The media SSRC's report counts what came on it, as libwebrtc's does (RTX is its own stream): the
+        // sender learns the path's loss, not what is left after repair.
+        if !retransmission {
+            statistics?.received(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, arrival: arrival)
+        }
         nack.received(sequenceNumber: packet.sequenceNumber, isRetransmission: retransmission, now: arrival)
         if video != nil {
             _ = video?.insert(packet, arrival: arrival)

@@ -72,7 +72,7 @@ extension RoomClient {
         let socketBox = NIOLockedValueBox<UDPMediaSocket?>(nil)
         do {
             let socket = try await UDPMediaSocket.open(
-                parameters: parameters, certificate: try dtlsCertificate(), group: group, onFrames: { _ in },
+                parameters: parameters, certificate: try dtlsCertificate(), group: group, start: false, onFrames: { _ in },
                 onEvent: { [weak self, weak publisher] event in
                     guard let self, let publisher, let socket = socketBox.withLockedValue({ $0 }) else { return }
                     switch event {
@@ -90,6 +90,7 @@ extension RoomClient {
                 })
             socketBox.withLockedValue { $0 = socket }
             publisher.attachUDP(socket, required: required)
+            socket.start()
             logger.info("publish: UDP session started", metadata: ["stream": "\(streamID)", "server": "\(parameters.remoteAddress.map { "\($0)" } ?? "?")"])
         } catch {
             if required { publisher.markUDPUnavailable() }
@@ -111,7 +112,7 @@ extension RoomClient {
         let socketBox = NIOLockedValueBox<UDPMediaSocket?>(nil)
         do {
             let socket = try await UDPMediaSocket.open(
-                parameters: parameters, certificate: try dtlsCertificate(), group: group,
+                parameters: parameters, certificate: try dtlsCertificate(), group: group, start: false,
                 onFrames: { [weak self] frames in self?.receivedUDP(frames, streamID: streamID, socket: socketBox.withLockedValue { $0 }) },
                 onEvent: { [weak self] event in
                     guard let self, let socket = socketBox.withLockedValue({ $0 }) else { return }
@@ -139,6 +140,7 @@ extension RoomClient {
                 return s.udpPlays[streamID]
             }
             old?.close()
+            socket.start()
         } catch {
             mediaTransport(streamID, .player, required ? "none" : "tcp", reason: "UDP socket: \(error)")
             if !required { replayOverTCP(streamID) }

@@ -19,11 +19,20 @@ public final class UDPMediaSocket: Sendable {
     public var statistics: RTPPeerDriver.Statistics { driver.statistics }
 
     public func send(_ frame: RTPFrame) { driver.send(frame) }
+
+    /// Starts a peer opened with `start: false`.
+    public func start() {
+        let driver = self.driver
+        channel.eventLoop.execute { driver.start() }
+    }
     public func requestKeyframe() { driver.requestKeyframe() }
 
-    /// Binds a socket, starts the peer (its first check goes out). `parameters.remoteAddress` is the server's
-    /// candidate; `onFrames` and `onEvent` run on the socket's event loop.
+    /// Binds a socket and, unless `start` is false, starts the peer (its first check goes out): a caller that
+    /// must know the socket before its first event (a server next door connects in well under a millisecond)
+    /// starts it with `start()`. `parameters.remoteAddress` is the server's candidate; `onFrames` and
+    /// `onEvent` run on the socket's event loop.
     public static func open(parameters: RTPPeerParameters, certificate: DTLSCertificate, group: EventLoopGroup,
+                            start: Bool = true,
                             onFrames: @escaping @Sendable ([RTPFrame]) -> Void,
                             onEvent: @escaping @Sendable (RTPPeerEvent) -> Void) async throws -> UDPMediaSocket {
         guard let server = parameters.remoteAddress else { throw UDPMediaSocketError.noCandidate }
@@ -37,7 +46,7 @@ public final class UDPMediaSocket: Sendable {
                                            onFrames: onFrames, onEvent: onEvent)
             try await channel.eventLoop.submit {
                 try channel.pipeline.syncOperations.addHandler(UDPMediaSocketHandler(driver: driver))
-                driver.start()
+                if start { driver.start() }
             }.get()
             return UDPMediaSocket(driver: driver, channel: channel)
         } catch {

@@ -207,6 +207,9 @@ final class RTPPeerTests: XCTestCase {
         let stats = wire.client.statistics
         XCTAssertGreaterThan(stats.retransmissionsSent, 20, "NACKs answered with RTX")
         XCTAssertGreaterThan(wire.server.statistics.retransmissionsReceived, 10)
+        // Receiver reports told the sender of the loss: it sent each retransmission twice from then on, and
+        // the receiver's SRTP replay check dropped the copies of those that had come.
+        XCTAssertGreaterThan(stats.duplicateRetransmissionsSent, 10)
         // 10 % loss both ways (media, NACKs and RTX alike). Without repair a third of the frames would lose a
         // packet, and each loss costs the frames up to the next keyframe; with it (runs of this test gave
         // 125-151 of 151) a frame is lost only when two repair rounds failed.
