@@ -63,7 +63,10 @@ struct RTPReceiveStream {
         ssrc = track.ssrc == 0 ? nil : track.ssrc
         if track.codec.kind == .video { video = JitterBuffer(configuration: jitterBuffer) } else { audio = AudioJitterBuffer() }
         // Audio is not worth a keyframe request; video asks through the jitter buffer (PLI) when it gives up.
-        nack = NACKGenerator(configuration: .init(requestKeyframeOnUnrecovered: false))
+        // A gap is NACKed after 2 ms (or 2 % of the round trip): reordering on one 5-tuple is rare, and every
+        // millisecond here is one more that a lost packet's frame, and all behind it, waits.
+        nack = NACKGenerator(configuration: .init(minReorderWait: 2_000, reorderWaitRTTFraction: 0.02,
+                                                  requestKeyframeOnUnrecovered: false))
         if let ssrc { statistics = ReceiveStatistics(ssrc: ssrc, clockRate: Int64(track.codec.clockRate)) }
     }
 
