@@ -89,8 +89,10 @@ public final class RTPPeer {
         /// Packets the remote reported lost of what we sent (RTCP receiver reports, cumulative).
         public var remoteLost: Int64 = 0
         public var roundTripTime: Int64 = 0
-        /// The bandwidth estimate for what we send, bits/s (0 before any feedback).
+        /// The bandwidth estimate for what we send, bits/s (0 before any feedback): min(delay-based, loss-based).
         public var targetBitrate: Int64 = 0
+        /// Its delay-based part alone (transport-cc's delay trend), bits/s; 0 before any transport-cc feedback.
+        public var delayBasedBitrate: Int64 = 0
         public init() {}
     }
 
@@ -570,6 +572,10 @@ public final class RTPPeer {
     private func reportTarget(_ out: inout RTPPeerOutput) {
         let target = estimator.targetBitrate
         statistics.targetBitrate = target
+        if estimator.hasTransportFeedback, estimator.delayBased.bitrate.isFinite {
+            let bounds = configuration.bandwidth
+            statistics.delayBasedBitrate = min(max(Int64(estimator.delayBased.bitrate), bounds.minBitrate), bounds.maxBitrate)
+        }
         // Reported when it moved by 5 % or more: the encoder need not hear of every small step.
         guard lastReportedTarget == 0 || abs(target - lastReportedTarget) * 20 >= lastReportedTarget else { return }
         lastReportedTarget = target

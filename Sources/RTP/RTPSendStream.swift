@@ -27,9 +27,10 @@ struct RTPSendStream {
         let rtx = track.rtxPayloadType.flatMap { pt in
             track.rtxSSRC.map { RTXSender(ssrc: $0, payloadTypes: [track.payloadType: pt], firstSequenceNumber: .random(in: .min ... .max)) }
         }
-        // Video keeps a second of packets (a keyframe is hundreds); audio fewer.
+        // Video keeps a second of packets at up to ~10 Mbit/s (a keyframe is a few hundred); audio (50 packets
+        // a second) a few seconds' worth. The ring is allocated whole: every server-side play has one.
         cache = RTPPacketCache(ssrc: track.ssrc, rtx: rtx,
-                               configuration: .init(capacity: track.codec.kind == .video ? 4096 : 512, maxAge: cacheAge))
+                               configuration: .init(capacity: track.codec.kind == .video ? 1024 : 128, maxAge: cacheAge))
     }
 
     /// The RTP timestamp of a media time in µs (the codec's clock; no overflow for any Int64 time).

@@ -43,16 +43,17 @@ extension RoomClient {
         return RoomRTPOffers.playOffer(iceCredentials: .random(), fingerprint: certificate.fingerprint)
     }
 
-    /// Why UDP cannot be used with this answer; nil when it can.
-    private func parameters(offer: RTPMediaOffer, answer: String?) -> Result<RTPPeerParameters, RoomClientError> {
-        guard let answer else {
-            return .failure(.protocolViolation("the server takes no media over UDP (it needs serve --udp)"))
-        }
+    /// Why UDP cannot be used with this answer, in words.
+    struct NoUDP: Error { var reason: String }
+
+    /// The peer's parameters from the answer, or why UDP cannot be used with it.
+    private func parameters(offer: RTPMediaOffer, answer: String?) -> Result<RTPPeerParameters, NoUDP> {
+        guard let answer else { return .failure(NoUDP(reason: "the server takes no media over UDP (it needs serve --udp)")) }
         do {
             let remote = try RTPMediaOffer(parsing: answer)
             return .success(try RTPMediaOffer.peerParameters(role: .client, local: offer, remote: remote))
         } catch {
-            return .failure(.protocolViolation("the server's sdp answer: \(error)"))
+            return .failure(NoUDP(reason: "the server's sdp answer: \(error)"))
         }
     }
 
@@ -71,8 +72,16 @@ extension RoomClient {
         let streamID = publisher.streamID
         let socketBox = NIOLockedValueBox<UDPMediaSocket?>(nil)
         do {
+            // The bandwidth estimate starts at what the stream sends (the estimator then finds the path's).
+            var peerConfiguration = RTPPeer.Configuration()
+            let streamRate = publisher.tracks.compactMap(\.bitRate).reduce(0, +)
+            if streamRate > 0 {
+                peerConfiguration.bandwidth = BandwidthEstimator.Configuration(
+                    minBitrate: 50_000, maxBitrate: Int64(max(streamRate * 2, 1_000_000)), startBitrate: Int64(streamRate) * 11 / 10)
+            }
             let socket = try await UDPMediaSocket.open(
-                parameters: parameters, certificate: try dtlsCertificate(), group: group, start: false, onFrames: { _ in },
+                parameters: parameters, certificate: try dtlsCertificate(), group: group, configuration: peerConfiguration,
+                start: false, onFrames: { _ in },
                 onEvent: { [weak self, weak publisher] event in
                     guard let self, let publisher, let socket = socketBox.withLockedValue({ $0 }) else { return }
                     switch event {

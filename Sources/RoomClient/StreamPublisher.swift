@@ -55,8 +55,19 @@ public final class StreamPublisher: Sendable {
             var sample = s.link.sample(now: now, backlogAge: s.backlog.age(at: now))
             sample.rttMs = rttMs
             sample.deliveryRate = deliveredRate
-            // On UDP the room connection carries no media: its figures say nothing of the media's path.
-            guard s.channel != nil, !s.udpConnected, var c = s.controller else { return (sample, nil) }
+            guard s.channel != nil, var c = s.controller else { return (sample, nil) }
+            if s.udpConnected {
+                // On UDP the room connection carries no media: its figures say nothing of the media's path; the
+                // RTP session's bandwidth estimate does (0 until its first transport-cc feedback). Its delay-based
+                // part: a queue filling on the path shows there first, and its drops come with it; random loss
+                // is repaired (NACK/RTX), and lowering the rate for it would only cost picture (GCC's loss-based
+                // part halves the rate at 20 % loss that no queue caused).
+                let estimate = s.udp?.driver.peerStatistics.delayBasedBitrate ?? 0
+                let action = c.update(estimate: estimate, seconds: sample.seconds)
+                s.controller = c
+                if let action { s.videoBitRate = action.videoBitRate }
+                return (sample, action)
+            }
             let action = c.update(sample)
             s.controller = c
             if let action { s.videoBitRate = action.videoBitRate }

@@ -32,7 +32,7 @@ public final class UDPMediaSocket: Sendable {
     /// starts it with `start()`. `parameters.remoteAddress` is the server's candidate; `onFrames` and
     /// `onEvent` run on the socket's event loop.
     public static func open(parameters: RTPPeerParameters, certificate: DTLSCertificate, group: EventLoopGroup,
-                            start: Bool = true,
+                            configuration: RTPPeer.Configuration = .init(), start: Bool = true,
                             onFrames: @escaping @Sendable ([RTPFrame]) -> Void,
                             onEvent: @escaping @Sendable (RTPPeerEvent) -> Void) async throws -> UDPMediaSocket {
         guard let server = parameters.remoteAddress else { throw UDPMediaSocketError.noCandidate }
@@ -42,8 +42,8 @@ public final class UDPMediaSocket: Sendable {
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
             .bind(host: server.ip.isIPv4 ? "0.0.0.0" : "::", port: 0).get()
         do {
-            let driver = try RTPPeerDriver(parameters: parameters, certificate: certificate, channel: channel,
-                                           onFrames: onFrames, onEvent: onEvent)
+            let driver = try RTPPeerDriver(parameters: parameters, certificate: certificate, configuration: configuration,
+                                           channel: channel, onFrames: onFrames, onEvent: onEvent)
             try await channel.eventLoop.submit {
                 try channel.pipeline.syncOperations.addHandler(UDPMediaSocketHandler(driver: driver))
                 if start { driver.start() }

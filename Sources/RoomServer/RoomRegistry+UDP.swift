@@ -15,9 +15,21 @@ extension RoomRegistry {
         case refused(String)
     }
 
+    /// UDP sessions (publishes and plays) one login may hold: each has DTLS state, a packet cache and jitter
+    /// buffers, so a login asking for thousands is refused rather than served (the port has its own cap).
+    static let maxUDPSessions = 32
+
+    private func udpSessionCount(_ session: ServerSession) -> Int {
+        session.udpPlayCount + session.published.values.filter { $0.udpIngest != nil }.count
+    }
+
     /// The server's side of a publisher's offer: its frames go to `fanout` once they arrive over UDP.
-    func negotiatePublish(_ sdp: String?, streamID: String, fanout: @escaping @Sendable () -> StreamFanout?) -> UDPNegotiation {
+    func negotiatePublish(_ sdp: String?, session: ServerSession, streamID: String,
+                          fanout: @escaping @Sendable () -> StreamFanout?) -> UDPNegotiation {
         guard let sdp, let udp = udpMedia else { return .none }
+        guard udpSessionCount(session) < Self.maxUDPSessions else {
+            return .refused("this login already has \(Self.maxUDPSessions) UDP media sessions")
+        }
         do {
             let offer = try RTPMediaOffer(parsing: sdp)
             let answer = try RoomRTPOffers.answerPublish(offer, iceCredentials: .random(), fingerprint: udp.localFingerprint,
@@ -62,9 +74,12 @@ extension RoomRegistry {
     }
 
     /// The server's side of a player's offer. `tracks`: the stream's, when it is live.
-    func negotiatePlay(_ sdp: String?, streamID: String, tracks: [TrackInfo]?,
+    func negotiatePlay(_ sdp: String?, session: ServerSession, streamID: String, tracks: [TrackInfo]?,
                        keyframe: @escaping @Sendable () -> Void, connected: @escaping @Sendable () -> Void) -> UDPNegotiation {
         guard let sdp, let udp = udpMedia else { return .none }
+        guard udpSessionCount(session) < Self.maxUDPSessions else {
+            return .refused("this login already has \(Self.maxUDPSessions) UDP media sessions")
+        }
         do {
             let offer = try RTPMediaOffer(parsing: sdp)
             let answer = try RoomRTPOffers.answerPlay(offer, streamTracks: tracks, iceCredentials: .random(),

@@ -155,7 +155,7 @@ final class RoomRegistry: @unchecked Sendable {
             if let existing = streams[key], existing.publisher === session, existing.awaitingRepublish {
                 // A resumed session publishing its stream again: same handle, same players.
                 var answer: String?
-                switch negotiatePublish(request.sdp, streamID: request.streamID, fanout: { [weak existing] in existing?.fanout }) {
+                switch negotiatePublish(request.sdp, session: session, streamID: request.streamID, fanout: { [weak existing] in existing?.fanout }) {
                 case .none: existing.udpIngest = nil
                 case .accepted(let sdp, let udp):
                     existing.udpIngest = udp
@@ -195,7 +195,7 @@ final class RoomRegistry: @unchecked Sendable {
             let fanoutBox = NIOLockedValueBox<StreamFanout?>(nil)
             var answer: String?
             var ingest: UDPMediaListener.Session?
-            switch negotiatePublish(request.sdp, streamID: request.streamID, fanout: { fanoutBox.withLockedValue { $0 } }) {
+            switch negotiatePublish(request.sdp, session: session, streamID: request.streamID, fanout: { fanoutBox.withLockedValue { $0 } }) {
             case .none: break
             case .accepted(let sdp, let udp): (answer, ingest) = (sdp, udp)
             case .refused(let why):
@@ -246,7 +246,7 @@ final class RoomRegistry: @unchecked Sendable {
             let live = streams[key]
             var answer: String?
             let streamID = request.streamID
-            switch negotiatePlay(request.sdp, streamID: streamID, tracks: live?.info.tracks, keyframe: { [weak self] in
+            switch negotiatePlay(request.sdp, session: session, streamID: streamID, tracks: live?.info.tracks, keyframe: { [weak self] in
                 self?.requestKeyframe(session, StreamRequest(id: nil, streamID: streamID))
             }, connected: { [weak self] in self?.restartDelivery(session, streamID: streamID) }) {
             case .none:

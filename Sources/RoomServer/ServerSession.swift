@@ -64,6 +64,9 @@ final class ServerSession: @unchecked Sendable {
         return old != nil
     }
 
+    /// How many plays of this session have a UDP session (a login holds at most `RoomRegistry.maxUDPSessions`).
+    var udpPlayCount: Int { udpPlays.withLockedValue { $0.count } }
+
     func closeUDPPlays() {
         let all = udpPlays.withLockedValue { plays in
             defer { plays.removeAll() }

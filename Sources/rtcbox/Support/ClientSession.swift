@@ -32,6 +32,10 @@ final class ClientSession: Sendable {
                     stop.raise()
                 case .tokenWillExpire(let notice):
                     Self.renew(client, from: tokenSource, remaining: notice.remainingSeconds)
+                case .mediaTransport(let streamID, _, "none", let reason):
+                    // --transport udp and no UDP: the command cannot do its work; it ends, saying why (69).
+                    board.noteTransportFailure("\(streamID): no media over UDP: \(reason)")
+                    stop.raise()
                 default:
                     break
                 }
@@ -72,6 +76,7 @@ final class ClientSession: Sendable {
         let failure = self.failure
         await finish()
         if let failure { throw failure }
+        if let transport = board.transportFailure { throw CLIError(.unavailable, transport) }
         if let runError { throw runError }
         if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
     }
@@ -95,6 +100,20 @@ final class StateBoard: @unchecked Sendable {
     private let lock = NSLock()
     private var room = "logining"
     private var streams: [String: String] = [:]
+    private var transport: String?
+
+    /// Why media could not go over UDP when it had to (`--transport udp`), if it could not.
+    var transportFailure: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return transport
+    }
+
+    func noteTransportFailure(_ why: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if transport == nil { transport = why }
+    }
 
     func note(_ event: RoomEvent) {
         lock.lock()
