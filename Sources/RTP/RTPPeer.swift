@@ -91,8 +91,14 @@ public final class RTPPeer {
         public var roundTripTime: Int64 = 0
         /// The bandwidth estimate for what we send, bits/s (0 before any feedback): min(delay-based, loss-based).
         public var targetBitrate: Int64 = 0
-        /// Its delay-based part alone (transport-cc's delay trend), bits/s; 0 before any transport-cc feedback.
-        public var delayBasedBitrate: Int64 = 0
+        /// What the remote received of what we sent, bits/s (transport-cc), 0 before it is known.
+        public var acknowledgedBitrate: Int64 = 0
+        /// How much longer our packets take to arrive now than the quickest of the last 30 s (one-way, from
+        /// transport-cc's send and arrival times; the two clocks' offset cancels): a queue on the path, µs.
+        public var queueDelay: Int64 = 0
+        /// Retransmissions not sent because they would have passed half the media's bytes (a congested link
+        /// NACKs more the more it is sent).
+        public var retransmissionsSuppressed = 0
         public init() {}
     }
 
@@ -255,6 +261,8 @@ public final class RTPPeer {
         }
         let packets = sendStreams[index].packetize(frame, extensions: elements, now: now)
         statistics.framesSent += 1
+        rollRetransmitWindow(now: now)
+        retransmitWindow.media += packets.reduce(0) { $0 + $1.serializedSize }
         for packet in packets { transmit(packet, retransmission: false, now: now, &out) }
         return out
     }
@@ -498,7 +506,8 @@ public final class RTPPeer {
         if retransmission {
             statistics.retransmissionsSent += 1
             statistics.retransmittedBytesSent += protected.readableBytes
-            if remoteLossRate > configuration.duplicateRetransmissionsAbove, duplicates.count < 1000 {
+            // A copy only for loss that is no queue's: with a queue on the path it would add to it.
+            if remoteLossRate > configuration.duplicateRetransmissionsAbove, statistics.queueDelay < 20_000, duplicates.count < 1000 {
                 duplicates.append((now + configuration.duplicateDelay, datagram))
             }
         }
@@ -522,6 +531,10 @@ public final class RTPPeer {
                 statistics.nacksReceived += 1
                 guard let i = sendStreams.firstIndex(where: { $0.track.ssrc == nack.mediaSSRC }) else { continue }
                 for retransmission in sendStreams[i].answer(nack, now: now, rtt: rtt) {
+                    guard retransmissionAllowed(retransmission.serializedSize, now: now) else {
+                        statistics.retransmissionsSuppressed += 1
+                        continue
+                    }
                     transmit(retransmission, retransmission: true, now: now, &out)
                 }
             case .pictureLossIndication, .fullIntraRequest:
@@ -532,6 +545,7 @@ public final class RTPPeer {
                    let feedback = try? TransportFeedback.parse(packet)
                 {
                     let results = feedbackAdapter.onFeedback(feedback)
+                    noteQueueDelay(results, now: now)
                     estimator.update(results, now: now)
                     reportTarget(&out)
                 } else if let xr = try? RTCPExtendedReport.parse(packet) {
@@ -569,13 +583,22 @@ public final class RTPPeer {
         estimator.onRoundTripTime(rtt)
     }
 
+    /// The one-way delay minimum of this and the last 30 s window, and when this window began.
+    private var delayFloor: (current: Int64?, previous: Int64?, since: Int64) = (nil, nil, 0)
+
+    private func noteQueueDelay(_ results: [PacketResult], now: Int64) {
+        let delays = results.compactMap { r in r.arrivalTime.map { $0 - r.sendTime } }.sorted()
+        guard !delays.isEmpty else { return }
+        if now - delayFloor.since > 30_000_000 { delayFloor = (nil, delayFloor.current, now) }
+        delayFloor.current = min(delayFloor.current ?? delays[0], delays[0])
+        let floor = [delayFloor.current, delayFloor.previous].compactMap { $0 }.min() ?? delays[0]
+        statistics.queueDelay = max(0, delays[delays.count / 2] - floor)
+        statistics.acknowledgedBitrate = estimator.acknowledgedBitrate ?? statistics.acknowledgedBitrate
+    }
+
     private func reportTarget(_ out: inout RTPPeerOutput) {
         let target = estimator.targetBitrate
         statistics.targetBitrate = target
-        if estimator.hasTransportFeedback, estimator.delayBased.bitrate.isFinite {
-            let bounds = configuration.bandwidth
-            statistics.delayBasedBitrate = min(max(Int64(estimator.delayBased.bitrate), bounds.minBitrate), bounds.maxBitrate)
-        }
         // Reported when it moved by 5 % or more: the encoder need not hear of every small step.
         guard lastReportedTarget == 0 || abs(target - lastReportedTarget) * 20 >= lastReportedTarget else { return }
         lastReportedTarget = target
@@ -615,6 +638,25 @@ public final class RTPPeer {
         estimator.process(now: now)
         if !sendStreams.isEmpty { reportTarget(&out) }
         sendRTCP(packets, &out)
+    }
+
+    /// Bytes sent and retransmitted in this second and the last (media, retransmissions), for the budget.
+    private var retransmitWindow: (start: Int64, media: Int, resent: Int, lastMedia: Int) = (0, 0, 0, 0)
+
+    /// Retransmissions may take at most half as many bytes as the media of the last second: past that a
+    /// link loses because it is full, and every retransmission makes it fuller.
+    private func retransmissionAllowed(_ size: Int, now: Int64) -> Bool {
+        rollRetransmitWindow(now: now)
+        let media = max(retransmitWindow.media, retransmitWindow.lastMedia)
+        guard retransmitWindow.resent + size <= max(media / 2, 20_000) else { return false }
+        retransmitWindow.resent += size
+        return true
+    }
+
+    private func rollRetransmitWindow(now: Int64) {
+        if now - retransmitWindow.start >= 1_000_000 {
+            retransmitWindow = (now, 0, 0, retransmitWindow.media)
+        }
     }
 
     private func sendDuplicates(now: Int64, _ out: inout RTPPeerOutput) {

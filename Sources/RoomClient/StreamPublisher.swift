@@ -32,6 +32,8 @@ public final class StreamPublisher: Sendable {
         var udpConnected = false
         /// `--transport udp`: frames never go over TCP.
         var udpRequired = false
+        /// The UDP session's bytes sent at the last traffic control step.
+        var udpBytesSent = 0
     }
 
     /// When frames are dropped instead of queued for a slow link.
@@ -56,17 +58,21 @@ public final class StreamPublisher: Sendable {
             sample.rttMs = rttMs
             sample.deliveryRate = deliveredRate
             guard s.channel != nil, var c = s.controller else { return (sample, nil) }
-            if s.udpConnected {
-                // On UDP the room connection carries no media: its figures say nothing of the media's path; the
-                // RTP session's bandwidth estimate does (0 until its first transport-cc feedback). Its delay-based
-                // part: a queue filling on the path shows there first, and its drops come with it; random loss
-                // is repaired (NACK/RTX), and lowering the rate for it would only cost picture (GCC's loss-based
-                // part halves the rate at 20 % loss that no queue caused).
-                let estimate = s.udp?.driver.peerStatistics.delayBasedBitrate ?? 0
-                let action = c.update(estimate: estimate, seconds: sample.seconds)
+            if s.udpConnected, let udp = s.udp?.driver.peerStatistics {
+                // On UDP the room connection carries no media: its figures say nothing of the media's path. The
+                // RTP session's do, in the same terms: what went out, what the remote received (transport-cc),
+                // and the queue on the path (one-way delay above its floor, from the same feedback) as the
+                // round trip's growth. Random loss with no queue is repaired, not avoided.
+                let sent = udp.bytesSent - s.udpBytesSent
+                s.udpBytesSent = udp.bytesSent
+                let udpSample = LinkSample(seconds: sample.seconds, takenBytes: max(0, sent), minBacklogMs: 0, maxBacklogMs: 0,
+                                           backlogMs: 0, droppedFrames: sample.droppedFrames,
+                                           rttMs: 1 + Double(udp.queueDelay) / 1000,
+                                           deliveryRate: udp.acknowledgedBitrate > 0 ? Double(udp.acknowledgedBitrate) : nil)
+                let action = c.update(udpSample)
                 s.controller = c
                 if let action { s.videoBitRate = action.videoBitRate }
-                return (sample, action)
+                return (udpSample, action)
             }
             let action = c.update(sample)
             s.controller = c
@@ -236,7 +242,7 @@ public final class StreamPublisher: Sendable {
     /// A UDP socket for this stream (negotiated, not yet connected); replaces and closes any earlier one.
     func attachUDP(_ udp: UDPMediaSocket, required: Bool) {
         let old = state.withLockedValue { s -> UDPMediaSocket? in
-            defer { s.udp = udp; s.udpConnected = false; s.udpRequired = required }
+            defer { s.udp = udp; s.udpConnected = false; s.udpRequired = required; s.udpBytesSent = 0 }
             return s.udp
         }
         if old !== udp { old?.close() }

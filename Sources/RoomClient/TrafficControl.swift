@@ -230,28 +230,6 @@ public struct TrafficController: Sendable {
             || pathQueueMs(s) > pathQueueLimitMs()
     }
 
-    /// Media over UDP: the bandwidth estimator's target (transport-cc delay trend and reported loss, in the
-    /// style of Google Congestion Control, `RTPPeer`) measures the path instead of the socket's figures. The
-    /// video gets what it leaves after the other media and a twentieth for retransmissions and headers; a
-    /// change under 5 % is not worth the encoder's while. Layers follow the rate as with TCP.
-    public mutating func update(estimate bitsPerSecond: Int64, seconds: Double) -> Action? {
-        guard seconds > 0, bitsPerSecond > 0 else { return nil }
-        clock += seconds
-        linkBitRate = Double(bitsPerSecond)
-        let budget = Int(Double(bitsPerSecond) * 0.95) - settings.otherBitRate
-        let next = max(settings.minVideoBitRate, min(settings.maxVideoBitRate, budget))
-        guard abs(next - videoBitRate) * 20 >= videoBitRate || (next == settings.maxVideoBitRate && next != videoBitRate) else {
-            // No new rate; a layer the rate calls for once the hold allows it.
-            guard let step = layerStep(for: videoBitRate) else { return nil }
-            return moveLayer(to: step, bitRate: videoBitRate, reason: "bandwidth estimate \(bitsPerSecond / 1000) kbit/s: ")
-        }
-        if next < videoBitRate {
-            lastDecrease = clock
-            congestedAt = Double(bitsPerSecond)
-        }
-        return action(rate: next, reason: "bandwidth estimate \(bitsPerSecond / 1000) kbit/s (UDP)")
-    }
-
     public mutating func update(_ s: LinkSample) -> Action? {
         guard s.seconds > 0 else { return nil }
         clock += s.seconds

@@ -14,6 +14,8 @@ final class PeerWire {
     let client: RTPPeer
     let server: RTPPeer
     var delay: Int64 = 20_000
+    /// Extra one-way delay on the way to the server (a queue on the uplink).
+    var queueToServer: Int64 = 0
     /// Whether to drop a datagram (toServer, its first byte); applied once `lossy` is set.
     var lossRate = 0.0
     var lossy = false
@@ -55,7 +57,7 @@ final class PeerWire {
                 dropped += 1
                 continue
             }
-            inFlight.append((now + delay, fromClient, d.data))
+            inFlight.append((now + delay + (fromClient ? queueToServer : 0), fromClient, d.data))
         }
         if fromClient {
             clientFrames += output.frames
@@ -216,6 +218,29 @@ final class RTPPeerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(got.count), Double(sent.count) * 0.8,
                                     "delivered \(got.count) of \(sent.count), given up \(wire.server.statistics.videoFramesGivenUp)")
         print("10 % loss: delivered \(got.count) of \(sent.count); given up \(wire.server.statistics.videoFramesGivenUp); rtx \(stats.retransmissionsSent) of \(stats.packetsSent); plis \(wire.server.statistics.keyframeRequestsSent); nacks \(wire.server.statistics.nacksSent)")
+    }
+
+    /// transport-cc's send and arrival times show a queue on the path as soon as it builds (what traffic
+    /// control over UDP steers by), and what the receiver got.
+    func testTransportFeedbackMeasuresTheQueueAndTheDeliveredRate() throws {
+        let wire = try PeerWire(clientSends: [Self.video], serverReceives: [Self.video])
+        wire.start()
+        wire.run(until: wire.now + 500_000)
+        var index = 0
+        let send = { (now: Int64) in
+            guard now % 33_000 < 1000 else { return }
+            let frame = RTPFrame(kind: .video, isKeyframe: index % 30 == 0, pts: Int64(index) * 33_333, dts: Int64(index) * 33_333,
+                                 captureTime: 0, payload: SyntheticVideo.accessUnit(index: index, keyframe: index % 30 == 0, size: 6000))
+            index += 1
+            wire.absorb(wire.client.send(frame, now: now), fromClient: true)
+        }
+        wire.run(until: wire.now + 2_000_000, each: send)
+        XCTAssertLessThan(wire.client.statistics.queueDelay, 3_000, "no queue yet")
+        let acknowledged = wire.client.statistics.acknowledgedBitrate
+        XCTAssertEqual(Double(acknowledged), 30 * 6_100 * 8, accuracy: 30 * 6_100 * 8 * 0.25, "about 1.5 Mbit/s arrived")
+        wire.queueToServer = 120_000
+        wire.run(until: wire.now + 1_000_000, each: send)
+        XCTAssertEqual(Double(wire.client.statistics.queueDelay), 120_000, accuracy: 10_000)
     }
 
     func testKeyframeRequestReachesSender() throws {

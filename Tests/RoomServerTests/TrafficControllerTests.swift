@@ -9,28 +9,6 @@ final class TrafficControllerTests: XCTestCase {
                    backlogMs: endMs, droppedFrames: dropped)
     }
 
-    /// Over UDP the bandwidth estimate steers the encoder: down at once to what it leaves, small changes
-    /// ignored, layers with the rate, back up to the ceiling.
-    func testTheUDPEstimateSteersTheRateAndTheLayers() {
-        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, minVideoBitRate: 200_000, otherBitRate: 100_000))
-        XCTAssertNil(c.update(estimate: 0, seconds: 0.5), "no estimate before transport-cc feedback")
-        XCTAssertNil(c.update(estimate: 2_300_000, seconds: 0.5), "room for the ceiling: nothing to do")
-        let down = c.update(estimate: 1_300_000, seconds: 0.5)
-        XCTAssertEqual(down, .setVideoBitRate(1_135_000, reason: "bandwidth estimate 1300 kbit/s (UDP)"), "95 % of the estimate less the audio")
-        XCTAssertNil(c.update(estimate: 1_320_000, seconds: 0.5), "under 5 %: not worth the encoder's while")
-        // Too few bits for 720p at 375 kbit/s (under 45 % of the configured bits per pixel): a smaller picture.
-        guard case .setVideoLayer(let layer, let rate, _)? = c.update(estimate: 500_000, seconds: 0.5) else {
-            return XCTFail("a layer step")
-        }
-        XCTAssertEqual(layer, VideoLayer.ladder[1])
-        XCTAssertEqual(rate, 375_000)
-        XCTAssertEqual(c.update(estimate: 100_000, seconds: 0.5)?.videoBitRate, 200_000, "never under the floor")
-        var last: TrafficController.Action?
-        for _ in 0..<20 { if let a = c.update(estimate: 2_500_000, seconds: 0.5) { last = a } }
-        XCTAssertEqual(c.videoBitRate, 2_000_000, "back at the ceiling")
-        XCTAssertEqual(c.layerIndex, 0, "and the full picture: \(String(describing: last))")
-    }
-
     func testAStandingQueueLowersTheRateBelowWhatTheLinkCarried() throws {
         var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 80_000))
         XCTAssertNil(c.update(sample(kbps: 2080)), "a clear link: nothing to do")
