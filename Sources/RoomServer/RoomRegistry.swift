@@ -205,7 +205,9 @@ final class RoomRegistry: @unchecked Sendable {
             let handle = nextHandle
             nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
             let info = StreamInfo(streamID: request.streamID, user: login.user, extraInfo: request.extraInfo ?? "", tracks: request.tracks)
-            let fanout = StreamFanout(handle: handle, streamID: request.streamID, hasVideo: request.tracks.contains { $0.kind == .video },
+            let codecs = Dictionary(request.tracks.map { ($0.kind, $0.codec) }, uniquingKeysWith: { a, _ in a })
+            let fanout = StreamFanout(handle: handle, streamID: request.streamID, codecs: codecs,
+                                      hasVideo: request.tracks.contains { $0.kind == .video },
                                       gopCacheLimitBytes: configuration.gopCacheLimitBytes, metrics: metrics)
             let stream = LiveStream(appID: login.appID, roomID: login.roomID, handle: handle, publisher: session, info: info, fanout: fanout)
             fanout.onKeyframeWanted = { [weak stream] in stream?.requestKeyframe() }

@@ -76,8 +76,9 @@ final class ServerSession: @unchecked Sendable {
     }
 
     // Owned by the event loop.
-    /// The UDP session of each stream handle delivered over UDP (from `udpPlays` when delivery starts).
-    private var udpByHandle: [UInt32: UDPMediaListener.Session] = [:]
+    /// The UDP session of each stream handle delivered over UDP (from `udpPlays` when delivery starts), and
+    /// the kinds it carries: those its answer gave the stream's codec (the rest go on the connection).
+    private var udpByHandle: [UInt32: (session: UDPMediaListener.Session, kinds: Set<TrackKind>)] = [:]
     /// Where media writes and flushes enter the pipeline (see `attachMediaPath`); the channel until then.
     private var mediaContext: ChannelHandlerContext?
     /// Whether media written here bypasses the byte-counting handler, so the fan-out counts it.
@@ -169,9 +170,14 @@ final class ServerSession: @unchecked Sendable {
     }
 
     /// Prepares delivery of a stream: video waits for its next keyframe.
-    func startDelivery(handle: UInt32, streamID: String) {
+    func startDelivery(handle: UInt32, streamID: String, codecs: [TrackKind: String] = [:]) {
         eventLoop.preconditionInEventLoop()
-        udpByHandle[handle] = udpPlays.withLockedValue { $0[streamID] }
+        udpByHandle[handle] = udpPlays.withLockedValue { $0[streamID] }.map { udp in
+            let kinds = Set(TrackKind.allCases.filter { kind in
+                udp.parameters.sendTracks.contains { $0.codec.kind == kind.rtpKind && codecs[kind].map($0.codec.carries) ?? true }
+            })
+            return (udp, kinds)
+        }
         needsKeyframe[handle] = true
         linkDrops[handle] = nil
         joinStarted[handle] = .now()
@@ -228,11 +234,12 @@ final class ServerSession: @unchecked Sendable {
     /// A frame of a play negotiated over UDP: sent on its RTP session (video from a keyframe on; UDP has no
     /// backlog to drop from: congestion is the peer's). Nil when the session has no track for the frame's
     /// kind and codec (the answer could not name the stream's codec): that track goes over TCP.
-    private func writeUDP(_ frame: CachedFrame, handle: UInt32, waiting: Bool, to udp: UDPMediaListener.Session) -> Delivery? {
+    private func writeUDP(_ frame: CachedFrame, handle: UInt32, waiting: Bool, to udp: UDPMediaListener.Session,
+                          kinds: Set<TrackKind>) -> Delivery? {
         var body = frame.wire
         body.moveReaderIndex(forwardBy: min(body.readableBytes, 5))   // u32 length, u8 frame type
         guard let header = try? MediaFrameHeader.read(from: &body) else { return Delivery() }
-        guard udp.sends(header.track.rtpKind) else { return nil }
+        guard kinds.contains(header.track) else { return nil }
         if frame.isVideo && waiting {
             guard frame.isKeyframe else { return Delivery() }
             needsKeyframe[handle] = false
@@ -246,7 +253,9 @@ final class ServerSession: @unchecked Sendable {
 
     private func write(_ frame: CachedFrame, handle: UInt32) -> Delivery {
         guard !closing, let waiting = needsKeyframe[handle] else { return Delivery() }
-        if let udp = udpByHandle[handle], let delivery = writeUDP(frame, handle: handle, waiting: waiting, to: udp) { return delivery }
+        if let udp = udpByHandle[handle], let delivery = writeUDP(frame, handle: handle, waiting: waiting, to: udp.session, kinds: udp.kinds) {
+            return delivery
+        }
         let now = NIODeadline.now()
         let age = backlogAge(at: now.uptimeNanoseconds)
         if !isWritable || age > UInt64(slowConsumerTimeout.nanoseconds) {

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import RoomProtocol
 
 /// A media frame as the publisher sent it (length prefix included), with what fan-out needs to know.
 struct CachedFrame: Sendable {
@@ -17,6 +18,8 @@ struct CachedFrame: Sendable {
 final class StreamFanout: @unchecked Sendable {
     let handle: UInt32
     let streamID: String
+    /// The stream's codec per kind ("h264", "aac", "opus"): a player's UDP session carries a kind only in it.
+    let codecs: [TrackKind: String]
     let hasVideo: Bool
     private let lock = NIOLock()
     private var cache: GOPCache
@@ -49,9 +52,11 @@ final class StreamFanout: @unchecked Sendable {
 
     private let metrics: ServerMetrics
 
-    init(handle: UInt32, streamID: String, hasVideo: Bool, gopCacheLimitBytes: Int, metrics: ServerMetrics = .disabled) {
+    init(handle: UInt32, streamID: String, codecs: [TrackKind: String] = [:], hasVideo: Bool, gopCacheLimitBytes: Int,
+         metrics: ServerMetrics = .disabled) {
         self.handle = handle
         self.streamID = streamID
+        self.codecs = codecs
         self.hasVideo = hasVideo
         self.metrics = metrics
         self.cache = GOPCache(limitBytes: gopCacheLimitBytes)
@@ -121,9 +126,10 @@ final class StreamFanout: @unchecked Sendable {
             let frames = cache.frames
             let handle = self.handle
             let streamID = self.streamID
+            let codecs = self.codecs
             let metrics = self.metrics
             let start: @Sendable () -> Void = {
-                session.startDelivery(handle: handle, streamID: streamID)
+                session.startDelivery(handle: handle, streamID: streamID, codecs: codecs)
                 var bytes = 0
                 for f in frames { bytes += session.deliver(f, handle: handle, flush: false).uncountedBytes }
                 session.flushMedia()

@@ -21,8 +21,6 @@ final class UDPMediaListener: Sendable {
         }
 
         var parameters: RTPPeerParameters { driver.parameters }
-        /// Whether this session sends media of a kind (the answer gave it a track).
-        func sends(_ kind: RTPMediaKind) -> Bool { parameters.sendTracks.contains { $0.codec.kind == kind } }
         /// Datagrams and bytes this session read and wrote.
         var statistics: RTPPeerDriver.Statistics { driver.statistics }
         func send(_ frame: RTPFrame) { driver.send(frame) }

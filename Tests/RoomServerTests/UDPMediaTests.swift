@@ -78,6 +78,45 @@ final class UDPMediaTests: XCTestCase {
         await h.stop()
     }
 
+    /// A play asked before the stream is live is answered with AAC for audio (what rtcbox publishes); the
+    /// stream turns out to carry Opus (a browser's): its audio comes on the room connection, its video on UDP.
+    func testAudioTheAnswerCouldNotNameGoesOnTheConnection() async throws {
+        let h = try await ServerHarness { $0.udpHost = "127.0.0.1"; $0.udpPort = 0 }
+        let alice = h.client("alice", port: h.port) { $0.mediaTransport = .tcp }
+        let bob = h.client("bob")
+        let bobLog = EventLog(bob)
+        _ = try await alice.login(roomID: "r1", userStatus: false)
+        _ = try await bob.login(roomID: "r1", userStatus: false)
+        let queue = MediaQueue()
+        try await bob.play(streamID: "cam", into: queue)
+        let down = await transport(bobLog, role: "player")
+        XCTAssertEqual(down?.transport, "udp", down?.reason ?? "")
+        let publisher = try await alice.publish(streamID: "cam", tracks: [videoTrack, TrackInfo(kind: .audio, codec: "opus", channels: 2)])
+        try await Task.sleep(for: .milliseconds(300))
+        var opus: [[UInt8]] = []
+        for i in 0..<50 {
+            let packet: [UInt8] = [0xFC, UInt8(i), 0x55, 0xAA]
+            opus.append(packet)
+            packet.withUnsafeBytes { raw in
+                _ = publisher.send(track: .audio, keyframe: true, pts: Int64(i) * 20_000, dts: Int64(i) * 20_000,
+                                   captureTime: UInt64(Date().timeIntervalSince1970 * 1_000_000), payload: raw)
+            }
+        }
+        let sent = await Self.sendVideo(publisher, count: 40)
+        let items = drain(queue, seconds: 3) { items in
+            items.contains { if case .frame(let f) = $0 { return Self.index(f) == sent.count - 1 }; return false }
+        }
+        let audio = items.compactMap { item -> [UInt8]? in
+            if case .frame(let f) = item, f.header.track == .audio { return Array(f.payload.readableBytesView) }
+            return nil
+        }
+        XCTAssertEqual(audio, opus, "every Opus packet, unchanged, on the connection")
+        XCTAssertTrue(items.contains { if case .frame(let f) = $0 { return Self.index(f) == sent.count - 1 }; return false },
+                      "the video came (over UDP)")
+        for c in [alice, bob] { await c.logout() }
+        await h.stop()
+    }
+
     func testFallsBackToTCPWhenUDPGetsNoAnswer() async throws {
         // The server tells clients to send to an address where nothing answers (TEST-NET-1), as a firewall would.
         let h = try await ServerHarness { $0.udpHost = "0.0.0.0"; $0.udpPort = 0; $0.udpAdvertise = "192.0.2.1" }
