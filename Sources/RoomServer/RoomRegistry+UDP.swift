@@ -43,10 +43,7 @@ extension RoomRegistry {
                     let media = frame.mediaFrame(handle: target.handle)
                     var wire = ByteBuffer()
                     wire.reserveCapacity(media.payload.readableBytes + MediaFrameHeader.size + 5)
-                    wire.writeFrame(.media) { body in
-                        media.header.write(to: &body)
-                        body.writeImmutableBuffer(media.payload)
-                    }
+                    media.write(to: &wire)
                     metrics.mediaFramesIn.increment()
                     target.forward(CachedFrame(wire: wire, isVideo: media.header.track == .video,
                                                isKeyframe: media.header.isKeyframe, received: .now()))
@@ -66,11 +63,18 @@ extension RoomRegistry {
     /// it is connected), so delivery starts again, with the cached GOP.
     func restartDelivery(_ session: ServerSession, streamID: String) {
         lock.withLock {
-            guard let login = session.login, session.playing.contains(streamID),
+            guard let login = session.login,
                   let stream = streams[AppScoped(appID: login.appID, id: streamID)] else { return }
-            stream.fanout.remove(session)
-            stream.fanout.add(session)
+            restartDeliveryLocked(session, stream)
         }
+    }
+
+    /// Starts a live stream's delivery to a player of it again (its UDP session changed): from a keyframe,
+    /// with the cached GOP, on whichever path the session now has. Called under the lock.
+    func restartDeliveryLocked(_ session: ServerSession, _ stream: LiveStream) {
+        guard session.playing.contains(stream.streamID) else { return }
+        stream.fanout.remove(session)
+        stream.fanout.add(session)
     }
 
     /// The server's side of a player's offer. `tracks`: the stream's, when it is live.

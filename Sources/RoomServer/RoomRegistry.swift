@@ -253,18 +253,12 @@ final class RoomRegistry: @unchecked Sendable {
             }, connected: { [weak self] in self?.restartDelivery(session, streamID: streamID) }) {
             case .none:
                 // A play asked again without an offer (the client's UDP failed): its media comes on the connection.
-                if session.setUDPPlay(request.streamID, nil), let live, session.playing.contains(request.streamID) {
-                    live.fanout.remove(session)
-                    live.fanout.add(session)
-                }
+                if session.setUDPPlay(request.streamID, nil), let live { restartDeliveryLocked(session, live) }
             case .accepted(let sdp, let udp):
                 answer = sdp
                 // A play asked again replaces its UDP session; delivery picks it up at its next start.
                 session.setUDPPlay(request.streamID, udp)
-                if let live, session.playing.contains(request.streamID) {
-                    live.fanout.remove(session)
-                    live.fanout.add(session)
-                }
+                if let live { restartDeliveryLocked(session, live) }
             case .refused(let why):
                 return session.refuse(request.id, .badRequest, why)
             }

@@ -234,6 +234,13 @@ final class ServerSession: @unchecked Sendable {
     /// A frame of a play negotiated over UDP: sent on its RTP session (video from a keyframe on; UDP has no
     /// backlog to drop from: congestion is the peer's). Nil when the session has no track for the frame's
     /// kind and codec (the answer could not name the stream's codec): that track goes over TCP.
+    /// The first frame of a join is written: how long the join took (play to first frame).
+    private func recordJoin(_ handle: UInt32) {
+        if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
+            metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        }
+    }
+
     private func writeUDP(_ frame: CachedFrame, handle: UInt32, waiting: Bool, to udp: UDPMediaListener.Session,
                           kinds: Set<TrackKind>) -> Delivery? {
         var body = frame.wire
@@ -244,9 +251,7 @@ final class ServerSession: @unchecked Sendable {
             guard frame.isKeyframe else { return Delivery() }
             needsKeyframe[handle] = false
         }
-        if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
-            metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
-        }
+        recordJoin(handle)
         udp.send(RTPFrame(header: header, payload: body))
         return Delivery(wrote: true)
     }
@@ -290,9 +295,7 @@ final class ServerSession: @unchecked Sendable {
         case .send:
             if frame.isVideo && waiting { needsKeyframe[handle] = false }
         }
-        if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
-            metrics.joinTime.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
-        }
+        recordJoin(handle)
         // The player learns of what its downlink lost, in line with the media, before the next frame it gets.
         if let drops = linkDrops[handle], drops.dropped > drops.told {
             linkDrops[handle] = (drops.dropped, drops.dropped)
