@@ -15,21 +15,7 @@ public struct Pacer<Packet: Sendable>: Sendable {
         case video = 2
     }
 
-    public struct Configuration: Sendable, Hashable {
-        public var pacingFactor: Double
-        /// Microseconds of the pacing rate that may leave at once.
-        public var burstInterval: Int64
-        /// Microseconds a packet may wait before it is dropped.
-        public var maxQueueTime: Int64
-        public var maxQueuedPackets: Int
-
-        public init(pacingFactor: Double = 2.5, burstInterval: Int64 = 5_000, maxQueueTime: Int64 = 500_000, maxQueuedPackets: Int = 10_000) {
-            self.pacingFactor = pacingFactor.isFinite ? max(pacingFactor, 0.1) : 2.5
-            self.burstInterval = max(burstInterval, 1)
-            self.maxQueueTime = max(maxQueueTime, 0)
-            self.maxQueuedPackets = max(maxQueuedPackets, 1)
-        }
-    }
+    public typealias Configuration = PacerConfiguration
 
     /// What leaves now, what was dropped, and when to poll next (nil: nothing queued).
     public struct Output: Sendable {
@@ -65,8 +51,16 @@ public struct Pacer<Packet: Sendable>: Sendable {
     }
 
     public let configuration: Configuration
-    /// Bits per second the queue drains at.
+    /// Bits per second the queue drains at (the target times the pacing factor).
     public private(set) var pacingRate: Double
+    /// The rate it drains at `now`: the pacing rate, or faster when what is queued would otherwise leave
+    /// later than `drainTime` after the oldest of it came (libwebrtc's rule: the rest of the queue in the
+    /// time left to the oldest packet, at least 1 ms).
+    public func effectiveRate(now: Int64) -> Double {
+        guard let drainTime = configuration.drainTime, queuedBytes > 0 else { return pacingRate }
+        let left = max(1_000, drainTime - queueAge(now: now))
+        return max(pacingRate, Double(queuedBytes) * 8 / (Double(left) / 1e6))
+    }
     /// Bytes sent beyond what the rate allowed so far; drains at the pacing rate.
     private var debt = 0.0
     private var lastUpdate: Int64?
@@ -82,6 +76,12 @@ public struct Pacer<Packet: Sendable>: Sendable {
     }
 
     public var queuedPackets: Int { queues.reduce(0) { $0 + $1.count } }
+
+    /// How long the oldest queued packet has waited at `now` (µs; 0 when nothing is queued).
+    public func queueAge(now: Int64) -> Int64 {
+        let oldest = queues.compactMap { $0.first?.enqueued }.min()
+        return oldest.map { max(0, now - $0) } ?? 0
+    }
 
     /// Sets the pacing rate from the congestion controller's target (bits/s).
     public mutating func setTargetBitrate(_ bitsPerSecond: Int64, now: Int64) {
@@ -115,7 +115,8 @@ public struct Pacer<Packet: Sendable>: Sendable {
                 dropped.append((first.packet, kind))
             }
         }
-        let burst = pacingRate / 8 * Double(configuration.burstInterval) / 1e6
+        let rate = effectiveRate(now: now)
+        let burst = rate / 8 * Double(configuration.burstInterval) / 1e6
         var send: [Packet] = []
         while let kind = nextKind(), let head = queues[kind.rawValue].first {
             // Always let one packet out of an empty bucket, even one larger than the burst.
@@ -125,16 +126,16 @@ public struct Pacer<Packet: Sendable>: Sendable {
             debt += Double(head.size)
             send.append(head.packet)
         }
-        return Output(send: send, dropped: dropped, nextWakeup: nextWakeup(now: now, burst: burst))
+        return Output(send: send, dropped: dropped, nextWakeup: nextWakeup(now: now, burst: burst, rate: rate))
     }
 
     private func nextKind() -> Kind? { Kind.allCases.first { !queues[$0.rawValue].isEmpty } }
 
-    private func nextWakeup(now: Int64, burst: Double) -> Int64? {
+    private func nextWakeup(now: Int64, burst: Double, rate: Double) -> Int64? {
         guard let kind = nextKind(), let head = queues[kind.rawValue].first else { return nil }
         // When the debt has drained enough for the head (or to zero), and no later than the next expiry.
         let excess = min(debt, max(debt + Double(head.size) - burst, 0))
-        let wait = Int64((excess * 8 / pacingRate * 1e6).rounded(.up))
+        let wait = Int64((excess * 8 / rate * 1e6).rounded(.up))
         var wakeup = now + max(wait, 1)
         for queue in queues {
             if let first = queue.first { wakeup = min(wakeup, first.enqueued + configuration.maxQueueTime + 1) }
@@ -144,7 +145,7 @@ public struct Pacer<Packet: Sendable>: Sendable {
 
     private mutating func drain(now: Int64) {
         if let last = lastUpdate, now > last {
-            debt = max(0, debt - pacingRate / 8 * Double(now - last) / 1e6)
+            debt = max(0, debt - effectiveRate(now: now) / 8 * Double(now - last) / 1e6)
         }
         lastUpdate = max(lastUpdate ?? now, now)
     }
@@ -153,5 +154,27 @@ public struct Pacer<Packet: Sendable>: Sendable {
         queuedBytes -= item.size
         droppedPackets[kind.rawValue] += 1
         droppedBytes[kind.rawValue] += item.size
+    }
+}
+
+/// How a `Pacer` paces (one type for every packet type it queues).
+public struct PacerConfiguration: Sendable, Hashable {
+    public var pacingFactor: Double
+    /// Microseconds of the pacing rate that may leave at once.
+    public var burstInterval: Int64
+    /// Microseconds a packet may wait before it is dropped.
+    public var maxQueueTime: Int64
+    public var maxQueuedPackets: Int
+    /// Microseconds what is queued may take to leave: when the pacing rate would need longer, the rate rises
+    /// so it does not (libwebrtc's queue time limit, there 2 s). Nil: the pacing rate alone.
+    public var drainTime: Int64?
+
+    public init(pacingFactor: Double = 2.5, burstInterval: Int64 = 5_000, maxQueueTime: Int64 = 500_000, maxQueuedPackets: Int = 10_000,
+                drainTime: Int64? = nil) {
+        self.pacingFactor = pacingFactor.isFinite ? max(pacingFactor, 0.1) : 2.5
+        self.burstInterval = max(burstInterval, 1)
+        self.maxQueueTime = max(maxQueueTime, 0)
+        self.maxQueuedPackets = max(maxQueuedPackets, 1)
+        self.drainTime = drainTime.map { max($0, 1000) }
     }
 }

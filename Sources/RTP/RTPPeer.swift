@@ -45,6 +45,14 @@ public final class RTPPeer {
         /// the copy `duplicateDelay` later: a lost retransmission would cost another round trip.
         public var duplicateRetransmissionsAbove = 0.01
         public var duplicateDelay: Int64 = 15_000
+        /// Media leaves through a pacer at 2.5x the larger of the bandwidth estimate and the media's own rate,
+        /// 40 ms of that at once (libwebrtc's burst interval): a frame leaves whole, a keyframe spreads over
+        /// a few tens of milliseconds instead of hitting the path's queue at line rate. Audio goes first, then
+        /// retransmissions, then video. Nothing waits more than 100 ms (the rate rises: a join's GOP must not
+        /// look like a slow path to the drop policy, the path's own queue says that); packets that waited
+        /// 500 ms anyway are dropped (a NACK can still fetch them).
+        public var pacer = PacerConfiguration(pacingFactor: 2.5, burstInterval: 40_000, maxQueueTime: 500_000, maxQueuedPackets: 4_000,
+                                              drainTime: 100_000)
         /// The wall clock (µs since 1970) for sender reports and RRTR.
         public var wallClock: @Sendable () -> Int64 = RTPPeer.systemWallClock
         public init() {}
@@ -96,10 +104,37 @@ public final class RTPPeer {
         /// How much longer our packets take to arrive now than the quickest of the last 30 s (one-way, from
         /// transport-cc's send and arrival times; the two clocks' offset cancels): a queue on the path, µs.
         public var queueDelay: Int64 = 0
+        /// When the feedback that measured `queueDelay` came (monotonic µs).
+        public var queueDelayMeasuredAt: Int64 = 0
+        /// The newest packet the remote reported: when it was sent plus the queue it met (µs, our clock; the
+        /// path is through with what came before it then), and `transportBytesSent` when it was sent.
+        public var queueReference: Int64 = 0
+        public var bytesSentAtQueueReference: Int64 = 0
+        /// Bytes of packets sent with transport-wide sequence numbers (media and retransmissions).
+        public var transportBytesSent: Int64 = 0
         /// Retransmissions not sent because they would have passed half the media's bytes (a congested link
         /// NACKs more the more it is sent).
         public var retransmissionsSuppressed = 0
+        /// How long the oldest packet in the pacer had waited (µs), as of the peer's last call.
+        public var pacerQueueDelay: Int64 = 0
+        /// Packets the pacer dropped after waiting too long (or to stay within its bound).
+        public var pacerDropped = 0
         public init() {}
+
+        /// The queue a packet sent at `now` meets on the path (µs). With no queue measured (under 50 ms: a busy
+        /// host's loop makes 30 on loopback), or no delivered rate yet, what is left of the measured one: the
+        /// path drains it in real time. With one, the queue is the path's
+        /// bottleneck at work: what was sent after the newest reported packet waits behind it, draining at the
+        /// rate the remote receives (the larger of the acknowledged rate and the estimate), so the queue is
+        /// known before the feedback that reports it, which comes a queue and a feedback interval late (a
+        /// sender at twice a link's rate would fill a 400 ms buffer before hearing of it). A sender that stops
+        /// sending sees the queue drain.
+        public func pathQueueDelay(at now: Int64) -> Int64 {
+            let rate = max(acknowledgedBitrate, targetBitrate)
+            guard queueDelay >= 50_000, acknowledgedBitrate > 0 else { return max(0, queueDelay - max(0, now - queueDelayMeasuredAt)) }
+            let behind = Double(max(0, transportBytesSent - bytesSentAtQueueReference)) * 8 / Double(rate) * 1e6
+            return max(0, queueReference + Int64(behind) - now)
+        }
     }
 
     public let parameters: RTPPeerParameters
@@ -123,6 +158,8 @@ public final class RTPPeer {
     /// The SSRC of RTCP we send when we send no media.
     private let localSSRC: UInt32
     private var transportSequence = UInt16.random(in: .min ... .max)
+    /// `transportBytesSent` after each transport-wide sequence number (its low 12 bits), for `queueReference`.
+    private var bytesAfterSequence = [Int64](repeating: 0, count: 4096)
     private var feedbackAdapter = TransportFeedbackAdapter()
     private var estimator: BandwidthEstimator
     private var feedbackBuilder: TransportFeedbackBuilder?
@@ -138,6 +175,13 @@ public final class RTPPeer {
     private var duplicates: [(at: Int64, datagram: RTPOutgoingDatagram)] = []
     /// The last RRTR the remote sent: its NTP middle 32 bits and when it came, answered with DLRR.
     private var lastReceiverReference: (ssrc: UInt32, ntp: UInt32, at: Int64)?
+    /// What waits to leave at the pacing rate, and when to release the next of it.
+    private struct PacedPacket {
+        var packet: RTPPacket
+        var retransmission: Bool
+    }
+    private var pacer: Pacer<PacedPacket>
+    private var pacerWakeup: Int64?
 
     public static let systemWallClock: @Sendable () -> Int64 = {
         var ts = timespec()
@@ -157,6 +201,7 @@ public final class RTPPeer {
         receiveStreams = parameters.receiveTracks.map { RTPReceiveStream(track: $0, jitterBuffer: configuration.jitterBuffer) }
         localSSRC = parameters.sendTracks.first?.ssrc ?? UInt32.random(in: 1 ... .max)
         estimator = BandwidthEstimator(configuration: configuration.bandwidth)
+        pacer = Pacer(configuration: configuration.pacer, targetBitrate: configuration.bandwidth.startBitrate)
         rtt = configuration.initialRoundTripTime
         remoteAddress = parameters.role == .client ? parameters.remoteAddress : nil
         if parameters.extensions.transportWideSequenceNumber != nil, !receiveStreams.isEmpty {
@@ -263,7 +308,11 @@ public final class RTPPeer {
         statistics.framesSent += 1
         rollRetransmitWindow(now: now)
         retransmitWindow.media += packets.reduce(0) { $0 + $1.serializedSize }
-        for packet in packets { transmit(packet, retransmission: false, now: now, &out) }
+        let kind: Pacer<PacedPacket>.Kind = frame.kind == .video ? .video : .audio
+        for packet in packets {
+            enqueue(PacedPacket(packet: packet, retransmission: false), size: packet.serializedSize, kind: kind, now: now)
+        }
+        releasePaced(now: now, &out)
         return out
     }
 
@@ -308,6 +357,7 @@ public final class RTPPeer {
             apply(dtls.handleTimeout(now: now), &out)
         }
         guard state == .connected else { return out }
+        releasePaced(now: now, &out)
         sendDuplicates(now: now, &out)
         pollReceivers(now: now, &out)
         if var builder = feedbackBuilder {
@@ -327,6 +377,7 @@ public final class RTPPeer {
         if state == .connected {
             deadlines.append(nextRTCP)
             deadlines.append(duplicates.first?.at)
+            deadlines.append(pacerWakeup)
             deadlines.append(feedbackBuilder?.nextFeedbackTime)
             for stream in receiveStreams { deadlines.append(stream.nextDeadline(rtt: rtt)) }
         }
@@ -498,6 +549,8 @@ public final class RTPPeer {
         }
         if parameters.extensions.transportWideSequenceNumber != nil {
             _ = feedbackAdapter.onPacketSent(sequenceNumber: transportSequence, size: protected.readableBytes, sendTime: now)
+            statistics.transportBytesSent += Int64(protected.readableBytes)
+            bytesAfterSequence[Int(transportSequence & 4095)] = statistics.transportBytesSent
             transportSequence &+= 1
         }
         statistics.packetsSent += 1
@@ -535,8 +588,10 @@ public final class RTPPeer {
                         statistics.retransmissionsSuppressed += 1
                         continue
                     }
-                    transmit(retransmission, retransmission: true, now: now, &out)
+                    enqueue(PacedPacket(packet: retransmission, retransmission: true), size: retransmission.serializedSize,
+                            kind: .retransmission, now: now)
                 }
+                releasePaced(now: now, &out)
             case .pictureLossIndication, .fullIntraRequest:
                 statistics.keyframeRequestsReceived += 1
                 keyframeRequested = true
@@ -593,6 +648,11 @@ public final class RTPPeer {
         delayFloor.current = min(delayFloor.current ?? delays[0], delays[0])
         let floor = [delayFloor.current, delayFloor.previous].compactMap { $0 }.min() ?? delays[0]
         statistics.queueDelay = max(0, delays[delays.count / 2] - floor)
+        statistics.queueDelayMeasuredAt = now
+        if let newest = results.last(where: { $0.arrivalTime != nil }), let arrival = newest.arrivalTime {
+            statistics.queueReference = newest.sendTime + max(0, arrival - newest.sendTime - floor)
+            statistics.bytesSentAtQueueReference = bytesAfterSequence[Int(newest.sequenceNumber & 4095)]
+        }
         statistics.acknowledgedBitrate = estimator.acknowledgedBitrate ?? statistics.acknowledgedBitrate
     }
 
@@ -657,6 +717,26 @@ public final class RTPPeer {
         if now - retransmitWindow.start >= 1_000_000 {
             retransmitWindow = (now, 0, 0, retransmitWindow.media)
         }
+    }
+
+    // MARK: Pacing
+
+    private func enqueue(_ packet: PacedPacket, size: Int, kind: Pacer<PacedPacket>.Kind, now: Int64) {
+        if pacer.enqueue(packet, size: size, kind: kind, now: now) != nil { statistics.pacerDropped += 1 }
+    }
+
+    /// Sends what the pacer lets out now, at 2.5x the larger of the estimate and the media rate: the pacer
+    /// smooths bursts; holding back a stream the estimate says does not fit is the caller's drop policy's
+    /// (it sees `pacerQueueDelay` and `queueDelay`), not a queue growing here.
+    private func releasePaced(now: Int64, _ out: inout RTPPeerOutput) {
+        rollRetransmitWindow(now: now)
+        let mediaRate = Int64(max(retransmitWindow.media, retransmitWindow.lastMedia)) * 8
+        pacer.setTargetBitrate(max(estimator.targetBitrate, mediaRate), now: now)
+        let output = pacer.poll(now: now)
+        statistics.pacerDropped += output.dropped.count
+        for paced in output.send { transmit(paced.packet, retransmission: paced.retransmission, now: now, &out) }
+        pacerWakeup = output.nextWakeup
+        statistics.pacerQueueDelay = pacer.queueAge(now: now)
     }
 
     private func sendDuplicates(now: Int64, _ out: inout RTPPeerOutput) {

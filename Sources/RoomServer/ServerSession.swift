@@ -231,9 +231,6 @@ final class ServerSession: @unchecked Sendable {
         return backlog.age(at: now)
     }
 
-    /// A frame of a play negotiated over UDP: sent on its RTP session (video from a keyframe on; UDP has no
-    /// backlog to drop from: congestion is the peer's). Nil when the session has no track for the frame's
-    /// kind and codec (the answer could not name the stream's codec): that track goes over TCP.
     /// The first frame of a join is written: how long the join took (play to first frame).
     private func recordJoin(_ handle: UInt32) {
         if !joinStarted.isEmpty, let started = joinStarted.removeValue(forKey: handle) {
@@ -241,19 +238,55 @@ final class ServerSession: @unchecked Sendable {
         }
     }
 
+    /// A frame of a play negotiated over UDP: sent on its RTP session under the same drop policy as the
+    /// connection, its backlog the time media waits on the way to this player (in the session's pacer and
+    /// in the path's queue, which the player's transport-cc feedback measures): a downlink slower than the
+    /// stream drops video to the next keyframe instead of queueing seconds. Nil when the session has no
+    /// track for the frame's kind and codec (the answer could not name the stream's codec): that track goes
+    /// over TCP.
     private func writeUDP(_ frame: CachedFrame, handle: UInt32, waiting: Bool, to udp: UDPMediaListener.Session,
                           kinds: Set<TrackKind>) -> Delivery? {
         var body = frame.wire
         body.moveReaderIndex(forwardBy: min(body.readableBytes, 5))   // u32 length, u8 frame type
         guard let header = try? MediaFrameHeader.read(from: &body) else { return Delivery() }
         guard kinds.contains(header.track) else { return nil }
-        if frame.isVideo && waiting {
-            guard frame.isKeyframe else { return Delivery() }
-            needsKeyframe[handle] = false
+        let age = udp.backlogNanoseconds
+        switch dropPolicy.decide(video: frame.isVideo, keyframe: frame.isKeyframe, waitingForKeyframe: waiting, backlogAge: age) {
+        case .drop(let startsWaiting):
+            return drop(frame, handle: handle, waiting: waiting, startsWaiting: startsWaiting,
+                        backedUp: age > dropPolicy.videoLimitNanoseconds)
+        case .send:
+            if frame.isVideo && waiting { needsKeyframe[handle] = false }
         }
         recordJoin(handle)
+        tellDrops(handle)
         udp.send(RTPFrame(header: header, payload: body))
         return Delivery(wrote: true)
+    }
+
+    /// A frame not sent. One skipped while waiting for the first keyframe of a join (nothing sent yet, the
+    /// link not backed up) is not a drop of the link's; one skipped while waiting for the keyframe after a
+    /// drop is.
+    private func drop(_ frame: CachedFrame, handle: UInt32, waiting: Bool, startsWaiting: Bool, backedUp: Bool) -> Delivery {
+        droppedFrames += 1
+        let joining = joinStarted[handle] != nil
+        if !(joining && waiting && frame.isVideo && !backedUp) {
+            metrics.framesDropped.increment()
+            linkDrops[handle, default: (0, 0)].dropped += 1
+        }
+        if frame.isVideo { needsKeyframe[handle] = true }
+        return Delivery(wantsKeyframe: startsWaiting)
+    }
+
+    /// The player learns of what its downlink lost, in line with the media, before the next frame it gets.
+    private func tellDrops(_ handle: UInt32) {
+        guard let drops = linkDrops[handle], drops.dropped > drops.told else { return }
+        linkDrops[handle] = (drops.dropped, drops.dropped)
+        let note = ControlMessage.playFramesDropped(PlayFramesDropped(streamHandle: handle, framesDropped: drops.dropped))
+            .frame(allocator: channel.allocator)
+        writeMedia(note)
+        backlog.wroteUntimed(note.readableBytes)
+        unflushed = true
     }
 
     private func write(_ frame: CachedFrame, handle: UInt32) -> Delivery {
@@ -282,27 +315,13 @@ final class ServerSession: @unchecked Sendable {
             : .drop(startsWaiting: frame.isVideo && !waiting)
         switch decision {
         case .drop(let startsWaiting):
-            droppedFrames += 1
-            // A frame skipped while waiting for the first keyframe of a join (nothing sent yet) is not a drop
-            // of the link's; one skipped while waiting for the keyframe after a drop is.
-            let joining = joinStarted[handle] != nil
-            if !(joining && waiting && frame.isVideo && isWritable && age <= dropPolicy.videoLimitNanoseconds) {
-                metrics.framesDropped.increment()
-                linkDrops[handle, default: (0, 0)].dropped += 1
-            }
-            if frame.isVideo { needsKeyframe[handle] = true }
-            return Delivery(wantsKeyframe: startsWaiting)
+            return drop(frame, handle: handle, waiting: waiting, startsWaiting: startsWaiting,
+                        backedUp: !isWritable || age > dropPolicy.videoLimitNanoseconds)
         case .send:
             if frame.isVideo && waiting { needsKeyframe[handle] = false }
         }
         recordJoin(handle)
-        // The player learns of what its downlink lost, in line with the media, before the next frame it gets.
-        if let drops = linkDrops[handle], drops.dropped > drops.told {
-            linkDrops[handle] = (drops.dropped, drops.dropped)
-            let note = ControlMessage.playFramesDropped(PlayFramesDropped(streamHandle: handle, framesDropped: drops.dropped))
-                .frame(allocator: channel.allocator)
-            writeMedia(note)
-        }
+        tellDrops(handle)
         writeMedia(frame.wire)
         unflushed = true
         backlog.wrote(frame.wire.readableBytes, at: now.uptimeNanoseconds)

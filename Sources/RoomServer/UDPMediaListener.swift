@@ -24,6 +24,13 @@ final class UDPMediaListener: Sendable {
         /// Datagrams and bytes this session read and wrote.
         var statistics: RTPPeerDriver.Statistics { driver.statistics }
         func send(_ frame: RTPFrame) { driver.send(frame) }
+        /// How long media sent now waits before it reaches the remote, in nanoseconds: in the peer's pacer,
+        /// and in the path's queue (transport-cc's one-way delay above its floor, less what the path drained
+        /// since it was measured). The drop policy's backlog.
+        var backlogNanoseconds: UInt64 {
+            let s = driver.peerStatistics
+            return UInt64(max(0, s.pacerQueueDelay) + s.pathQueueDelay(at: RTPPeerDriver.now())) * 1000
+        }
         func requestKeyframe() { driver.requestKeyframe() }
         /// Sends DTLS close_notify and an RTCP BYE; the session then ends with `.closed` and leaves the router.
         func close() { driver.close() }

@@ -81,6 +81,27 @@ final class PacerTests: XCTestCase {
         XCTAssertNil(output.nextWakeup)
     }
 
+    func testDrainTimeRaisesTheRateForABigQueue() {
+        // 100 kbit/s pacing would take 8 s for 100 kB; a 100 ms drain time sends it all within about that.
+        var pacer = Pacer<Int>(configuration: .init(burstInterval: 5_000, drainTime: 100_000), targetBitrate: 40_000)
+        for index in 0..<100 { pacer.enqueue(index, size: 1000, kind: .video, now: 0) }
+        var now: Int64 = 0
+        var sent: [Int] = []
+        while let wakeup = { let o = pacer.poll(now: now); sent += o.send; return o.nextWakeup }() {
+            XCTAssertGreaterThan(wakeup, now)
+            now = wakeup
+        }
+        XCTAssertEqual(sent, Array(0..<100))
+        XCTAssertGreaterThan(now, 40_000, "still paced, not one burst")
+        XCTAssertLessThan(now, 130_000, "drained within about the drain time: \(now) µs")
+        // The rate is what the queue needs in the time left to its oldest packet, never below the pacing rate.
+        XCTAssertEqual(pacer.effectiveRate(now: now), pacer.pacingRate, "nothing queued")
+        pacer.enqueue(100, size: 1000, kind: .video, now: now)
+        pacer.enqueue(101, size: 1000, kind: .video, now: now)
+        XCTAssertEqual(pacer.effectiveRate(now: now), 2000 * 8 / 0.1)
+        XCTAssertEqual(pacer.effectiveRate(now: now + 50_000), 2000 * 8 / 0.05)
+    }
+
     func testWakeupCoversTheExpiry() {
         var pacer = Pacer<Int>(configuration: .init(maxQueueTime: 100_000), targetBitrate: 1000)  // 2.5 kbit/s
         pacer.enqueue(1, size: 1000, kind: .video, now: 0)

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import XCTest
 
@@ -28,6 +29,8 @@ final class PeerWire {
     private(set) var dropped = 0
     /// Blocks everything to the server (a firewall).
     var blockToServer = false
+    /// Sees every datagram the client sends (an attacker on the path recording them).
+    var tapToServer: ((ByteBuffer) -> Void)?
 
     static let clientICE = ICECredentials(ufrag: "clnt", password: "clientpassword0123456789")!
     static let serverICE = ICECredentials(ufrag: "srvr", password: "serverpassword0123456789")!
@@ -53,6 +56,7 @@ final class PeerWire {
         for d in output.datagrams {
             if fromClient { XCTAssertEqual(d.destination, Self.serverAddress) } else { XCTAssertEqual(d.destination, Self.clientAddress) }
             if fromClient && blockToServer { continue }
+            if fromClient { tapToServer?(d.data) }
             if lossy, Double(rng.next() % 1_000_000) / 1e6 < lossRate {
                 dropped += 1
                 continue
@@ -243,6 +247,66 @@ final class RTPPeerTests: XCTestCase {
         XCTAssertEqual(Double(wire.client.statistics.queueDelay), 120_000, accuracy: 10_000)
     }
 
+    /// A keyframe far larger than a burst leaves over time, within the pacer's 100 ms, and audio sent after
+    /// it overtakes what of it still waits.
+    func testPacerSpreadsAKeyframeAndLetsAudioGoFirst() throws {
+        let wire = try PeerWire(clientSends: [Self.video, Self.audio],
+                                serverReceives: [Self.video, RTPTrack(codec: .opus, payloadType: 111, ssrc: 0)])
+        wire.start()
+        wire.run(until: wire.now + 500_000)
+        XCTAssertTrue(wire.connected)
+        let keyframe = RTPFrame(kind: .video, isKeyframe: true, pts: 0, dts: 0, captureTime: 0, flags: 1,
+                                payload: SyntheticVideo.accessUnit(index: 0, keyframe: true, size: 120_000))
+        let sentAt = wire.now
+        let first = wire.client.send(keyframe, now: wire.now)
+        let burstBytes = first.datagrams.reduce(0) { $0 + $1.data.readableBytes }
+        // 2.5 x 1 Mbit/s (the start estimate) would take 384 ms; 120 kB in 100 ms is 9.6 Mbit/s, 48 kB in 40 ms.
+        XCTAssertGreaterThan(burstBytes, 40_000)
+        XCTAssertLessThan(burstBytes, 52_000, "a first burst only, not 120 kB at once")
+        XCTAssertNotNil(wire.client.nextDeadline)
+        wire.absorb(first, fromClient: true)
+        let audio = RTPFrame(kind: .audio, isKeyframe: true, pts: 0, dts: 0, captureTime: 0, payload: ByteBuffer(bytes: [0xFC, 1, 2, 3]))
+        wire.absorb(wire.client.send(audio, now: wire.now), fromClient: true)
+        var videoAt: Int64?, audioAt: Int64?
+        wire.run(until: wire.now + 1_000_000) { now in
+            if audioAt == nil, wire.serverFrames.contains(where: { $0.kind == .audio }) { audioAt = now }
+            if videoAt == nil, wire.serverFrames.contains(where: { $0.kind == .video }) { videoAt = now }
+        }
+        let video = wire.serverFrames.first { $0.kind == .video }
+        XCTAssertEqual(video?.payload, keyframe.payload, "the keyframe whole and exact")
+        XCTAssertEqual(wire.client.statistics.pacerDropped, 0)
+        XCTAssertEqual(wire.client.statistics.retransmissionsSent, 0)
+        guard let videoAt, let audioAt else { return XCTFail("video \(String(describing: videoAt)) audio \(String(describing: audioAt))") }
+        XCTAssertLessThan(audioAt, videoAt, "audio overtakes the queued keyframe")
+        // The last of it leaves within about the 100 ms drain time; the 20 ms wire after.
+        XCTAssertGreaterThan(videoAt - sentAt, 50_000, "not all at once")
+        XCTAssertLessThan(videoAt - sentAt, 170_000)
+        XCTAssertEqual(wire.client.statistics.pacerQueueDelay, 0)
+    }
+
+    /// The queue a packet sent now meets: measured and draining when small; predicted from what was sent
+    /// behind the newest reported packet when the path is queueing.
+    func testPathQueueDelayDrainsAndPredicts() {
+        var s = RTPPeer.Statistics()
+        s.queueDelay = 20_000
+        s.queueDelayMeasuredAt = 1_000_000
+        XCTAssertEqual(s.pathQueueDelay(at: 1_000_000), 20_000)
+        XCTAssertEqual(s.pathQueueDelay(at: 1_015_000), 5_000)
+        XCTAssertEqual(s.pathQueueDelay(at: 1_100_000), 0)
+        // 100 ms of queue on a 1 Mbit/s path; since the newest reported packet 25 kB more went out (200 ms
+        // of the path's time): a packet sent 50 ms after that one waits 100 + 200 - 50 = 250 ms.
+        s.queueDelay = 100_000
+        s.acknowledgedBitrate = 1_000_000
+        s.targetBitrate = 800_000
+        s.queueReference = 2_000_000 + 100_000
+        s.bytesSentAtQueueReference = 500_000
+        s.transportBytesSent = 525_000
+        XCTAssertEqual(s.pathQueueDelay(at: 2_050_000), 250_000)
+        // Nothing more sent: the queue drains in real time.
+        XCTAssertEqual(s.pathQueueDelay(at: 2_250_000), 50_000)
+        XCTAssertEqual(s.pathQueueDelay(at: 2_400_000), 0)
+    }
+
     func testKeyframeRequestReachesSender() throws {
         let wire = try PeerWire(clientSends: [Self.video], serverReceives: [Self.video])
         wire.start()
@@ -282,6 +346,74 @@ final class RTPPeerTests: XCTestCase {
         _ = wire.server.handle(datagram: ByteBuffer(bytes: [0x80, 96] + [UInt8](repeating: 7, count: 60)), from: PeerWire.clientAddress, now: wire.now)
         XCTAssertEqual(wire.server.statistics.datagramsDropped, before + 3)
         XCTAssertEqual(wire.server.state, .connected)
+    }
+
+    /// An attacker on the path replays what the client sent, and floods the server from the client's own
+    /// address: SRTP's replay check and authentication drop every one, each is counted, no frame comes twice,
+    /// the process does not grow with the flood, and the real stream goes on exactly.
+    func testReplaysAndFloodsAreDroppedCountedAndLeaveNoState() throws {
+        let wire = try PeerWire(clientSends: [Self.video], serverReceives: [Self.video])
+        wire.start()
+        wire.run(until: wire.now + 500_000)
+        XCTAssertTrue(wire.connected)
+        var captured: [ByteBuffer] = []
+        wire.tapToServer = { datagram in
+            switch PacketDemux.classify(datagram) {
+            case .rtp, .rtcp: captured.append(datagram)
+            default: break
+            }
+        }
+        var index = 0
+        let send = { (now: Int64) in
+            guard now % 33_000 < 1000 else { return }
+            let key = index % 30 == 0
+            let frame = RTPFrame(kind: .video, isKeyframe: key, pts: Int64(index) * 33_333, dts: Int64(index) * 33_333, captureTime: 0,
+                                 payload: SyntheticVideo.accessUnit(index: index, keyframe: key, size: key ? 9000 : 2500))
+            index += 1
+            wire.absorb(wire.client.send(frame, now: now), fromClient: true)
+        }
+        wire.run(until: wire.now + 1_000_000, each: send)
+        wire.run(until: wire.now + 300_000)
+        wire.tapToServer = nil
+        let framesBefore = wire.serverFrames.count
+        XCTAssertEqual(framesBefore, index)
+        XCTAssertGreaterThan(captured.count, 60)
+
+        let dropped = wire.server.statistics.datagramsDropped
+        for _ in 0..<20 {
+            for datagram in captured { wire.absorb(wire.server.handle(datagram: datagram, from: PeerWire.clientAddress, now: wire.now), fromClient: false) }
+        }
+        XCTAssertEqual(wire.server.statistics.datagramsDropped, dropped + 20 * captured.count, "every replay dropped and counted")
+        XCTAssertEqual(wire.serverFrames.count, framesBefore, "no frame twice")
+
+        var rng = SplitMix64(seed: 7)
+        let residentBefore = Self.residentBytes()
+        for _ in 0..<20_000 {
+            // RTP- and RTCP-looking garbage: version 2, a media or RTCP payload type, random bytes.
+            let size = 12 + Int(rng.next() % 1100)
+            var bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            bytes[0] = 0x80 | (bytes[0] & 0x3F)
+            bytes[1] = rng.next() % 2 == 0 ? 96 : 200
+            _ = wire.server.handle(datagram: ByteBuffer(bytes: bytes), from: PeerWire.clientAddress, now: wire.now)
+        }
+        let growth = Self.residentBytes() - residentBefore
+        XCTAssertEqual(wire.server.statistics.datagramsDropped, dropped + 20 * captured.count + 20_000)
+        XCTAssertLessThan(growth, 4 << 20, "the flood grew the process by \(growth) bytes")
+        XCTAssertEqual(wire.server.state, .connected)
+
+        let sentBefore = index
+        wire.run(until: wire.now + 1_000_000, each: send)
+        wire.run(until: wire.now + 300_000)
+        XCTAssertEqual(wire.serverFrames.count - framesBefore, index - sentBefore, "the stream goes on")
+        XCTAssertEqual(wire.serverFrames.last?.payload,
+                       SyntheticVideo.accessUnit(index: index - 1, keyframe: (index - 1) % 30 == 0, size: (index - 1) % 30 == 0 ? 9000 : 2500))
+    }
+
+    /// The resident set size (Linux: /proc/self/statm's second field, in pages).
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
 
     func testSendBeforeConnectedIsCountedNotSent() throws {

@@ -3,6 +3,7 @@ import NIOCore
 import RoomClient
 import RoomProtocol
 import RoomServer
+import TestSupport
 import XCTest
 
 /// Media over UDP end to end in one process: a real server with `--udp` on 127.0.0.1, real clients, real
@@ -114,6 +115,56 @@ final class UDPMediaTests: XCTestCase {
         XCTAssertTrue(items.contains { if case .frame(let f) = $0 { return Self.index(f) == sent.count - 1 }; return false },
                       "the video came (over UDP)")
         for c in [alice, bob] { await c.logout() }
+        await h.stop()
+    }
+
+    /// A UDP player behind a downlink slower than the stream (1.6 Mbit/s into 0.7 Mbit/s, a 400 ms drop-tail
+    /// queue: a relay between it and the server's port): the server sees the queue grow in the player's
+    /// transport-cc feedback and drops video to the next keyframe, as it does for a backed-up connection,
+    /// instead of filling the path until it loses. The player is told of the drops, resumes at keyframes,
+    /// and what reaches it is fresh.
+    func testASlowUDPDownlinkDropsVideoToKeyframesInsteadOfQueueing() async throws {
+        let h = try await ServerHarness { $0.udpHost = "127.0.0.1"; $0.udpPort = 0; $0.udpAdvertise = "127.0.0.2" }
+        guard let udp = h.server.udpAddress, let port = udp.port else { return XCTFail("no UDP port") }
+        let relay = try await UDPRelay(listenHost: "127.0.0.2", port: port, server: udp,
+                                       downlinkBitsPerSecond: 700_000, queueMilliseconds: 400)
+        let alice = h.client("alice", port: h.port) { $0.mediaTransport = .tcp }
+        let bob = h.client("bob", port: h.port) { $0.mediaTransport = .udp }
+        let bobLog = EventLog(bob)
+        _ = try await alice.login(roomID: "r1", userStatus: false)
+        _ = try await bob.login(roomID: "r1", userStatus: false)
+        let publisher = try await alice.publish(streamID: "cam", tracks: [videoTrack])
+        let queue = MediaQueue()
+        try await bob.play(streamID: "cam", into: queue)
+        let down = await transport(bobLog, role: "player")
+        XCTAssertEqual(down?.transport, "udp", down?.reason ?? "")
+
+        let sending = Task.detached { await UDPMediaTests.sendVideo(publisher, count: 240, gop: 30, size: 6500) }
+        var received: [(index: Int, latency: Double)] = []
+        let deadline = Date().addingTimeInterval(12)
+        while Date() < deadline, received.last?.index != 239 {
+            guard let item = queue.pop(until: Date().addingTimeInterval(0.2)) else { continue }
+            if case .frame(let f) = item, let i = Self.index(f) {
+                let now = Double(Date().timeIntervalSince1970 * 1_000_000)
+                received.append((i, (now - Double(f.header.captureTime)) / 1000))
+            }
+        }
+        let sent = await sending.value
+        let relayed = relay.counters
+        XCTAssertEqual(sent.count, 240)
+        XCTAssertGreaterThan(queue.counters.framesDroppedUpstream, 30, "the server dropped video for the slow downlink")
+        XCTAssertGreaterThan(received.count, 40, "video kept coming: \(received.map(\.index))")
+        // Each run after a gap starts at a keyframe (the server resumed there; no frame given up mid-GOP).
+        for (previous, next) in zip(received, received.dropFirst()) where next.index != previous.index + 1 {
+            XCTAssertEqual(next.index % 30, 0, "after \(previous.index) came \(next.index)")
+        }
+        // Fresh: past the first two seconds no frame waited as long as the path's queue could hold.
+        let late = received.filter { $0.index >= 60 }.map(\.latency)
+        XCTAssertLessThan(late.max() ?? 0, 400, "latencies \(late.map { Int($0) })")
+        XCTAssertLessThan(Double(relayed.dropped), Double(relayed.toClient) * 0.05,
+                          "the path's queue was not filled until it dropped: \(relayed)")
+        for c in [alice, bob] { await c.logout() }
+        await relay.close()
         await h.stop()
     }
 
