@@ -92,6 +92,8 @@ public final class RTPPeer {
         public var videoFramesGivenUp = 0
         public var freezes = 0
         public var audioFramesConcealed = 0
+        /// Audio frames that came (in time) on the receive streams.
+        public var audioFramesReceived = 0
         /// Datagrams dropped: undecryptable, unparsable, of no known stream, from the wrong address.
         public var datagramsDropped = 0
         /// Packets the remote reported lost of what we sent (RTCP receiver reports, cumulative).
@@ -112,6 +114,10 @@ public final class RTPPeer {
         public var bytesSentAtQueueReference: Int64 = 0
         /// Bytes of packets sent with transport-wide sequence numbers (media and retransmissions).
         public var transportBytesSent: Int64 = 0
+        /// The rate the last feedback's packets arrived at (bits/s; 0 before one with enough of them): with a
+        /// queue on the path, its bottleneck's rate (the queue spaces the arrivals); without one, the rate
+        /// they were sent at, or more (a receiver that read a batch late).
+        public var arrivalRate: Int64 = 0
         /// Retransmissions not sent because they would have passed half the media's bytes (a congested link
         /// NACKs more the more it is sent).
         public var retransmissionsSuppressed = 0
@@ -122,16 +128,15 @@ public final class RTPPeer {
         public init() {}
 
         /// The queue a packet sent at `now` meets on the path (µs). With no queue measured (under 50 ms: a busy
-        /// host's loop makes 30 on loopback), or no delivered rate yet, what is left of the measured one: the
-        /// path drains it in real time. With one, the queue is the path's
-        /// bottleneck at work: what was sent after the newest reported packet waits behind it, draining at the
-        /// rate the remote receives (the larger of the acknowledged rate and the estimate), so the queue is
+        /// host's loop makes 30 on loopback) or no arrival rate yet, what is left of the measured one: the path
+        /// drains it in real time. With one, the queue is the path's bottleneck at work: what was sent after the newest reported packet waits behind it, draining at the
+        /// rate the last feedback's packets arrived at (the bottleneck's, while it queues), so the queue is
         /// known before the feedback that reports it, which comes a queue and a feedback interval late (a
         /// sender at twice a link's rate would fill a 400 ms buffer before hearing of it). A sender that stops
         /// sending sees the queue drain.
         public func pathQueueDelay(at now: Int64) -> Int64 {
-            let rate = max(acknowledgedBitrate, targetBitrate)
-            guard queueDelay >= 50_000, acknowledgedBitrate > 0 else { return max(0, queueDelay - max(0, now - queueDelayMeasuredAt)) }
+            let rate = arrivalRate
+            guard queueDelay >= 50_000, rate > 0 else { return max(0, queueDelay - max(0, now - queueDelayMeasuredAt)) }
             let behind = Double(max(0, transportBytesSent - bytesSentAtQueueReference)) * 8 / Double(rate) * 1e6
             return max(0, queueReference + Int64(behind) - now)
         }
@@ -530,6 +535,7 @@ public final class RTPPeer {
         statistics.videoFramesGivenUp = receiveStreams.reduce(0) { $0 + ($1.videoCounters?.framesGivenUp ?? 0) }
         statistics.freezes = receiveStreams.reduce(0) { $0 + ($1.videoCounters?.freezes ?? 0) }
         statistics.audioFramesConcealed = receiveStreams.reduce(0) { $0 + $1.audioFramesConcealed }
+        statistics.audioFramesReceived = receiveStreams.reduce(0) { $0 + ($1.track.codec.kind == .audio ? $1.framesReceived : 0) }
         if !feedback.isEmpty { sendRTCP(feedback, &out) }
     }
 
@@ -649,6 +655,12 @@ public final class RTPPeer {
         let floor = [delayFloor.current, delayFloor.previous].compactMap { $0 }.min() ?? delays[0]
         statistics.queueDelay = max(0, delays[delays.count / 2] - floor)
         statistics.queueDelayMeasuredAt = now
+        // The arrival rate: every byte but the first arrival's, over the span of the arrivals.
+        let arrivals = results.compactMap { r in r.arrivalTime.map { (at: $0, size: r.size) } }.sorted { $0.at < $1.at }
+        if arrivals.count >= 4, let first = arrivals.first, let last = arrivals.last, last.at - first.at >= 2_000 {
+            let bytes = arrivals.dropFirst().reduce(0) { $0 + $1.size }
+            statistics.arrivalRate = Int64(Double(bytes) * 8 / Double(last.at - first.at) * 1e6)
+        }
         if let newest = results.last(where: { $0.arrivalTime != nil }), let arrival = newest.arrivalTime {
             statistics.queueReference = newest.sendTime + max(0, arrival - newest.sendTime - floor)
             statistics.bytesSentAtQueueReference = bytesAfterSequence[Int(newest.sequenceNumber & 4095)]

@@ -41,12 +41,14 @@ public struct QualityReport: Sendable, Codable, Equatable {
     public var serverFramesDropped: Int?
     /// Media over UDP ("udp"; absent on the room connection). Since the stream started: publisher, the share
     /// of the bytes sent that were retransmissions (NACKed); player, video frames the jitter buffer gave up
-    /// (a loss not repaired in time), freezes (give-ups while frames were flowing), audio frames concealed.
+    /// (a loss not repaired in time), freezes (give-ups while frames were flowing), audio frames concealed
+    /// and their share of the audio frames due.
     public var transport: String?
     public var retransmittedPercent: Double?
     public var framesGivenUp: Int?
     public var freezes: Int?
     public var audioConcealed: Int?
+    public var audioConcealedPercent: Double?
 
     public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?, rttMs: Double? = nil) {
         self.streamID = streamID
@@ -71,6 +73,7 @@ public struct QualityReport: Sendable, Codable, Equatable {
         case framesGivenUp = "frames_given_up"
         case freezes
         case audioConcealed = "audio_concealed"
+        case audioConcealedPercent = "audio_concealed_percent"
     }
 }
 

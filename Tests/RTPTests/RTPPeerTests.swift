@@ -242,6 +242,8 @@ final class RTPPeerTests: XCTestCase {
         XCTAssertLessThan(wire.client.statistics.queueDelay, 3_000, "no queue yet")
         let acknowledged = wire.client.statistics.acknowledgedBitrate
         XCTAssertEqual(Double(acknowledged), 30 * 6_100 * 8, accuracy: 30 * 6_100 * 8 * 0.25, "about 1.5 Mbit/s arrived")
+        // No bottleneck: packets arrive as they were sent, frame by frame, no slower than the stream.
+        XCTAssertGreaterThan(Double(wire.client.statistics.arrivalRate), 30 * 6_100 * 8 * 0.75)
         wire.queueToServer = 120_000
         wire.run(until: wire.now + 1_000_000, each: send)
         XCTAssertEqual(Double(wire.client.statistics.queueDelay), 120_000, accuracy: 10_000)
@@ -296,8 +298,7 @@ final class RTPPeerTests: XCTestCase {
         // 100 ms of queue on a 1 Mbit/s path; since the newest reported packet 25 kB more went out (200 ms
         // of the path's time): a packet sent 50 ms after that one waits 100 + 200 - 50 = 250 ms.
         s.queueDelay = 100_000
-        s.acknowledgedBitrate = 1_000_000
-        s.targetBitrate = 800_000
+        s.arrivalRate = 1_000_000
         s.queueReference = 2_000_000 + 100_000
         s.bytesSentAtQueueReference = 500_000
         s.transportBytesSent = 525_000
@@ -305,6 +306,10 @@ final class RTPPeerTests: XCTestCase {
         // Nothing more sent: the queue drains in real time.
         XCTAssertEqual(s.pathQueueDelay(at: 2_250_000), 50_000)
         XCTAssertEqual(s.pathQueueDelay(at: 2_400_000), 0)
+        // With no arrival rate known, only what was measured, draining.
+        s.arrivalRate = 0
+        s.queueDelayMeasuredAt = 2_020_000
+        XCTAssertEqual(s.pathQueueDelay(at: 2_050_000), 70_000)
     }
 
     func testKeyframeRequestReachesSender() throws {
@@ -375,6 +380,8 @@ final class RTPPeerTests: XCTestCase {
         wire.run(until: wire.now + 1_000_000, each: send)
         wire.run(until: wire.now + 300_000)
         wire.tapToServer = nil
+        // What was captured last may still be on the wire: its first arrival is the original, not a replay.
+        wire.run(until: wire.now + 100_000)
         let framesBefore = wire.serverFrames.count
         XCTAssertEqual(framesBefore, index)
         XCTAssertGreaterThan(captured.count, 60)

@@ -153,14 +153,18 @@ final class UDPMediaTests: XCTestCase {
         let relayed = relay.counters
         XCTAssertEqual(sent.count, 240)
         XCTAssertGreaterThan(queue.counters.framesDroppedUpstream, 30, "the server dropped video for the slow downlink")
-        XCTAssertGreaterThan(received.count, 40, "video kept coming: \(received.map(\.index))")
+        // Video kept coming: every keyframe, and the frames after it that the downlink had time for.
+        let indices = Set(received.map(\.index))
+        XCTAssertEqual((0..<8).filter { !indices.contains($0 * 30) }, [], "keyframes missing: \(received.map(\.index))")
+        XCTAssertGreaterThan(received.count, 16, "\(received.map(\.index))")
         // Each run after a gap starts at a keyframe (the server resumed there; no frame given up mid-GOP).
         for (previous, next) in zip(received, received.dropFirst()) where next.index != previous.index + 1 {
             XCTAssertEqual(next.index % 30, 0, "after \(previous.index) came \(next.index)")
         }
-        // Fresh: past the first two seconds no frame waited as long as the path's queue could hold.
+        // Fresh: past the first two seconds no frame waited as long as the path's queue could hold (400 ms,
+        // beside the 75 ms a frame takes through the bottleneck; a full queue and its repairs make 500-900).
         let late = received.filter { $0.index >= 60 }.map(\.latency)
-        XCTAssertLessThan(late.max() ?? 0, 400, "latencies \(late.map { Int($0) })")
+        XCTAssertLessThan(late.max() ?? 0, 475, "latencies \(late.map { Int($0) })")
         XCTAssertLessThan(Double(relayed.dropped), Double(relayed.toClient) * 0.05,
                           "the path's queue was not filled until it dropped: \(relayed)")
         for c in [alice, bob] { await c.logout() }
