@@ -235,6 +235,79 @@ final class REDPayloadTests: XCTestCase {
         XCTAssertEqual(try REDPayload.split(other, primaryPayloadType: 111), REDSplit(primary: nil, redundant: []))
     }
 
+    static let track = RTPTrack(codec: .opus, payloadType: 111, ssrc: 9, redPayloadType: 63)
+    static let timingID: UInt8 = 4
+
+    /// A packet as the sender makes it: seq n, 20 ms of 48 kHz per packet, frame-timing pts n x 20 ms; RED
+    /// with the previous `distance` packets.
+    func sent(_ n: UInt16, distance: Int = 0) throws -> RTPPacket {
+        let timing = RTPFrameTiming(pts: Int64(n) * 20_000, dts: Int64(n) * 20_000, flags: 3)
+        let ext = RTPHeaderExtensions.make([RTPHeaderExtensionElement(id: Self.timingID, data: timing.data)])
+        var packet = opus(n)
+        packet.headerExtension = ext
+        guard distance > 0 else { return packet }
+        let blocks = (1...distance).reversed().map { d in
+            REDBlock(payloadType: 111, timestampOffset: UInt32(d) * 960, payload: opus(n - UInt16(d)).payload)
+        }
+        packet.payloadType = 63
+        packet.payload = try REDPayload.serialize(blocks + [REDBlock(payloadType: 111, payload: packet.payload)])
+        return packet
+    }
+
+    func testReceiveStreamFillsHolesOnceAndCountsNothingTwice() throws {
+        var stream = RTPReceiveStream(track: Self.track, jitterBuffer: .init())
+        let ids = RTPExtensionIDs(frameTiming: Self.timingID)
+        var frames: [RTPFrame] = []
+        func insert(_ packet: RTPPacket, at time: Int64) {
+            XCTAssertTrue(stream.accepts(ssrc: packet.ssrc, payloadType: packet.payloadType))
+            stream.insert(packet, extensions: ids, retransmission: false, arrival: time)
+            frames += stream.poll(now: time, rtt: 40_000).frames
+        }
+        // 1 (RED with 0 repeated: before the first packet nothing is a hole), 2 plain, 3 lost, 4 RED repeats 3,
+        // 5 RED repeats 4 (here already: not counted), 6 and 7 lost, 8 RED repeats 6 and 7.
+        try insert(sent(1, distance: 1), at: 20_000)
+        try insert(sent(2), at: 40_000)
+        try insert(sent(4, distance: 1), at: 80_000)
+        try insert(sent(5, distance: 1), at: 100_000)
+        try insert(sent(8, distance: 2), at: 160_000)
+        XCTAssertEqual(frames.map(\.payload), (1...8).map { opus($0).payload })
+        // The recovered frames get their own times (the primary's less the offset) and the primary's flags.
+        XCTAssertEqual(frames.map(\.pts), (1...8).map { Int64($0) * 20_000 })
+        XCTAssertEqual(Set(frames.map(\.flags)), [3])
+        XCTAssertEqual(stream.audioPacketsRecoveredByRED, 3)
+        XCTAssertEqual(stream.audioFramesConcealed, 0)
+        let counters = try XCTUnwrap(stream.audioCounters)
+        XCTAssertEqual(counters.duplicates, 0)
+        XCTAssertEqual(counters.packetsLate, 0)
+        XCTAssertEqual(counters.packetsReleased, 8)
+        XCTAssertEqual(stream.nack.missingCount, 0, "nothing left to NACK")
+        // What came on the wire: 5 packets; the receiver report still says 3 were lost (the sender keeps RED on).
+        XCTAssertEqual(stream.packetsReceived, 5)
+        XCTAssertEqual(stream.reportBlock(now: 200_000)?.cumulativeLost, 3)
+
+        // 9 lost and concealed (10 waited 60 ms for it) before 11 repeats 9 and 10: neither is put back or
+        // counted again (9 was concealed, 10 played).
+        try insert(sent(10), at: 200_000)
+        frames += stream.poll(now: 260_000, rtt: 40_000).frames
+        XCTAssertEqual(stream.audioFramesConcealed, 1)
+        try insert(sent(11, distance: 2), at: 280_000)
+        XCTAssertEqual(frames.map(\.payload), ([1, 2, 3, 4, 5, 6, 7, 8, 10, 11] as [UInt16]).map { opus($0).payload })
+        XCTAssertEqual(stream.audioPacketsRecoveredByRED, 3)
+        XCTAssertEqual(stream.audioFramesConcealed, 1)
+        XCTAssertEqual(stream.audioCounters?.duplicates, 0)
+        XCTAssertEqual(stream.audioCounters?.packetsLate, 0)
+        // The plain payload type goes on being taken beside RED; a RED packet that is not RFC 2198 is counted
+        // as arrived, and nothing of it is played.
+        try insert(sent(12), at: 300_000)
+        var broken = try sent(13)
+        broken.payloadType = 63
+        broken.payload = golden([0x87, 0x02])
+        insert(broken, at: 320_000)
+        XCTAssertEqual(stream.malformedREDPackets, 1)
+        XCTAssertEqual(frames.count, 11)
+        XCTAssertEqual(stream.packetsReceived, 9)
+    }
+
     func testRecoveredPacketsGoOnlyIntoHoles() {
         var buffer = AudioJitterBuffer()
         XCTAssertFalse(buffer.insertRecovered(opus(4), arrival: 0), "before the first packet there is no hole")
