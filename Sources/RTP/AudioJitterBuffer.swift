@@ -4,7 +4,9 @@ import NIOCore
 /// as soon as each is next. A missing packet is waited for at most `maxWait` after a later one arrived
 /// (time for NACK + RTX when negotiated, else just reordering), then reported as concealed (the decoder
 /// conceals it: Opus PLC, silence for AAC) and the stream goes on. A jump of more than `maxPackets`
-/// sequence numbers is a discontinuity (a sender restart), not a loss. Pure and bounded.
+/// sequence numbers is a discontinuity (a sender restart), not a loss. A packet recovered from a later one's
+/// redundancy (RED, RFC 2198) goes in with `insertRecovered`: only into a hole, so a copy of a packet that
+/// came, or one already released or concealed, counts nowhere. Pure and bounded.
 public struct AudioJitterBuffer: Sendable {
     public struct Configuration: Sendable, Hashable {
         public var maxPackets: Int
@@ -28,6 +30,8 @@ public struct AudioJitterBuffer: Sendable {
         public var packetsLate = 0
         public var duplicates = 0
         public var discontinuities = 0
+        /// Holes filled by `insertRecovered` (not concealed: they are released as packets).
+        public var packetsRecovered = 0
     }
 
     public let configuration: Configuration
@@ -67,6 +71,19 @@ public struct AudioJitterBuffer: Sendable {
             pendingDiscontinuity = packet.sequenceNumber
         }
         held[index] = (packet, arrival)
+    }
+
+    /// A packet rebuilt from redundancy: taken only when it fills a hole (after the first packet, not yet
+    /// released or concealed, not held, within `maxPackets`), and then counted in `packetsRecovered`.
+    /// Returns whether it was taken.
+    @discardableResult
+    public mutating func insertRecovered(_ packet: RTPPacket, arrival: Int64) -> Bool {
+        let index = unwrapper.peek(packet.sequenceNumber)
+        guard let next, index >= next, index - next < Int64(configuration.maxPackets), held[index] == nil else { return false }
+        _ = unwrapper.unwrap(packet.sequenceNumber)
+        held[index] = (packet, arrival)
+        counters.packetsRecovered += 1
+        return true
     }
 
     /// Releases the packets that are next in order, and conceals a missing one when a later packet has

@@ -10,12 +10,15 @@ extension RTPMediaOffer {
     ///   - sending: what this side sends; each track's codec and SSRCs count, its payload types are the offer's.
     ///     An AAC track is answered with its own AudioSpecificConfig when the offer has the same rate and channels.
     ///   - setup: this side's DTLS role, `passive` (the server) or `active`.
+    ///   - receivingRedundancy: whether this side takes RED (RFC 2198) on audio it receives. The answer keeps
+    ///     the offer's RED for the chosen codec only when this side lists it too: its sending track has a
+    ///     `redPayloadType` (any value: the offer's is used), or it receives and takes it.
     /// - Throws: `noSupportedCodec` when this side would send a kind in a format the offer does not take,
     ///   `incompatibleSetup` when the offer's a=setup leaves `setup` no room, `bothICELite`.
     public static func answer(
         to offer: RTPMediaOffer, sessionID: String, iceCredentials: ICECredentials, iceLite: Bool,
         fingerprint: DTLSFingerprint, setup: SDPSetup = .passive, candidates: [TransportAddress], cname: String,
-        sending: [RTPTrack], receiving: Set<RTPMediaKind>
+        sending: [RTPTrack], receiving: Set<RTPMediaKind>, receivingRedundancy: Bool = false
     ) throws(RTPNegotiationError) -> RTPMediaOffer {
         // RFC 5763 section 5: active answers passive and actpass, passive answers active and actpass.
         switch (offer.setup, setup) {
@@ -41,13 +44,16 @@ extension RTPMediaOffer {
                 format.codec = track.codec
                 // RTX only when this side has an RTX SSRC to send it from.
                 if track.rtxSSRC == nil { format.rtxPayloadType = nil }
+                if track.redPayloadType == nil && !(receives && receivingRedundancy) { format.redPayloadType = nil }
                 section.ssrc = track.ssrc
                 section.rtxSSRC = format.rtxPayloadType == nil ? nil : track.rtxSSRC
                 section.direction = receives ? .sendrecv : .sendonly
             case (nil, true):
                 section.direction = .recvonly
+                if !receivingRedundancy { format.redPayloadType = nil }
             case (nil, false):
                 section.direction = .inactive
+                format.redPayloadType = nil
             }
             section.formats = [format]
             media.append(section)
@@ -59,8 +65,9 @@ extension RTPMediaOffer {
 
     /// What `local` and `remote` (an offer and its answer, either way round) agreed, for an `RTPPeer` of `role`:
     /// per section the codec both have (the answer's), the tracks this side sends (its codec and SSRCs) and
-    /// receives (the remote's codec and SSRCs, 0 when it did not say), the header extensions both gave the same
-    /// id. A client's `remoteAddress` is the server's first candidate.
+    /// receives (the remote's codec and SSRCs, 0 when it did not say), RTX and RED where both list the same
+    /// payload type for it, the header extensions both gave the same id. A client's `remoteAddress` is the
+    /// server's first candidate.
     public static func peerParameters(
         role: RTPPeer.Role, local: RTPMediaOffer, remote: RTPMediaOffer
     ) throws(RTPNegotiationError) -> RTPPeerParameters {
@@ -89,15 +96,19 @@ extension RTPMediaOffer {
             }
             let rtx = myFormat.rtxPayloadType != nil && myFormat.rtxPayloadType == theirFormat.rtxPayloadType
                 ? myFormat.rtxPayloadType : nil
+            // RED only when both sides list it for this primary (an answer without it: none either way).
+            let red = myFormat.redPayloadType != nil && myFormat.redPayloadType == theirFormat.redPayloadType
+                ? myFormat.redPayloadType : nil
             if mine.sends && theirs.receives {
                 guard let ssrc = mine.ssrc else { throw .missingSSRC(mid: mine.mid) }
                 let rtxSSRC = rtx == nil ? nil : mine.rtxSSRC
                 sendTracks.append(RTPTrack(codec: myFormat.codec, payloadType: myFormat.payloadType, ssrc: ssrc,
-                                           rtxPayloadType: rtxSSRC == nil ? nil : rtx, rtxSSRC: rtxSSRC))
+                                           rtxPayloadType: rtxSSRC == nil ? nil : rtx, rtxSSRC: rtxSSRC, redPayloadType: red))
             }
             if mine.receives && theirs.sends {
                 receiveTracks.append(RTPTrack(codec: theirFormat.codec, payloadType: theirFormat.payloadType,
-                                              ssrc: theirs.ssrc ?? 0, rtxPayloadType: rtx, rtxSSRC: theirs.rtxSSRC))
+                                              ssrc: theirs.ssrc ?? 0, rtxPayloadType: rtx, rtxSSRC: theirs.rtxSSRC,
+                                              redPayloadType: red))
             }
             for (uri, keyPath) in RTPExtensionIDs.uris {
                 guard let id = mine.extensions[keyPath: keyPath], theirs.extensions[keyPath: keyPath] == id else { continue }

@@ -1,8 +1,8 @@
 /// `RTPMediaOffer` to and from SDP text's model, `SessionDescription`.
 extension RTPMediaOffer {
     /// The SDP: session-level ICE, fingerprint and setup, a=group:BUNDLE of every mid; per section port 9 and
-    /// c=IN IP4 0.0.0.0 (the addresses are in the candidates), rtcp-mux, the codecs with their RTX, feedback
-    /// and fmtp, the extmaps, and the SSRCs this side sends from.
+    /// c=IN IP4 0.0.0.0 (the addresses are in the candidates), rtcp-mux, the codecs with their RTX and RED,
+    /// feedback and fmtp, the extmaps, and the SSRCs this side sends from.
     public func sessionDescription() -> SessionDescription {
         var sdp = SessionDescription(origin: SDPOrigin(sessionID: sessionID, sessionVersion: 2))
         sdp.iceLite = iceLite
@@ -84,6 +84,7 @@ extension RTPMediaSection {
         for f in formats {
             payloadTypes.append(f.payloadType)
             if let rtx = f.rtxPayloadType { payloadTypes.append(rtx) }
+            if let red = f.redPayloadType { payloadTypes.append(red) }
         }
         var m = MediaDescription(kind: kind.rawValue, formats: payloadTypes.map { String($0) })
         m.connection = SDPConnection()
@@ -104,6 +105,11 @@ extension RTPMediaSection {
             if let rtx = f.rtxPayloadType {
                 m.rtpMaps.append(SDPRTPMap(payloadType: rtx, encoding: "rtx", clockRate: map.clockRate))
                 m.formatParameters.append(SDPFormatParameters(format: String(rtx), parameters: "apt=\(f.payloadType)"))
+            }
+            if let red = f.redPayloadType {
+                // RFC 2198 section 5: the primary's payload type, then the redundant blocks' (the same codec).
+                m.rtpMaps.append(SDPRTPMap(payloadType: red, encoding: "red", clockRate: map.clockRate, channels: map.channels))
+                m.formatParameters.append(SDPFormatParameters(format: String(red), parameters: "\(f.payloadType)/\(f.payloadType)"))
             }
         }
         if let ssrc {
@@ -135,6 +141,17 @@ extension RTPMediaSection {
                 let i = formats.firstIndex(where: { $0.payloadType == apt }), formats[i].rtxPayloadType == nil
             else { continue }
             formats[i].rtxPayloadType = pt
+        }
+        // RED (RFC 2198 section 5), audio: red/<clock> whose fmtp names one of these payload types as the
+        // primary and every redundant block (rtcbox repeats the same codec, as WebRTC does).
+        for text in m.formats where kind == .audio {
+            guard let pt = UInt8(text), let map = m.rtpMap(payloadType: pt), map.encoding.lowercased() == "red",
+                let types = m.formatParameters(payloadType: pt).map({ $0.parameters.split(separator: "/", omittingEmptySubsequences: false) }),
+                types.count >= 2, let primary = UInt8(String(types[0])), types.allSatisfy({ UInt8(String($0)) == primary }),
+                let i = formats.firstIndex(where: { $0.payloadType == primary }), formats[i].redPayloadType == nil,
+                formats[i].codec.rtpMap.clockRate == map.clockRate
+            else { continue }
+            formats[i].redPayloadType = pt
         }
         guard let best = formats.first else {
             var seen: [String] = []

@@ -53,6 +53,13 @@ public final class RTPPeer {
         /// 500 ms anyway are dropped (a NACK can still fetch them).
         public var pacer = PacerConfiguration(pacingFactor: 2.5, burstInterval: 40_000, maxQueueTime: 500_000, maxQueuedPackets: 4_000,
                                               drainTime: 100_000)
+        /// Above this loss rate (the same reports), audio with RED negotiated repeats the previous
+        /// `redundantPackets` packets in each one (RFC 2198); off again below half of it. A lost audio
+        /// packet is then recovered from the next one, with no round trip; .infinity never sends RED.
+        public var redundancyAbove = 0.01
+        /// How many previous packets each RED packet repeats: 1 or 2 (libwebrtc's default is 1; 2 rides out a
+        /// burst of two at twice the cost).
+        public var redundantPackets = 1
         /// The wall clock (µs since 1970) for sender reports and RRTR.
         public var wallClock: @Sendable () -> Int64 = RTPPeer.systemWallClock
         public init() {}
@@ -94,6 +101,10 @@ public final class RTPPeer {
         public var audioFramesConcealed = 0
         /// Audio frames that came (in time) on the receive streams.
         public var audioFramesReceived = 0
+        /// Audio packets lost on the way and recovered from the next packets' redundancy (RED), not concealed.
+        public var audioRecovered = 0
+        /// Audio packets sent as RED (with redundancy), while the remote reported loss.
+        public var redPacketsSent = 0
         /// Datagrams dropped: undecryptable, unparsable, of no known stream, from the wrong address.
         public var datagramsDropped = 0
         /// Packets the remote reported lost of what we sent (RTCP receiver reports, cumulative).
@@ -175,6 +186,8 @@ public final class RTPPeer {
     private var reportsSent: [(ntp: UInt32, at: Int64)] = []
     /// The loss rate the remote reports of what we send (RTCP receiver reports, smoothed).
     private var remoteLossRate = 0.0
+    /// Whether audio goes out with redundancy now (see `redundancyAbove`).
+    private var redundancy = false
     /// Copies of retransmissions to send later (protected already: the same bytes, which the remote's SRTP
     /// replay check drops when the first one came).
     private var duplicates: [(at: Int64, datagram: RTPOutgoingDatagram)] = []
@@ -309,7 +322,9 @@ public final class RTPPeer {
         if let id = ids.frameTiming {
             elements.append(RTPHeaderExtensionElement(id: id, data: RTPFrameTiming(pts: frame.pts, dts: frame.dts, flags: frame.flags).data))
         }
-        let packets = sendStreams[index].packetize(frame, extensions: elements, now: now)
+        redundancy = REDEncoder.redundancy(lossRate: remoteLossRate, above: configuration.redundancyAbove, wasOn: redundancy)
+        let packets = sendStreams[index].packetize(frame, extensions: elements, redundancy: redundancy ? configuration.redundantPackets : 0, now: now)
+        statistics.redPacketsSent += packets.count(where: { $0.payloadType == sendStreams[index].track.redPayloadType })
         statistics.framesSent += 1
         rollRetransmitWindow(now: now)
         retransmitWindow.media += packets.reduce(0) { $0 + $1.serializedSize }
@@ -507,7 +522,7 @@ public final class RTPPeer {
                 return
             }
             if receiveStreams[i].accepts(ssrc: packet.ssrc, payloadType: packet.payloadType) {
-                guard packet.payloadType == receiveStreams[i].track.payloadType else { break }
+                guard receiveStreams[i].isMedia(payloadType: packet.payloadType) else { break }
                 receiveStreams[i].insert(packet, extensions: ids, retransmission: false, arrival: now)
                 return
             }
@@ -536,6 +551,7 @@ public final class RTPPeer {
         statistics.freezes = receiveStreams.reduce(0) { $0 + ($1.videoCounters?.freezes ?? 0) }
         statistics.audioFramesConcealed = receiveStreams.reduce(0) { $0 + $1.audioFramesConcealed }
         statistics.audioFramesReceived = receiveStreams.reduce(0) { $0 + ($1.track.codec.kind == .audio ? $1.framesReceived : 0) }
+        statistics.audioRecovered = receiveStreams.reduce(0) { $0 + $1.audioPacketsRecoveredByRED }
         if !feedback.isEmpty { sendRTCP(feedback, &out) }
     }
 

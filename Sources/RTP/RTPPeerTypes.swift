@@ -30,9 +30,15 @@ public struct RTPTrack: Sendable, Hashable {
     /// RTX (RFC 4588): its payload type (apt = payloadType) and SSRC; nil = no retransmission.
     public var rtxPayloadType: UInt8?
     public var rtxSSRC: UInt32?
-    public init(codec: RTPCodec, payloadType: UInt8, ssrc: UInt32, rtxPayloadType: UInt8? = nil, rtxSSRC: UInt32? = nil) {
+    /// Audio: the RED payload type (RFC 2198, `red/<clock>/<channels>` with fmtp `<pt>/<pt>`) whose packets
+    /// repeat the previous ones of `payloadType`; nil = no redundancy. A receiver takes both payload types;
+    /// a sender uses RED only while the remote reports loss (`RTPPeer.Configuration.redundancyAbove`).
+    public var redPayloadType: UInt8?
+    public init(codec: RTPCodec, payloadType: UInt8, ssrc: UInt32, rtxPayloadType: UInt8? = nil, rtxSSRC: UInt32? = nil,
+                redPayloadType: UInt8? = nil) {
         self.codec = codec; self.payloadType = payloadType; self.ssrc = ssrc
         self.rtxPayloadType = rtxPayloadType; self.rtxSSRC = rtxSSRC
+        self.redPayloadType = codec.kind == .audio ? redPayloadType : nil
     }
 }
 

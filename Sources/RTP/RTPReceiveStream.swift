@@ -3,7 +3,8 @@ import NIOCore
 /// The receiving side of one track on an `RTPPeer`: RTP packets in (originals and RTX-recovered, in any
 /// order), complete frames out in order and on time. Video waits in a `JitterBuffer` for retransmissions
 /// about 1.5x the round trip, then gives the frame up and asks for a keyframe (PLI); audio waits in an
-/// `AudioJitterBuffer` and conceals what does not come. `NACKGenerator` asks for what is missing. The
+/// `AudioJitterBuffer` and conceals what does not come; a RED packet (RFC 2198) gives its primary and, for
+/// holes only, the packets its redundant blocks repeat. `NACKGenerator` asks for what is missing. The
 /// frame's times come from rtcbox's frame-timing extension when the sender wrote it, else from the RTP
 /// clock; the capture wall clock from abs-capture-time. Pure.
 struct RTPReceiveStream {
@@ -20,6 +21,8 @@ struct RTPReceiveStream {
     private var firstTimestamp: Int64?
     private(set) var framesReceived = 0
     private(set) var audioFramesConcealed = 0
+    /// RED packets whose payload was not RFC 2198 (counted as arrived; nothing of them is played).
+    private(set) var malformedREDPackets = 0
     private(set) var packetsReceived = 0
     private(set) var bytesReceived = 0
     private var lastPoll: Int64 = 0
@@ -73,11 +76,21 @@ struct RTPReceiveStream {
     /// Whether a packet with this SSRC and payload type is this stream's media (learning the SSRC).
     mutating func accepts(ssrc packetSSRC: UInt32, payloadType: UInt8) -> Bool {
         if let ssrc { return ssrc == packetSSRC }
-        guard payloadType == track.payloadType else { return false }
+        guard isMedia(payloadType: payloadType) else { return false }
         ssrc = packetSSRC
         statistics = ReceiveStatistics(ssrc: packetSSRC, clockRate: Int64(track.codec.clockRate))
         return true
     }
+
+    /// Whether a payload type is this stream's media: its own, or its RED (audio).
+    func isMedia(payloadType: UInt8) -> Bool {
+        payloadType == track.payloadType || (redPayloadType != nil && payloadType == redPayloadType)
+    }
+
+    private var redPayloadType: UInt8? { track.codec.kind == .audio ? track.redPayloadType : nil }
+
+    /// Audio packets rebuilt from RED's redundant blocks into holes of the jitter buffer.
+    var audioPacketsRecoveredByRED: Int { audio?.counters.packetsRecovered ?? 0 }
 
     /// Whether a packet is this stream's retransmission (its RTX payload type, and RTX SSRC when signalled).
     func isRetransmission(ssrc packetSSRC: UInt32, payloadType: UInt8) -> Bool {
@@ -85,7 +98,7 @@ struct RTPReceiveStream {
         return track.rtxSSRC.map { $0 == packetSSRC } ?? true
     }
 
-    /// One packet of this stream (an RTX packet already unwrapped to its original).
+    /// One packet of this stream (an RTX packet already unwrapped to its original; a RED packet is split).
     mutating func insert(_ packet: RTPPacket, extensions: RTPExtensionIDs, retransmission: Bool, arrival: Int64) {
         packetsReceived += 1
         bytesReceived += packet.payload.readableBytes
@@ -97,15 +110,39 @@ struct RTPReceiveStream {
         }
         self.timing.note(packet.timestamp, timing: timing, captureTime: capture?.wallClockMicros)
         // The media SSRC's report counts what came on it, as libwebrtc's does (RTX is its own stream): the
-        // sender learns the path's loss, not what is left after repair.
+        // sender learns the path's loss, not what is left after repair (by RTX or RED: RED stays on while
+        // the loss does).
         if !retransmission {
             statistics?.received(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, arrival: arrival)
         }
-        nack.received(sequenceNumber: packet.sequenceNumber, isRetransmission: retransmission, now: arrival)
+        var media = packet
+        if let redPayloadType, packet.payloadType == redPayloadType, audio != nil {
+            guard let split = try? REDPayload.split(packet, primaryPayloadType: track.payloadType) else {
+                malformedREDPackets += 1
+                nack.received(sequenceNumber: packet.sequenceNumber, isRetransmission: retransmission, now: arrival)
+                return
+            }
+            // The repeated packets first (oldest first), so the NACK list sees no hole they fill; each only
+            // into a hole of the jitter buffer, its times the primary's less its offset.
+            for recovered in split.redundant where audio?.insertRecovered(recovered, arrival: arrival) == true {
+                let clock = Int64(max(1, track.codec.clockRate))
+                let micros = (Int64(packet.timestamp &- recovered.timestamp) * 1_000_000 + clock / 2) / clock
+                self.timing.note(recovered.timestamp,
+                                 timing: timing.map { RTPFrameTiming(pts: $0.pts &- micros, dts: $0.dts &- micros, flags: $0.flags) },
+                                 captureTime: capture.map { $0.wallClockMicros &- micros })
+                nack.received(sequenceNumber: recovered.sequenceNumber, isRetransmission: true, now: arrival)
+            }
+            guard let primary = split.primary else {
+                nack.received(sequenceNumber: packet.sequenceNumber, isRetransmission: retransmission, now: arrival)
+                return
+            }
+            media = primary
+        }
+        nack.received(sequenceNumber: media.sequenceNumber, isRetransmission: retransmission, now: arrival)
         if video != nil {
-            _ = video?.insert(packet, arrival: arrival)
+            _ = video?.insert(media, arrival: arrival)
         } else {
-            audio?.insert(packet, arrival: arrival)
+            audio?.insert(media, arrival: arrival)
         }
     }
 

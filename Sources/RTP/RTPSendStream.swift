@@ -2,8 +2,9 @@ import NIOCore
 
 /// The sending side of one track on an `RTPPeer`: frames in, RTP packets out (RFC 6184 for H.264, RFC 3640
 /// AAC-hbr, RFC 7587 Opus), every packet kept in a cache to answer NACKs with RTX (RFC 4588), and the figures
-/// its RTCP sender reports carry (RFC 3550 section 6.4.1). Pure; the peer adds the transport-wide sequence
-/// number and encrypts.
+/// its RTCP sender reports carry (RFC 3550 section 6.4.1). Audio with a RED payload type negotiated goes out
+/// in RFC 2198 packets repeating the previous ones while the peer asks for redundancy, else plain. Pure; the
+/// peer adds the transport-wide sequence number and encrypts.
 struct RTPSendStream {
     let track: RTPTrack
     private var sequenceNumber: UInt16
@@ -11,6 +12,8 @@ struct RTPSendStream {
     private let timestampBase: UInt32
     private var h264: H264Packetizer
     private let aac: AACPacketizer
+    /// RED (RFC 2198) when negotiated for this audio track.
+    private var red: REDEncoder?
     private(set) var cache: RTPPacketCache
     private(set) var packetCount: UInt32 = 0
     private(set) var octetCount: UInt32 = 0
@@ -24,6 +27,9 @@ struct RTPSendStream {
         timestampBase = UInt32.random(in: .min ... .max)
         h264 = H264Packetizer(maxPayloadSize: maxPayloadSize)
         aac = AACPacketizer(maxPayloadSize: maxPayloadSize)
+        if track.codec.kind == .audio, let pt = track.redPayloadType {
+            red = REDEncoder(primaryPayloadType: track.payloadType, redPayloadType: pt, maxPayloadSize: maxPayloadSize)
+        }
         let rtx = track.rtxPayloadType.flatMap { pt in
             track.rtxSSRC.map { RTXSender(ssrc: $0, payloadTypes: [track.payloadType: pt], firstSequenceNumber: .random(in: .min ... .max)) }
         }
@@ -42,7 +48,10 @@ struct RTPSendStream {
     }
 
     /// The packets of one frame, each with the given header extensions, stored for retransmission.
-    mutating func packetize(_ frame: RTPFrame, extensions: [RTPHeaderExtensionElement], now: Int64) -> [RTPPacket] {
+    /// `redundancy` (0-2, more counts as 2): how many previous packets an audio packet repeats when RED is
+    /// negotiated (0: the plain payload type). The cache keeps the plain packet: a retransmission (RTX of the
+    /// primary payload type) need not repeat what came before it.
+    mutating func packetize(_ frame: RTPFrame, extensions: [RTPHeaderExtensionElement], redundancy: Int = 0, now: Int64) -> [RTPPacket] {
         let timestamp = rtpTimestamp(micros: frame.pts)
         var chunks: [RTPPayloadChunk]
         switch track.codec {
@@ -58,13 +67,17 @@ struct RTPSendStream {
         var packets: [RTPPacket] = []
         packets.reserveCapacity(chunks.count)
         for chunk in chunks {
-            let packet = RTPPacket(marker: chunk.marker, payloadType: track.payloadType, sequenceNumber: sequenceNumber,
+            var packet = RTPPacket(marker: chunk.marker, payloadType: track.payloadType, sequenceNumber: sequenceNumber,
                                    timestamp: timestamp, ssrc: track.ssrc, csrcs: [], headerExtension: headerExtension,
                                    payload: chunk.payload)
             sequenceNumber &+= 1
             cache.store(packet, now: now)
+            // Only a whole frame is repeated (a fragment's block would come back as a frame of its own).
+            if red != nil, chunks.count == 1, chunk.marker {
+                packet = red?.encode(packet, distance: redundancy) ?? packet
+            }
             packetCount &+= 1
-            octetCount &+= UInt32(truncatingIfNeeded: chunk.payload.readableBytes)
+            octetCount &+= UInt32(truncatingIfNeeded: packet.payload.readableBytes)
             packets.append(packet)
         }
         framesSent += 1

@@ -5,8 +5,8 @@
 /// the first section (the BUNDLE tag, RFC 8843 section 7).
 ///
 /// `init(_:)` reads what a browser or another rtcbox wrote, keeping the codecs this module can carry and
-/// dropping the others (VP8, G.722, RED, ...); `sessionDescription()` writes it back, and parsing what it
-/// writes gives an equal value.
+/// dropping the others (VP8, G.722, ...), with their RTX and (audio) RED; `sessionDescription()` writes it
+/// back, and parsing what it writes gives an equal value.
 public struct RTPMediaOffer: Sendable, Hashable {
     /// o= session id: digits (JSEP, RFC 8829 section 5.2.1: random, under 2^63).
     public var sessionID: String
@@ -81,16 +81,21 @@ public struct RTPMediaSection: Sendable, Hashable {
     public var receives: Bool { direction == .recvonly || direction == .sendrecv }
 }
 
-/// A codec under one payload type, with its RTX payload type (RFC 4588: `rtx/<clock>`, `apt=`) if offered.
+/// A codec under one payload type, with its RTX payload type (RFC 4588: `rtx/<clock>`, `apt=`) and, for
+/// audio, its RED payload type (RFC 2198 section 5: `red/<clock>/<channels>`, fmtp `<pt>/<pt>`, as Chrome
+/// offers `63 red/48000/2` with `111/111` for Opus) if offered.
 public struct RTPPayloadFormat: Sendable, Hashable {
     public var codec: RTPCodec
     public var payloadType: UInt8
     public var rtxPayloadType: UInt8?
+    /// Audio only (ignored for video, whose `red` is ULPFEC's wrapper, which rtcbox does not carry).
+    public var redPayloadType: UInt8?
 
-    public init(codec: RTPCodec, payloadType: UInt8, rtxPayloadType: UInt8? = nil) {
+    public init(codec: RTPCodec, payloadType: UInt8, rtxPayloadType: UInt8? = nil, redPayloadType: UInt8? = nil) {
         self.codec = codec
         self.payloadType = payloadType
         self.rtxPayloadType = rtxPayloadType
+        self.redPayloadType = codec.kind == .audio ? redPayloadType : nil
     }
 }
 

@@ -5,13 +5,14 @@ import RTP
 /// (a=setup:active, its ICE credentials), the server answers ice-lite and a=setup:passive with its host
 /// candidate; one ICE/DTLS session per publish and per play, both kinds BUNDLEd on it.
 public enum RoomRTPOffers {
-    /// Payload types rtcbox offers (dynamic range, RFC 3551).
+    /// Payload types rtcbox offers (dynamic range, RFC 3551). Audio also offers RED (RFC 2198) over its
+    /// primary: 102 over AAC's 100, 63 over Opus 111 (as Chrome does); the sender turns it on when loss is seen.
     public static let h264 = RTPPayloadFormat(codec: .h264, payloadType: 96, rtxPayloadType: 97)
     /// AAC as players take it: a 48 kHz RTP clock whatever the stream's rate (RFC 3640 only recommends the
     /// sampling rate; rtcbox peers take times from frame-timing and the configuration from the stream's track).
     public static let aacForPlayers = RTPPayloadFormat(codec: .aac(clockRate: 48_000, channels: 2, audioSpecificConfig: [0x11, 0x90]),
-                                                      payloadType: 100, rtxPayloadType: 101)
-    public static let opus = RTPPayloadFormat(codec: .opus, payloadType: 111, rtxPayloadType: 112)
+                                                      payloadType: 100, rtxPayloadType: 101, redPayloadType: 102)
+    public static let opus = RTPPayloadFormat(codec: .opus, payloadType: 111, rtxPayloadType: 112, redPayloadType: 63)
 
     /// A publisher's offer for these tracks (those the UDP path cannot carry are left out and go over TCP),
     /// and the tracks it will send, with fresh SSRCs.
@@ -25,7 +26,7 @@ public enum RoomRTPOffers {
             case .h264: format = h264
             case .opus: format = opus
             case .aac: format = RTPPayloadFormat(codec: codec, payloadType: aacForPlayers.payloadType,
-                                                 rtxPayloadType: aacForPlayers.rtxPayloadType)
+                                                 rtxPayloadType: aacForPlayers.rtxPayloadType, redPayloadType: aacForPlayers.redPayloadType)
             }
             media.append(RTPMediaSection(mid: String(media.count), kind: codec.kind, direction: .sendonly, formats: [format],
                                          ssrc: randomSSRC(), rtxSSRC: randomSSRC()))
@@ -43,12 +44,12 @@ public enum RoomRTPOffers {
                       ])
     }
 
-    /// The server's answer to a publisher's offer: it receives what is offered.
+    /// The server's answer to a publisher's offer: it receives what is offered, audio with RED when offered.
     public static func answerPublish(_ offer: RTPMediaOffer, iceCredentials: ICECredentials, fingerprint: DTLSFingerprint,
                                      candidate: TransportAddress) throws(RTPNegotiationError) -> RTPMediaOffer {
         try RTPMediaOffer.answer(to: offer, sessionID: RTPMediaOffer.randomSessionID(), iceCredentials: iceCredentials,
                                  iceLite: true, fingerprint: fingerprint, setup: .passive, candidates: [candidate],
-                                 cname: "", sending: [], receiving: [.video, .audio])
+                                 cname: "", sending: [], receiving: [.video, .audio], receivingRedundancy: true)
     }
 
     /// The server's answer to a player's offer. It sends video as H.264 and audio in the stream's codec when
@@ -62,7 +63,8 @@ public enum RoomRTPOffers {
             let format = section.formats.first { f in wanted.map { f.codec.carries($0.codec) } ?? true }
             guard let format else { continue }
             sending.append(RTPTrack(codec: format.codec, payloadType: format.payloadType, ssrc: randomSSRC(),
-                                    rtxPayloadType: format.rtxPayloadType, rtxSSRC: format.rtxPayloadType == nil ? nil : randomSSRC()))
+                                    rtxPayloadType: format.rtxPayloadType, rtxSSRC: format.rtxPayloadType == nil ? nil : randomSSRC(),
+                                    redPayloadType: format.redPayloadType))
         }
         return try RTPMediaOffer.answer(to: offer, sessionID: RTPMediaOffer.randomSessionID(), iceCredentials: iceCredentials,
                                         iceLite: true, fingerprint: fingerprint, setup: .passive, candidates: [candidate],

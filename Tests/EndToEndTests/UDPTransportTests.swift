@@ -34,8 +34,9 @@ final class UDPTransportTests: XCTestCase {
         for path in [file] + recorded {
             let probe = try Probe(path: path)
             XCTAssertEqual(probe.video?.width, 1280, path)
-            XCTAssertGreaterThanOrEqual(probe.video?.frames ?? 0, 130, path)
-            XCTAssertGreaterThanOrEqual(probe.audio?.frames ?? 0, 180, "audio over UDP too: \(path)")
+            // 5 s at 30 fps, less the join (login, ICE and DTLS in a debug build beside three encoders: up to 1 s).
+            XCTAssertGreaterThanOrEqual(probe.video?.frames ?? 0, 120, path)
+            XCTAssertGreaterThanOrEqual(probe.audio?.frames ?? 0, 170, "audio over UDP too: \(path)")
             XCTAssertTrue(probe.dtsStrictlyIncreasing, path)
             XCTAssertTrue(probe.firstVideoKeyframe, path)
             XCTAssertEqual(try Probe.decodeErrors(path: path), "", path)

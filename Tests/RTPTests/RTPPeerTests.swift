@@ -35,11 +35,13 @@ final class PeerWire {
     static let clientICE = ICECredentials(ufrag: "clnt", password: "clientpassword0123456789")!
     static let serverICE = ICECredentials(ufrag: "srvr", password: "serverpassword0123456789")!
 
-    init(clientSends: [RTPTrack], serverReceives: [RTPTrack], serverSends: [RTPTrack] = [], clientReceives: [RTPTrack] = []) throws {
+    init(clientSends: [RTPTrack], serverReceives: [RTPTrack], serverSends: [RTPTrack] = [], clientReceives: [RTPTrack] = [],
+         configure: (inout RTPPeer.Configuration) -> Void = { _ in }) throws {
         let clientCertificate = try DTLSCertificate()
         let serverCertificate = try DTLSCertificate()
         var configuration = RTPPeer.Configuration()
         configuration.dtls.initialRetransmitTimeout = 100_000
+        configure(&configuration)
         client = try RTPPeer(
             parameters: RTPPeerParameters(role: .client, localICE: Self.clientICE, remoteICE: Self.serverICE,
                                           remoteFingerprint: serverCertificate.fingerprint, remoteAddress: Self.serverAddress,
@@ -222,6 +224,94 @@ final class RTPPeerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(got.count), Double(sent.count) * 0.8,
                                     "delivered \(got.count) of \(sent.count), given up \(wire.server.statistics.videoFramesGivenUp)")
         print("10 % loss: delivered \(got.count) of \(sent.count); given up \(wire.server.statistics.videoFramesGivenUp); rtx \(stats.retransmissionsSent) of \(stats.packetsSent); plis \(wire.server.statistics.keyframeRequestsSent); nacks \(wire.server.statistics.nacksSent)")
+    }
+
+    /// Opus 111 with RED 63 negotiated, no RTX (a NACK finds no retransmission: RED is the only repair).
+    static let audioRED = RTPTrack(codec: .opus, payloadType: 111, ssrc: 0x2222, redPayloadType: 63)
+
+    /// What an audio run on the wire gave: the server's concealed and RED-recovered packets, the client's RED
+    /// packets, the audio frames sent and delivered.
+    struct AudioRun {
+        var wire: PeerWire
+        var sent: [RTPFrame] = []
+        var concealed: Int { wire.server.statistics.audioFramesConcealed }
+        var recovered: Int { wire.server.statistics.audioRecovered }
+        var redSent: Int { wire.client.statistics.redPacketsSent }
+    }
+
+    /// 20 ms Opus frames from the client for `seconds`, at `lossRate` both ways (RTCP too), then 300 ms clean.
+    func audioRun(lossRate: Double, seconds: Int64, configure: (inout RTPPeer.Configuration) -> Void = { _ in }) throws -> AudioRun {
+        let wire = try PeerWire(clientSends: [Self.audioRED], serverReceives: [Self.audioRED], configure: configure)
+        wire.start()
+        wire.run(until: wire.now + 500_000)
+        XCTAssertTrue(wire.connected)
+        var run = AudioRun(wire: wire)
+        wire.lossRate = lossRate
+        wire.lossy = lossRate > 0
+        let begin = wire.now
+        wire.run(until: begin + seconds * 1_000_000) { now in
+            let t = now - begin
+            guard t % 20_000 == 0 else { return }
+            let index = Int(t / 20_000)
+            let frame = RTPFrame(kind: .audio, isKeyframe: true, pts: Int64(index) * 20_000, dts: Int64(index) * 20_000, captureTime: 0,
+                                 payload: ByteBuffer(bytes: [0xFC] + (0..<100).map { UInt8(truncatingIfNeeded: $0 * 7 + index) }))
+            run.sent.append(frame)
+            wire.absorb(wire.client.send(frame, now: now), fromClient: true)
+        }
+        wire.lossy = false
+        wire.run(until: wire.now + 300_000)
+        // Whatever is delivered is exactly what was sent at its time (the recovered frames too), in order.
+        let byPTS = Dictionary(run.sent.map { ($0.pts, $0.payload) }, uniquingKeysWith: { a, _ in a })
+        let got = wire.serverFrames.filter { $0.kind == .audio }
+        for frame in got { XCTAssertEqual(byPTS[frame.pts], frame.payload, "pts \(frame.pts)") }
+        XCTAssertEqual(got.map(\.pts), got.map(\.pts).sorted())
+        // Each packet played or concealed, none twice (a loss at the very start or end is neither).
+        XCTAssertLessThanOrEqual(got.count + run.concealed, run.sent.count)
+        XCTAssertGreaterThanOrEqual(got.count + run.concealed, run.sent.count - 3)
+        XCTAssertEqual(wire.client.statistics.retransmissionsSent, 0, "no NACK repair")
+        return run
+    }
+
+    func testREDRecoversAudioLossWithoutARoundTrip() throws {
+        // The same wire and seed twice: RED negotiated and switched on by the receiver reports' loss, and
+        // RED negotiated but never switched on.
+        let red = try audioRun(lossRate: 0.10, seconds: 10)
+        let plain = try audioRun(lossRate: 0.10, seconds: 10) { $0.redundancyAbove = .infinity }
+        print("10 % audio loss, \(red.sent.count) packets: concealed \(red.concealed) with RED (recovered \(red.recovered), "
+              + "\(red.redSent) RED packets), \(plain.concealed) without")
+        XCTAssertEqual(plain.redSent, 0)
+        XCTAssertEqual(plain.recovered, 0)
+        XCTAssertGreaterThan(plain.concealed, red.sent.count / 20, "about a tenth lost")
+        // RED came on with the first report of the loss that arrived (0.5-1.5 s, more when one is lost) and
+        // stayed on (runs of this test: 389-471 of 500 packets).
+        XCTAssertGreaterThan(red.redSent, red.sent.count * 7 / 10)
+        // Most of the lost packets came back from the next one: what is left was lost before RED came on, or
+        // two in a row (runs: 33-48 recovered, 5-16 concealed with RED; 43-62 concealed without).
+        XCTAssertGreaterThan(red.recovered * 2, red.concealed * 3)
+        XCTAssertLessThan(red.concealed * 2, plain.concealed, "RED: \(red.concealed), plain: \(plain.concealed)")
+
+        // The loss gone, the reports bring the smoothed rate under half the threshold and RED goes off again.
+        let wire = red.wire
+        var index = red.sent.count
+        let send = { (now: Int64) in
+            guard now % 20_000 == 0 else { return }
+            index += 1
+            let frame = RTPFrame(kind: .audio, isKeyframe: true, pts: Int64(index) * 20_000, dts: Int64(index) * 20_000, captureTime: 0,
+                                 payload: ByteBuffer(bytes: [0xFC, UInt8(truncatingIfNeeded: index)]))
+            wire.absorb(wire.client.send(frame, now: now), fromClient: true)
+        }
+        wire.run(until: wire.now + 8_000_000, each: send)
+        let redAfterLoss = wire.client.statistics.redPacketsSent
+        wire.run(until: wire.now + 2_000_000, each: send)
+        XCTAssertEqual(wire.client.statistics.redPacketsSent, redAfterLoss, "off on a clean wire")
+    }
+
+    func testREDStaysOffOnACleanWire() throws {
+        let run = try audioRun(lossRate: 0, seconds: 4)
+        XCTAssertEqual(run.redSent, 0)
+        XCTAssertEqual(run.recovered, 0)
+        XCTAssertEqual(run.concealed, 0)
+        XCTAssertEqual(run.wire.serverFrames.map(\.payload), run.sent.map(\.payload))
     }
 
     /// transport-cc's send and arrival times show a queue on the path as soon as it builds (what traffic

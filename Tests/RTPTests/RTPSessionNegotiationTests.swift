@@ -235,9 +235,9 @@ final class RTPSessionNegotiationTests: XCTestCase {
         XCTAssertEqual(offer.candidates, [TransportAddress(ip: .v4(0xC0A8_010A), port: 54321)])
         XCTAssertEqual(offer.cname, "x3Dv1rJ4Kz0Q9nGb")
         XCTAssertEqual(offer.media, [
-            // Opus only (RED, G.722, PCMU/A, CN, telephone-event dropped); its own rtcp-fb lines.
+            // Opus with its RED 63 (G.722, PCMU/A, CN, telephone-event dropped); its own rtcp-fb lines.
             RTPMediaSection(mid: "0", kind: .audio, direction: .sendrecv,
-                            formats: [RTPPayloadFormat(codec: .opus, payloadType: 111)], ssrc: 3735928559,
+                            formats: [RTPPayloadFormat(codec: .opus, payloadType: 111, redPayloadType: 63)], ssrc: 3735928559,
                             feedback: [.transportCC], extensions: RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4)),
             // H.264 102 with RTX 103 (VP8 dropped), the FID pair.
             RTPMediaSection(mid: "1", kind: .video, direction: .sendrecv,
@@ -256,6 +256,17 @@ final class RTPSessionNegotiationTests: XCTestCase {
             RTPTrack(codec: .h264, payloadType: 102, ssrc: 2863311530, rtxPayloadType: 103, rtxSSRC: 1431655765),
         ])
         XCTAssertEqual(server.extensions, RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4))
+        // By default the answer leaves RED out (Chrome then sends plain Opus); a side that takes it keeps it.
+        XCTAssertEqual(answer.media[0].formats, [RTPPayloadFormat(codec: .opus, payloadType: 111)])
+        let withRED = try RTPMediaOffer.answer(
+            to: offer, sessionID: "42", iceCredentials: XCTUnwrap(serverICE), iceLite: true, fingerprint: serverFingerprint,
+            candidates: [serverAddress], cname: "rtcbox-s", sending: [], receiving: [.audio, .video], receivingRedundancy: true)
+        let text = withRED.sessionDescription().serialized()
+        XCTAssertTrue(text.contains("m=audio 9 UDP/TLS/RTP/SAVPF 111 63\r\n"), text)
+        XCTAssertTrue(text.contains("a=rtpmap:63 red/48000/2\r\n"))
+        XCTAssertTrue(text.contains("a=fmtp:63 111/111\r\n"))
+        XCTAssertEqual(try RTPMediaOffer.peerParameters(role: .server, local: withRED, remote: offer).receiveTracks[0],
+                       RTPTrack(codec: .opus, payloadType: 111, ssrc: 3735928559, redPayloadType: 63))
     }
 
     func testFirefoxOffer() throws {
@@ -349,6 +360,95 @@ final class RTPSessionNegotiationTests: XCTestCase {
         offer.media[1].direction = .sendrecv
         offer.media[1].formats.append(RTPPayloadFormat(codec: .opus, payloadType: 111))
         XCTAssertEqual(try RTPMediaOffer(parsing: offer.sessionDescription().serialized()), offer)
+    }
+}
+
+extension RTPSessionNegotiationTests {
+    /// rtcbox's audio formats with RED: Opus 111 (RTX 112) with RED 63, AAC 100 (RTX 101) with RED 102; none
+    /// clashes with H.264 96/97.
+    static let opusRED = RTPPayloadFormat(codec: .opus, payloadType: 111, rtxPayloadType: 112, redPayloadType: 63)
+    var aacRED: RTPPayloadFormat {
+        RTPPayloadFormat(codec: .aac(clockRate: 48000, channels: 2, audioSpecificConfig: asc), payloadType: 100,
+                         rtxPayloadType: 101, redPayloadType: 102)
+    }
+
+    func testSDPRoundTripWithAndWithoutRED() throws {
+        var offer = try publisherOffer()
+        offer.media[1].formats = [Self.opusRED, aacRED]
+        let text = offer.sessionDescription().serialized()
+        for line in ["m=audio 9 UDP/TLS/RTP/SAVPF 111 112 63 100 101 102", "a=rtpmap:63 red/48000/2", "a=fmtp:63 111/111",
+                     "a=rtpmap:102 red/48000/2", "a=fmtp:102 100/100", "a=fmtp:112 apt=111"] {
+            XCTAssertTrue(text.contains(line + "\r\n"), line)
+        }
+        XCTAssertFalse(text.contains("a=rtcp-fb:63"), "RED takes the primary's feedback, it has none of its own")
+        XCTAssertEqual(try RTPMediaOffer(parsing: text), offer)
+        // Without: no red line, and none read back (the goldens of the tests above are unchanged).
+        let plain = try publisherOffer().sessionDescription().serialized()
+        XCTAssertFalse(plain.lowercased().contains("red/"))
+        XCTAssertEqual(try RTPMediaOffer(parsing: plain).media.flatMap(\.formats).compactMap(\.redPayloadType), [])
+    }
+
+    func testREDIsReadOnlyForAnAudioPrimaryOfTheSameClock() throws {
+        var offer = try publisherOffer()
+        offer.media[1].formats = [Self.opusRED]
+        let text = offer.sessionDescription().serialized()
+        func red(_ edited: String) throws -> UInt8? {
+            try RTPMediaOffer(parsing: edited).media[1].formats.first?.redPayloadType
+        }
+        XCTAssertEqual(try red(text), 63)
+        XCTAssertEqual(try red(text.replacingOccurrences(of: "a=fmtp:63 111/111\r\n", with: "a=fmtp:63 111/111/111\r\n")), 63)
+        XCTAssertNil(try red(text.replacingOccurrences(of: "a=fmtp:63 111/111\r\n", with: "")), "no fmtp: no primary")
+        XCTAssertNil(try red(text.replacingOccurrences(of: "a=fmtp:63 111/111", with: "a=fmtp:63 111/0")), "another codec's blocks")
+        XCTAssertNil(try red(text.replacingOccurrences(of: "a=fmtp:63 111/111", with: "a=fmtp:63 110/110")), "no such primary")
+        XCTAssertNil(try red(text.replacingOccurrences(of: "a=fmtp:63 111/111", with: "a=fmtp:63 111")))
+        XCTAssertNil(try red(text.replacingOccurrences(of: "63 red/48000/2", with: "63 red/8000/1")), "another clock")
+        // In a video section `red` is ULPFEC's wrapper: not read.
+        let video = Self.publisherOfferText.replacingOccurrences(of: "SAVPF 96 97\r\n", with: "SAVPF 96 97 98\r\n")
+            .replacingOccurrences(of: "a=fmtp:97 apt=96\r\n", with: "a=fmtp:97 apt=96\r\na=rtpmap:98 red/90000\r\na=fmtp:98 96/96\r\n")
+        XCTAssertNil(try RTPMediaOffer(parsing: video).media[0].formats[0].redPayloadType)
+        XCTAssertNil(RTPPayloadFormat(codec: .h264, payloadType: 96, redPayloadType: 98).redPayloadType)
+        XCTAssertNil(RTPTrack(codec: .h264, payloadType: 96, ssrc: 1, redPayloadType: 98).redPayloadType)
+    }
+
+    func testREDOnlyWhenBothSidesListIt() throws {
+        // A publisher offers Opus with RED; the server answers (receiving) without it unless it takes RED.
+        var offer = try publisherOffer()
+        offer.media[1].formats = [Self.opusRED]
+        let plainAnswer = try serverAnswer(to: offer)
+        XCTAssertNil(plainAnswer.media[1].formats[0].redPayloadType)
+        let client = try RTPMediaOffer.peerParameters(role: .client, local: offer, remote: plainAnswer)
+        XCTAssertNil(client.sendTracks[1].redPayloadType, "an answer without RED: none")
+        let redAnswer = try RTPMediaOffer.answer(
+            to: offer, sessionID: "42", iceCredentials: XCTUnwrap(serverICE), iceLite: true, fingerprint: serverFingerprint,
+            candidates: [serverAddress], cname: "rtcbox-s", sending: [], receiving: [.audio, .video], receivingRedundancy: true)
+        XCTAssertEqual(try RTPMediaOffer.peerParameters(role: .client, local: offer, remote: redAnswer).sendTracks[1],
+                       RTPTrack(codec: .opus, payloadType: 111, ssrc: 3333, rtxPayloadType: 112, rtxSSRC: 4444, redPayloadType: 63))
+        XCTAssertEqual(try RTPMediaOffer.peerParameters(role: .server, local: redAnswer, remote: offer).receiveTracks[1],
+                       RTPTrack(codec: .opus, payloadType: 111, ssrc: 3333, rtxPayloadType: 112, rtxSSRC: 4444, redPayloadType: 63))
+        // An answer with a RED the offer did not have (or under another payload type) gives none.
+        var noREDOffer = offer
+        noREDOffer.media[1].formats = [RTPPayloadFormat(codec: .opus, payloadType: 111, rtxPayloadType: 112)]
+        XCTAssertNil(try RTPMediaOffer.peerParameters(role: .client, local: noREDOffer, remote: redAnswer).sendTracks[1].redPayloadType)
+        var otherPT = redAnswer
+        otherPT.media[1].formats[0].redPayloadType = 64
+        XCTAssertNil(try RTPMediaOffer.peerParameters(role: .client, local: offer, remote: otherPT).sendTracks[1].redPayloadType)
+
+        // A player offers RED for both its audio codecs; the server sends RED when its track asks for it
+        // (any payload type: the offer's is used).
+        var play = try publisherOffer()
+        play.media = play.media.map { s in var s = s; s.direction = .recvonly; s.ssrc = nil; s.rtxSSRC = nil; return s }
+        play.media[1].formats = [aacRED, Self.opusRED]
+        let aac = RTPCodec.aac(clockRate: 48000, channels: 2, audioSpecificConfig: asc)
+        let withRED = try serverAnswer(to: play, sending: [RTPTrack(codec: aac, payloadType: 0, ssrc: 7777, redPayloadType: 1)], receiving: [])
+        XCTAssertEqual(withRED.media[1].formats, [RTPPayloadFormat(codec: aac, payloadType: 100, redPayloadType: 102)])
+        XCTAssertEqual(try RTPMediaOffer.peerParameters(role: .server, local: withRED, remote: play).sendTracks,
+                       [RTPTrack(codec: aac, payloadType: 100, ssrc: 7777, redPayloadType: 102)])
+        XCTAssertEqual(try RTPMediaOffer.peerParameters(role: .client, local: play, remote: withRED).receiveTracks,
+                       [RTPTrack(codec: aac, payloadType: 100, ssrc: 7777, redPayloadType: 102)])
+        let withoutRED = try serverAnswer(to: play, sending: [RTPTrack(codec: aac, payloadType: 0, ssrc: 7777)], receiving: [])
+        XCTAssertEqual(withoutRED.media[1].formats, [RTPPayloadFormat(codec: aac, payloadType: 100)])
+        XCTAssertEqual(try RTPMediaOffer.peerParameters(role: .client, local: play, remote: withoutRED).receiveTracks,
+                       [RTPTrack(codec: aac, payloadType: 100, ssrc: 7777)])
     }
 }
 

@@ -2,9 +2,10 @@ import NIOCore
 import RTP
 
 /// RTP packets from the network: RTPPacket.parse, the RFC 8285 header extensions and the typed ones,
-/// then the payload into the H.264 and AAC depacketizers (whole, and split in two packets). Invariants:
-/// a parsed packet re-serializes to one that parses equal; extension elements survive make/parse; an
-/// Annex-B stream packetized and depacketized gives its NAL units back.
+/// then the payload into the H.264 and AAC depacketizers (whole, and split in two packets) and as RFC 2198
+/// RED. Invariants: a parsed packet re-serializes to one that parses equal; extension elements survive
+/// make/parse; an Annex-B stream packetized and depacketized gives its NAL units back; a RED payload that
+/// parses serializes back to the same bytes and splits into at most one packet per block.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let data = ByteBuffer(bytes: UnsafeRawBufferPointer(start: start, count: count))
@@ -51,7 +52,25 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     _ = try? aac.depacketize(sequenceNumber: packet.sequenceNumber &+ 1, timestamp: packet.timestamp, marker: false, payload: first)
     _ = try? aac.depacketize(sequenceNumber: packet.sequenceNumber &+ 2, timestamp: packet.timestamp, marker: true, payload: second)
     _ = OpusPayload.durationMicros(payload)
+    redRoundTrip(packet)
     return 0
+}
+
+/// The payload as RED (RFC 2198): what parses writes back byte for byte (lengths, offsets and payload
+/// types all fit their fields), and splits into the primary and at most one packet per redundant block.
+func redRoundTrip(_ packet: RTPPacket) {
+    guard let blocks = try? REDPayload.parse(packet.payload) else { return }
+    guard let again = try? REDPayload.serialize(blocks), again == packet.payload else {
+        fatalError("RED payload does not survive parse/serialize: \(blocks)")
+    }
+    let primaryPayloadType = blocks.last?.payloadType ?? 0
+    guard let split = try? REDPayload.split(packet, primaryPayloadType: primaryPayloadType), split.primary != nil,
+          split.redundant.count < blocks.count
+    else { fatalError("RED payload that parses does not split: \(blocks)") }
+    var jitter = AudioJitterBuffer()
+    if let primary = split.primary { jitter.insert(primary, arrival: 0) }
+    for recovered in split.redundant { _ = jitter.insertRecovered(recovered, arrival: 0) }
+    _ = jitter.poll(now: 1_000_000, maxWait: 0)
 }
 
 /// The input as an Annex-B access unit: packetized at a small budget and depacketized in order, the NAL
