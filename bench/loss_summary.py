@@ -69,7 +69,7 @@ for label, r in rows:
         if "frames_given_up" in vq:
             extra += f"; given up {vq['frames_given_up']}, freezes {vq.get('freezes')}, audio concealed {vq.get('audio_concealed')}"
             if "audio_concealed_percent" in vq:
-                extra += f" ({vq['audio_concealed_percent']}%)"
+                extra += f" ({vq['audio_concealed_percent']}%), recovered by RED {vq.get('audio_recovered')}"
         if "frames_dropped" in vq:
             extra += f"; player dropped {vq['frames_dropped']}"
     print(f"{label:<22} {r['p50_ms']:6.0f} {r['p95_ms']:6.0f} {r['p99_ms']:6.0f} {r['max_ms']:6.0f} {r.get('fps', 0):5.1f}  "

@@ -28,7 +28,6 @@ public final class Resampler {
         if let c = configuredFrom, c == key { return }
         swr_free(&context)
         var inLayout = frame.pointer.pointee.ch_layout
-        if inLayout.nb_channels == 0 { av_channel_layout_default(&inLayout, 1) }
         let ret = swr_alloc_set_opts2(&context, &layout, sampleFormat, Int32(sampleRate),
                                       &inLayout, AVSampleFormat(rawValue: frame.format), frame.pointer.pointee.sample_rate, 0, nil)
         try FFmpegError.check(ret, "swr_alloc_set_opts2")
@@ -38,7 +37,17 @@ public final class Resampler {
 
     /// Converts one frame (nil drains what the resampler holds). The result is owned by the resampler.
     public func convert(_ frame: Frame?) throws -> Frame {
-        if let frame { try configure(for: frame) }
+        if let frame {
+            // PCM from a container that names no layout (NUT, raw s16le) has channels in no order: swresample
+            // takes such a layout for the default one when configured, then refuses the frame as changed.
+            let layout = frame.pointer.pointee.ch_layout
+            if layout.order == AV_CHANNEL_ORDER_UNSPEC || layout.nb_channels == 0 {
+                let channels = max(1, layout.nb_channels)
+                av_channel_layout_uninit(&frame.pointer.pointee.ch_layout)
+                av_channel_layout_default(&frame.pointer.pointee.ch_layout, channels)
+            }
+            try configure(for: frame)
+        }
         output.unref()
         guard context != nil else { return output }
         output.pointer.pointee.sample_rate = Int32(sampleRate)

@@ -175,6 +175,7 @@ extension RoomClient {
                         q.framesGivenUp = udp.videoFramesGivenUp
                         q.freezes = udp.freezes
                         q.audioConcealed = udp.audioFramesConcealed
+                        q.audioRecovered = udp.audioRecovered
                         let due = udp.audioFramesReceived + udp.audioFramesConcealed
                         if due > 0 { q.audioConcealedPercent = StreamCounters.round(Double(udp.audioFramesConcealed) * 100 / Double(due)) }
                     }

@@ -49,6 +49,8 @@ public struct QualityReport: Sendable, Codable, Equatable {
     public var freezes: Int?
     public var audioConcealed: Int?
     public var audioConcealedPercent: Double?
+    /// Player over UDP: audio packets lost and recovered from RED's redundancy (not concealed).
+    public var audioRecovered: Int?
 
     public init(streamID: String, fps: Double, kbps: Double, framesDropped: Int, latencyMs: Double?, rttMs: Double? = nil) {
         self.streamID = streamID
@@ -74,6 +76,7 @@ public struct QualityReport: Sendable, Codable, Equatable {
         case freezes
         case audioConcealed = "audio_concealed"
         case audioConcealedPercent = "audio_concealed_percent"
+        case audioRecovered = "audio_recovered"
     }
 }
 

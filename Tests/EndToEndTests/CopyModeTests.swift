@@ -73,6 +73,25 @@ final class CopyModeTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// Raw video and PCM in NUT on stdin (what `ffmpeg ... -c:v rawvideo -c:a pcm_s16le -f nut -` pipes):
+    /// NUT names no channel layout, and the resampler once refused such frames ("Input changed").
+    func testRawVideoAndPCMInNUTFromAPipe() throws {
+        let serve = try ServeProcess()
+        let out = temporaryPath("nut-pipe-\(UUID().uuidString).mkv")
+        let player = try Child(Tool.rtcbox, ["play", "r1", "nut", "--server", serve.address, "-o", out, "-q"])
+        usleep(300_000)
+        let script = "\(Tool.find("ffmpeg")) -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=30 " +
+            "-f lavfi -i sine=frequency=440:sample_rate=48000 -t 3 -c:v rawvideo -c:a pcm_s16le -f nut - | " +
+            "\(Tool.rtcbox) publish r1 nut --server \(serve.address) -f nut -i - --no-realtime"
+        let piped = try runTool("/bin/sh", ["-c", script])
+        XCTAssertEqual(piped.status, 0, piped.err)
+        XCTAssertEqual(player.wait(timeout: 20), 0, player.errorText)
+        let probe = try Probe(path: out)
+        XCTAssertEqual(probe.video?.frames, 90)
+        XCTAssertGreaterThan(probe.audio?.frames ?? 0, 130, "3 s of AAC from the PCM")
+        XCTAssertEqual(try Probe.decodeErrors(path: out), "")
+    }
+
     func testStdinMPEGTSWithCopyAndOtherCodecsRefused() throws {
         let serve = try ServeProcess()
         let out = temporaryPath("copy-pipe-\(UUID().uuidString).mkv")
