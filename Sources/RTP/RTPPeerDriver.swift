@@ -50,6 +50,8 @@ public final class RTPPeerDriver: @unchecked Sendable {
         self.eventLoop = channel.eventLoop
         self.onFrames = onFrames
         self.onEvent = onEvent
+        var configuration = configuration
+        configuration.applyExperiments(ProcessInfo.processInfo.environment)
         self.peer = try RTPPeer(parameters: parameters, certificate: certificate, configuration: configuration, now: Self.now())
     }
 

@@ -568,4 +568,17 @@ final class RTCPExtendedReportTests: XCTestCase {
         XCTAssertEqual(try RTPFrameTiming.parse(ByteBuffer(bytes: bytes)), timing)
         XCTAssertThrowsError(try RTPFrameTiming.parse(ByteBuffer(bytes: Array(bytes.prefix(12)))))
     }
+
+    /// bench/loss's `udp-nopace` system: only `RTCBOX_RTP_PACING=off` switches the pacer off, and only its rate.
+    func testPacingExperimentOnlyChangesThePacingFactor() {
+        let standard = RTPPeer.Configuration()
+        var unchanged = standard
+        unchanged.applyExperiments(["RTCBOX_RTP_PACING": "on", "PATH": "/bin"])
+        XCTAssertEqual(unchanged.pacer.pacingFactor, standard.pacer.pacingFactor)
+        var off = standard
+        off.applyExperiments(["RTCBOX_RTP_PACING": "off"])
+        XCTAssertEqual(off.pacer.pacingFactor, 10_000)
+        XCTAssertEqual(off.pacer.maxQueueTime, standard.pacer.maxQueueTime)
+        XCTAssertEqual(off.pacer.burstInterval, standard.pacer.burstInterval)
+    }
 }
