@@ -60,7 +60,7 @@ for label, r in rows:
         print(f"{label:<22} no result")
         continue
     extra = ""
-    if label.endswith("-udp") or label.endswith("-tcp"):
+    if label.endswith(("-udp", "-tcp", "-udp-nopace")):
         extra = f"transport {transport(label)}"
         pq = last_event(label, "pub", "publisher_quality") or {}
         vq = last_event(label, "play", "player_quality") or {}
