@@ -33,6 +33,35 @@ final class Child: @unchecked Sendable {
     private let lock = NSLock()
     private var errText = Data()
     private var outData = Data()
+    /// Signalled by each pipe's reader at its end of file.
+    private var readers: [DispatchSemaphore] = []
+
+    /// Reads `handle` until end of file on a thread of its own, handing each chunk to `append`.
+    private static func drain(_ handle: FileHandle, _ append: @escaping @Sendable (Data) -> Void) -> DispatchSemaphore {
+        let done = DispatchSemaphore(value: 0)
+        let fd = handle.fileDescriptor
+        // The thread holds the handle: its descriptor stays open (and is not reused) until the reading ends.
+        let thread = Thread {
+            withExtendedLifetime(handle) { readToEnd(fd, append) }
+            done.signal()
+        }
+        thread.start()
+        return done
+    }
+
+    private static func readToEnd(_ fd: Int32, _ append: (Data) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                append(Data(buffer[0 ..< n]))
+            } else if n < 0, errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+    }
 
     init(_ executable: String, _ arguments: [String], stdin: Pipe? = nil, stdoutTo: Pipe? = nil,
          environment: [String: String] = [:]) throws {
@@ -44,17 +73,18 @@ final class Child: @unchecked Sendable {
         process.standardOutput = stdoutTo ?? stdout
         process.standardError = stderr
         if let stdin { process.standardInput = stdin } else { process.standardInput = FileHandle.nullDevice }
-        stderr.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
+        // Each pipe is read to its end by a thread of its own with blocking reads. (FileHandle's
+        // readabilityHandler is a dispatch source: one left registered while its descriptor closed crashed
+        // the whole test process in libdispatch's _dispatch_event_loop_drain, signal 11, mid-suite.)
+        readers.append(Self.drain(stderr.fileHandleForReading) { [weak self] d in
             guard let self else { return }
             self.lock.lock(); self.errText.append(d); self.lock.unlock()
-        }
+        })
         if stdoutTo == nil {
-            stdout.fileHandleForReading.readabilityHandler = { [weak self] h in
-                let d = h.availableData
+            readers.append(Self.drain(stdout.fileHandleForReading) { [weak self] d in
                 guard let self else { return }
                 self.lock.lock(); self.outData.append(d); self.lock.unlock()
-            }
+            })
         }
         try process.run()
     }
@@ -73,7 +103,8 @@ final class Child: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
-        usleep(50_000)  // let the readability handlers take the last bytes
+        // The last bytes: the readers reach end of file unless a grandchild still holds the pipe.
+        for reader in readers { _ = reader.wait(timeout: .now() + 2) }
         return process.terminationStatus
     }
 
