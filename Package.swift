@@ -52,7 +52,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The room page (serve --web): committed as plain files, compiled into the binary.
-            resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/style.css")]
+            resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/style.css"),
+                        .embedInCode("Web/whip.html"), .embedInCode("Web/webrtc.js")]
         ),
         .target(
             name: "RoomClient",
@@ -93,7 +94,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RoomServerTests",
-            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", "RTP", "RoomRTP", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["RoomServer", "RoomClient", "RoomProtocol", "RoomAuth", "RTP", "RoomRTP", "TestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "RoomRTPTests", dependencies: ["RoomRTP", "RoomProtocol", "RTP"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "FFmpegKit", "RoomProtocol"]),

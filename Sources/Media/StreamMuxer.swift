@@ -150,6 +150,10 @@ final class StreamMuxer {
             var p = OutputStreamParameters(kind: t.kind == .video ? .video : .audio, codecName: t.codec)
             p.width = t.width ?? 0
             p.height = t.height ?? 0
+            // A track that does not say its size (a browser's WHIP publish): its first keyframe's SPS does.
+            if t.kind == .video, p.width <= 0 || p.height <= 0, let key = firstKeyframe, let size = H264AnnexB.frameSize(of: key) {
+                (p.width, p.height) = (size.width, size.height)
+            }
             if let fr = t.frameRate, fr > 0 { p.frameRate = av_d2q(fr, 1000) }
             p.sampleRate = t.sampleRate ?? 0
             p.channels = t.channels ?? 0

@@ -10,7 +10,7 @@ extension RTPPeer {
            let data = (try? packet.headerExtensionElement(id: id)) ?? nil,
            let sequence = try? TransportWideSequenceNumber.parse(data)
         {
-            feedbackBuilder?.onPacket(sequenceNumber: sequence.value, arrivalTime: now)
+            feedbackBuilder?.onPacket(sequenceNumber: sequence.value, arrivalTime: now, ssrc: packet.ssrc)
         }
         for i in receiveStreams.indices {
             if receiveStreams[i].isRetransmission(ssrc: packet.ssrc, payloadType: packet.payloadType) {

@@ -6,7 +6,9 @@ import NIOCore
 /// `AudioJitterBuffer` and conceals what does not come; a RED packet (RFC 2198) gives its primary and, for
 /// holes only, the packets its redundant blocks repeat. `NACKGenerator` asks for what is missing. The
 /// frame's times come from rtcbox's frame-timing extension when the sender wrote it, else from the RTP
-/// clock; the capture wall clock from abs-capture-time. Pure.
+/// clock anchored at the first frame's arrival (a browser: its tracks, each on its own clock, then start
+/// together); the capture wall clock from abs-capture-time, else from the sender's last RTCP sender report
+/// (its NTP time for an RTP timestamp). Pure.
 struct RTPReceiveStream {
     let track: RTPTrack
     /// The sender's SSRC: the track's, or the first packet's with its payload type.
@@ -19,6 +21,10 @@ struct RTPReceiveStream {
     private var timing = FrameTimes()
     private var timestamps = RTPUnwrapper<UInt32>()
     private var firstTimestamp: Int64?
+    /// The first frame's arrival (µs, the peer's clock): media time 0 of a stream without frame-timing.
+    private var firstArrival: Int64 = 0
+    /// The sender's last report: its wall clock (µs) at an RTP timestamp.
+    private var senderClock: (wallClockMicros: Int64, rtpTimestamp: UInt32)?
     private(set) var framesReceived = 0
     private(set) var audioFramesConcealed = 0
     /// RED packets whose payload was not RFC 2198 (counted as arrived; nothing of them is played).
@@ -147,6 +153,7 @@ struct RTPReceiveStream {
     }
 
     mutating func noteSenderReport(_ report: RTCPSenderReport, arrival: Int64) {
+        senderClock = (report.ntpTimestamp.wallClockMicros, report.rtpTimestamp)
         statistics?.senderReportReceived(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
     }
 
@@ -214,15 +221,24 @@ struct RTPReceiveStream {
         if let t = info?.timing {
             (pts, dts) = (t.pts, t.dts)
         } else {
-            // No frame-timing: media time from the RTP clock, from 0 at the first frame.
+            // No frame-timing: media time from the RTP clock, from the first frame's arrival.
             let unwrapped = timestamps.unwrap(timestamp)
+            if firstTimestamp == nil { firstArrival = arrival }
             let first = firstTimestamp ?? unwrapped
             firstTimestamp = first
-            pts = (unwrapped - first) * 1_000_000 / Int64(track.codec.clockRate)
+            pts = firstArrival + (unwrapped - first) * 1_000_000 / Int64(max(1, track.codec.clockRate))
             dts = pts
         }
         return RTPFrame(kind: track.codec.kind, isKeyframe: keyframe, pts: pts, dts: dts,
-                        captureTime: info?.captureTime ?? 0, flags: info?.timing?.flags ?? 0, payload: payload)
+                        captureTime: info?.captureTime ?? senderWallClock(timestamp) ?? 0, flags: info?.timing?.flags ?? 0,
+                        payload: payload)
+    }
+
+    /// The sender's wall clock at an RTP timestamp, from its last sender report (within ±2^31 ticks of it).
+    func senderWallClock(_ timestamp: UInt32) -> Int64? {
+        guard let clock = senderClock else { return nil }
+        let ticks = Int64(Int32(bitPattern: timestamp &- clock.rtpTimestamp))
+        return clock.wallClockMicros + ticks * 1_000_000 / Int64(max(1, track.codec.clockRate))
     }
 
     /// When `poll` has something to do next.

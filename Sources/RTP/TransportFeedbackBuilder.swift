@@ -32,6 +32,8 @@ public struct TransportFeedbackBuilder: Sendable {
     }
 
     public let configuration: Configuration
+    /// The media source SSRC the next feedback names: the configuration's until a packet says its own.
+    private var mediaSSRC: UInt32
     private var unwrapper = RTPSequenceNumberUnwrapper()
     /// Unwrapped sequence number → arrival time (µs).
     private var arrivals: [Int64: Int64] = [:]
@@ -46,11 +48,15 @@ public struct TransportFeedbackBuilder: Sendable {
 
     public init(configuration: Configuration) {
         self.configuration = configuration
+        mediaSSRC = configuration.mediaSSRC
     }
 
     /// Records a packet that carried the transport-wide sequence number `sequenceNumber` (RTP header
-    /// extension, `TransportWideSequenceNumber`). Repeats keep the first arrival.
-    public mutating func onPacket(sequenceNumber: UInt16, arrivalTime: Int64) {
+    /// extension, `TransportWideSequenceNumber`). Repeats keep the first arrival. `ssrc`: the packet's; the
+    /// next feedback names the last one as its media source, as libwebrtc's receiver does (libwebrtc's sender
+    /// takes transport feedback only for a media source SSRC it sends from: with 0 a browser ignores it).
+    public mutating func onPacket(sequenceNumber: UInt16, arrivalTime: Int64, ssrc: UInt32? = nil) {
+        if let ssrc { mediaSSRC = ssrc }
         let sequence = unwrapper.unwrap(sequenceNumber)
         if let newest, sequence <= newest - Int64(configuration.historySpan) {
             droppedPackets += 1
@@ -111,7 +117,7 @@ public struct TransportFeedbackBuilder: Sendable {
         }
         let referenceTime = UInt32(truncatingIfNeeded: Self.floorDivide(referenceTicks, 256) & 0xFF_FFFF)
         let feedback = TransportFeedback(
-            senderSSRC: configuration.senderSSRC, mediaSSRC: configuration.mediaSSRC,
+            senderSSRC: configuration.senderSSRC, mediaSSRC: mediaSSRC,
             baseSequenceNumber: UInt16(truncatingIfNeeded: base), referenceTime: referenceTime,
             feedbackPacketCount: feedbackPacketCount, packets: packets)
         feedbackPacketCount &+= 1

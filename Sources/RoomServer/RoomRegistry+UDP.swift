@@ -37,6 +37,7 @@ extension RoomRegistry {
             let parameters = try RTPMediaOffer.peerParameters(role: .server, local: answer, remote: offer)
             let metrics = self.metrics
             let logger = self.logger
+            let member = session
             let session = try udp.add(parameters, onFrames: { frames in
                 guard let target = fanout() else { return }
                 for frame in frames {
@@ -48,14 +49,35 @@ extension RoomRegistry {
                     target.forward(CachedFrame(wire: wire, isVideo: media.header.track == .video,
                                                isKeyframe: media.header.isKeyframe, received: .now()))
                 }
-            }, onEvent: { event in
-                if case .failed(let reason) = event {
+            }, onEvent: { [weak self, weak member] event in
+                switch event {
+                case .failed(let reason):
                     logger.info("UDP ingest ended", metadata: ["stream": "\(streamID)", "reason": "\(reason)"])
+                    if let member { self?.mediaEnded(member, reason: "its WebRTC media failed: \(reason)") }
+                case .closed:
+                    if let member { self?.mediaEnded(member, reason: "its WebRTC peer closed the media session") }
+                default:
+                    break
                 }
             })
             return .accepted(answer: answer.sessionDescription().serialized(), session: session)
         } catch {
             return .refused("the publish's sdp: \(error)")
+        }
+    }
+
+    /// A UDP session of a WHIP/WHEP member ended (ICE consent lapsed, DTLS failed, the browser closed it):
+    /// the member has no other media path, so its session ends and it leaves the room at once. A session of
+    /// an rtcbox client is left alone (it falls back or offers again). Always through the session's loop: the
+    /// event may come from inside a registry call that holds the lock (a stream ending closes its session).
+    func mediaEnded(_ session: ServerSession, reason: String) {
+        guard session.endsWithMedia else { return }
+        session.eventLoop.execute { [self] in
+            lock.withLock {
+                guard session.login != nil else { return }
+                leave(session, notifySelf: false)
+                session.end(.sessionExpired, reason: reason)
+            }
         }
     }
 
@@ -90,11 +112,16 @@ extension RoomRegistry {
                                                       fingerprint: udp.localFingerprint, candidate: udp.candidate)
             let parameters = try RTPMediaOffer.peerParameters(role: .server, local: answer, remote: offer)
             let logger = self.logger
-            let session = try udp.add(parameters, onFrames: { _ in }, onEvent: { event in
+            let member = session
+            let session = try udp.add(parameters, onFrames: { _ in }, onEvent: { [weak self, weak member] event in
                 switch event {
                 case .connected: connected()
                 case .keyframeRequested: keyframe()
-                case .failed(let reason): logger.info("UDP play ended", metadata: ["stream": "\(streamID)", "reason": "\(reason)"])
+                case .failed(let reason):
+                    logger.info("UDP play ended", metadata: ["stream": "\(streamID)", "reason": "\(reason)"])
+                    if let member { self?.mediaEnded(member, reason: "its WebRTC media failed: \(reason)") }
+                case .closed:
+                    if let member { self?.mediaEnded(member, reason: "its WebRTC peer closed the media session") }
                 default: break
                 }
             })

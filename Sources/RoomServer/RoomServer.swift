@@ -20,6 +20,7 @@ public final class RoomServer: Sendable {
     private let metricsChannel: NIOLockedValueBox<Channel?> = .init(nil)
     private let webChannel: NIOLockedValueBox<Channel?> = .init(nil)
     private let udpListener: NIOLockedValueBox<UDPMediaListener?> = .init(nil)
+    private let gateway: NIOLockedValueBox<WebRTCGateway?> = .init(nil)
     private let nextSessionID = NIOLockedValueBox<UInt64>(1)
     private let metrics: ServerMetrics
     private let prometheus: PrometheusCollectorRegistry?
@@ -54,13 +55,13 @@ public final class RoomServer: Sendable {
         let metrics = self.metrics
         let counting = prometheus != nil
         if let priority = configuration.realtimePriority { try await RealtimeScheduling.apply(priority: priority, to: group) }
-        let makeHandler: @Sendable (ServerConnectionHandler.MediaEntry?) -> ServerConnectionHandler = { entry in
+        let makeHandler: @Sendable (ServerConnectionHandler.MediaEntry?, Bool) -> ServerConnectionHandler = { entry, local in
             let id = ids.withLockedValue { value -> UInt64 in
                 defer { value += 1 }
                 return value
             }
             return ServerConnectionHandler(registry: registry, configuration: configuration, sessionID: id, logger: logger,
-                                           metrics: metrics, mediaEntry: entry)
+                                           metrics: metrics, mediaEntry: entry, endsWithMedia: local)
         }
         // TLS files are read before anything listens: a bad file is a configuration error, not half a server.
         var tls: NIOSSLContext?
@@ -79,7 +80,7 @@ public final class RoomServer: Sendable {
                     if counting { try sync.addHandler(first) }
                     try sync.addHandler(decoder)
                     // Media enters at the first handler: nothing on a TCP connection has to see it on its way out.
-                    try sync.addHandler(makeHandler(.init(handler: first, bypassesByteCounting: counting)))
+                    try sync.addHandler(makeHandler(.init(handler: first, bypassesByteCounting: counting), false))
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -104,7 +105,25 @@ public final class RoomServer: Sendable {
             }
         }
         if let host = configuration.webHost {
-            let web = WebListener(configuration: configuration, makeRoomHandler: { makeHandler(nil) }, metrics: metrics, countBytes: counting)
+            // WHIP/WHEP sessions are room members in this process: each a Unix socket pair, one end an ordinary
+            // room connection (it ends when its WebRTC media does), the other the gateway's.
+            let group = self.group
+            let webRTC = WebRTCGateway(configuration: configuration, logger: logger, hasUDP: { registry.udpMedia != nil }, connect: {
+                try await LocalMember.connect(on: group.next(), maximumFrameLength: configuration.maximumFrameLength) { fd in
+                    ClientBootstrap(group: group.next())
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                let sync = channel.pipeline.syncOperations
+                                try sync.addHandler(ByteToMessageHandler(RoomFrameDecoder(maximumFrameLength: configuration.maximumFrameLength)))
+                                try sync.addHandler(makeHandler(nil, true))
+                            }
+                        }
+                        .withConnectedSocket(fd)
+                }
+            })
+            gateway.withLockedValue { $0 = webRTC }
+            let web = WebListener(configuration: configuration, makeRoomHandler: { makeHandler(nil, false) }, gateway: webRTC,
+                                  metrics: metrics, countBytes: counting)
             do {
                 let listener = try await web.bind(host: host, port: configuration.webPort, tls: tls, group: group)
                 webChannel.withLockedValue { $0 = listener }
@@ -152,6 +171,7 @@ public final class RoomServer: Sendable {
 
     /// Tells clients the server is going away, stops listening, waits briefly for writes, and shuts down.
     public func stop() async {
+        await gateway.withLockedValue { $0 }?.closeAll()
         registry.shutdown()
         let listener = channel.withLockedValue { $0 }
         try? await listener?.close().get()

@@ -35,10 +35,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let bypassesByteCounting: Bool
     }
     private let mediaEntry: MediaEntry?
+    /// A WHIP/WHEP member (`LocalMember`): its session ends when its UDP media does.
+    private let endsWithMedia: Bool
 
     init(registry: RoomRegistry, configuration: ServerConfiguration, sessionID: UInt64, logger: Logger,
-         metrics: ServerMetrics = .disabled, mediaEntry: MediaEntry? = nil) {
+         metrics: ServerMetrics = .disabled, mediaEntry: MediaEntry? = nil, endsWithMedia: Bool = false) {
         self.mediaEntry = mediaEntry
+        self.endsWithMedia = endsWithMedia
         self.registry = registry
         self.metrics = metrics
         self.configuration = configuration
@@ -65,6 +68,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                                     slowConsumerTimeout: .milliseconds(Int64(configuration.slowConsumerTimeoutSeconds * 1000)),
                                     helloNonce: hello.details.nonce ?? "", dropPolicy: configuration.dropPolicy,
                                     metrics: metrics)
+        session.endsWithMedia = endsWithMedia
         self.session = session
         if let mediaEntry, let entry = try? context.pipeline.syncOperations.context(handler: mediaEntry.handler) {
             session.attachMediaPath(entry, countsBytes: mediaEntry.bypassesByteCounting)

@@ -38,6 +38,9 @@ final class ServerSession: @unchecked Sendable {
     /// The nonce of the server's hello to this connection; AppSign logins sign it.
     let helloNonce: String
     let metrics: ServerMetrics
+    /// A WHIP/WHEP member's session, which has no media path but its UDP sessions: when one of them fails or
+    /// closes (the browser left), the session ends (`RoomRegistry.mediaEnded`). Set before it logs in.
+    var endsWithMedia = false
 
     // Owned by RoomRegistry (under its lock).
     var login: Login?

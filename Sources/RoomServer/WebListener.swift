@@ -13,6 +13,8 @@ struct WebListener {
 
     let configuration: ServerConfiguration
     let makeRoomHandler: @Sendable () -> ServerConnectionHandler
+    /// WHIP and WHEP (nil: their paths answer 404).
+    let gateway: WebRTCGateway?
     let metrics: ServerMetrics
     let countBytes: Bool
 
@@ -45,6 +47,7 @@ struct WebListener {
         let makeRoomHandler = self.makeRoomHandler
         let metrics = self.metrics
         let countBytes = self.countBytes
+        let gateway = self.gateway
         let origins = OriginPolicy(allowed: configuration.webOrigins)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -81,7 +84,7 @@ struct WebListener {
                     if countBytes { try sync.addHandler(ByteCountingHandler(metrics: metrics)) }
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     // After an upgrade the page handler leaves (the WebSocket handlers were added behind it).
-                    let page = WebPageHandler(origins: origins)
+                    let page = WebPageHandler(origins: origins, gateway: gateway)
                     try sync.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                         context.pipeline.syncOperations.removeHandler(page, promise: nil)
                     }))

@@ -17,35 +17,6 @@ final class BrowserTests: XCTestCase {
         }
     }
 
-    /// What browser.py printed.
-    struct PageRun {
-        var ok: Bool
-        var value: [String: Any]
-        var console: [String]
-        var exceptions: [String]
-    }
-
-    /// Starts the driver; `finish` waits for it and reads its JSON.
-    func openPage(_ url: String, until: String, eval: String, timeout: Double = 40, fakeMedia: Bool = false,
-                  insecure: Bool = false, screenshot: String? = nil) throws -> Child {
-        var args = [Self.fixtures.appendingPathComponent("browser.py").path, "--url", url, "--until", until, "--eval", eval,
-                    "--timeout", String(timeout), "--log", temporaryPath("chromium.log")]
-        if fakeMedia { args.append("--fake-media") }
-        if insecure { args.append("--insecure") }
-        if let screenshot { args += ["--screenshot", screenshot] }
-        return try Child(Tool.find("python3"), args)
-    }
-
-    func finish(_ page: Child, timeout: Double = 60) throws -> PageRun {
-        let status = page.wait(timeout: timeout)
-        let json = try JSONSerialization.jsonObject(with: Data(page.outputText.utf8)) as? [String: Any] ?? [:]
-        XCTAssertNotEqual(status, 2, "chromium did not start: \(json["error"] ?? page.errorText)")
-        let valueText = json["value"] as? String ?? "{}"
-        let value = try JSONSerialization.jsonObject(with: Data(valueText.utf8)) as? [String: Any] ?? [:]
-        return PageRun(ok: json["ok"] as? Bool ?? false, value: value, console: json["console"] as? [String] ?? [],
-                       exceptions: json["exceptions"] as? [String] ?? [])
-    }
-
     func testPageDecodesALiveCLIStream() throws {
         let serve = try ServeProcess(["--web", "127.0.0.1:0"])
         let webPort = try XCTUnwrap(serve.webPort)
@@ -231,7 +202,7 @@ final class BrowserTests: XCTestCase {
 
     /// The page (run with `backAfterReconnect`) played before it lost its connection and 30 frames after it came
     /// back; returns its `reconnected` event.
-    func assertCameBack(_ run: PageRun, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+    func assertCameBack(_ run: BrowserPage.Run, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         XCTAssertTrue(run.ok, "the page did not come back: \(run.value) \(run.console)", file: file, line: line)
         let events = run.value["events"] as? [[String: Any]] ?? []
         let lost = try XCTUnwrap(events.first { $0["type"] as? String == "reconnecting" }, "\(events)", file: file, line: line)
@@ -316,4 +287,40 @@ final class BrowserTests: XCTestCase {
         XCTAssertTrue((refused.value["errors"] as? [String] ?? []).contains { $0.contains("token_invalid") }, "\(refused.value)")
         _ = serve.stop()
     }
+}
+
+/// The headless page driver (Tests/Fixtures/browser.py) for any test case.
+enum BrowserPage {
+    /// What browser.py printed.
+    struct Run {
+        var ok: Bool
+        var value: [String: Any]
+        var console: [String]
+        var exceptions: [String]
+    }
+
+}
+
+extension XCTestCase {
+    /// Starts the driver; `finish` waits for it and reads its JSON.
+    func openPage(_ url: String, until: String, eval: String, timeout: Double = 40, fakeMedia: Bool = false,
+                  insecure: Bool = false, screenshot: String? = nil) throws -> Child {
+        var args = [BrowserTests.fixtures.appendingPathComponent("browser.py").path, "--url", url, "--until", until, "--eval", eval,
+                    "--timeout", String(timeout), "--log", temporaryPath("chromium.log")]
+        if fakeMedia { args.append("--fake-media") }
+        if insecure { args.append("--insecure") }
+        if let screenshot { args += ["--screenshot", screenshot] }
+        return try Child(Tool.find("python3"), args)
+    }
+
+    func finish(_ page: Child, timeout: Double = 60) throws -> BrowserPage.Run {
+        let status = page.wait(timeout: timeout)
+        let json = try JSONSerialization.jsonObject(with: Data(page.outputText.utf8)) as? [String: Any] ?? [:]
+        XCTAssertNotEqual(status, 2, "chromium did not start: \(json["error"] ?? page.errorText)")
+        let valueText = json["value"] as? String ?? "{}"
+        let value = try JSONSerialization.jsonObject(with: Data(valueText.utf8)) as? [String: Any] ?? [:]
+        return BrowserPage.Run(ok: json["ok"] as? Bool ?? false, value: value, console: json["console"] as? [String] ?? [],
+                       exceptions: json["exceptions"] as? [String] ?? [])
+    }
+
 }

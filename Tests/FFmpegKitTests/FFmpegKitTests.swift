@@ -69,6 +69,13 @@ final class FFmpegKitTests: XCTestCase {
         XCTAssertEqual(encoded.prefix(30).filter(\.key).count, 1, "one keyframe per 30-frame GOP")
         XCTAssertTrue(encoded[30].key)
         XCTAssertNotNil(H264AnnexB.parameterSets(in: encoded[30].bytes), "SPS/PPS repeated at every keyframe")
+        // The size from the keyframe's SPS; none from a P frame, or from bytes that are no H.264.
+        let size = H264AnnexB.frameSize(of: encoded[0].bytes)
+        XCTAssertEqual(size?.width, 320)
+        XCTAssertEqual(size?.height, 240)
+        XCTAssertNil(H264AnnexB.frameSize(of: encoded[1].bytes))
+        XCTAssertNil(H264AnnexB.frameSize(of: [0, 0, 0, 1, 0x67, 0xff]))
+        XCTAssertNil(H264AnnexB.frameSize(of: []))
     }
 
     func testOutputFormatGuessAndBadFormat() {

@@ -170,6 +170,8 @@ def launch(fake_media, log_file, insecure=False):
         args += ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
     if insecure:
         args.append("--ignore-certificate-errors")  # a test's self-signed certificate
+    # RTCBOX_CHROMIUM_ARGS: more switches for a diagnosis (e.g. --enable-logging=stderr --vmodule=...).
+    args += os.environ.get("RTCBOX_CHROMIUM_ARGS", "").split()
     args.append("about:blank")
     log = open(log_file, "ab") if log_file else subprocess.DEVNULL
     proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)

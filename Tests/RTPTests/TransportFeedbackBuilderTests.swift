@@ -34,6 +34,19 @@ final class TransportFeedbackBuilderTests: XCTestCase {
         XCTAssertEqual(next.map(\.feedbackPacketCount), [1])
     }
 
+    /// libwebrtc's sender drops transport feedback whose media source is not an SSRC it sends from (a
+    /// browser's bandwidth estimate then only falls: found with Chromium publishing over WHIP).
+    func testFeedbackNamesTheLastPacketsSSRC() throws {
+        var receiver = TransportFeedbackBuilder(configuration: .init(senderSSRC: 0x1111))
+        receiver.onPacket(sequenceNumber: 1, arrivalTime: 0)
+        XCTAssertEqual(receiver.poll(now: 50_000).first?.mediaSSRC, 0, "nothing said: the configuration's")
+        receiver.onPacket(sequenceNumber: 2, arrivalTime: 60_000, ssrc: 0xAAAA)
+        receiver.onPacket(sequenceNumber: 3, arrivalTime: 61_000, ssrc: 0xBBBB)
+        let feedback = try XCTUnwrap(receiver.poll(now: 100_000).first)
+        XCTAssertEqual(feedback.mediaSSRC, 0xBBBB)
+        XCTAssertEqual(try TransportFeedback.parse(feedback.serialized()).mediaSSRC, 0xBBBB)
+    }
+
     func testSequenceWrap() throws {
         var receiver = builder()
         for (index, sequence) in ([65534, 65535, 0, 1] as [UInt16]).enumerated() {

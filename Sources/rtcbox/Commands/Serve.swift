@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics on http://HOST:PORT/metrics (env RTCBOX_METRICS).", valueName: "host:port"))
     var metrics: String?
 
-    @Option(name: .long, help: ArgumentHelp("Serve the room page on http://HOST:PORT/ and its WebSocket on /ws (env RTCBOX_WEB).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("Serve the room page on http://HOST:PORT/, its WebSocket on /ws, and WHIP on /whip/ROOM/STREAM (with --udp) (env RTCBOX_WEB).", valueName: "host:port"))
     var web: String?
 
     @Option(name: .long, help: ArgumentHelp("Also let pages from this origin open the WebSocket; repeatable, * for any (env RTCBOX_WEB_ORIGINS, comma-separated).", valueName: "origin"))
@@ -223,7 +223,7 @@ struct Serve: AsyncParsableCommand {
         if let webAddress = server.webAddress {
             let scheme = config.tlsCertificatePath == nil ? "http" : "https"
             let host = webAddress.ipAddress ?? config.webHost ?? "?"
-            printError("rtcbox serve: room page on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(webAddress.port ?? 0)/ (WebSocket on /ws)")
+            printError("rtcbox serve: room page on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(webAddress.port ?? 0)/ (WebSocket on /ws\(server.udpAddress == nil ? "" : ", WHIP on /whip/ROOM/STREAM"))")
             if scheme == "http", let webHost = config.webHost, !Self.isLoopback(webHost) {
                 printWarning("browsers allow WebCodecs only on https or on localhost/127.0.0.1: use --tls-cert/--tls-key for \(webHost)")
             }

@@ -1,0 +1,228 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// WHIP (RFC 9725) on `serve --web`: Debian's headless Chromium publishes its fake camera and microphone from
+/// the served whip.html (RTCPeerConnection, H.264 + Opus over the UDP media port), CLI players read it; curl
+/// checks what bad requests get.
+final class WHIPTests: XCTestCase {
+    static let fixtures = BrowserTests.fixtures
+
+    /// A real offer of Chromium 156 here (whip.html publishing its fake devices): sendonly Opus and H.264.
+    static var chromiumOffer: String {
+        get throws { try String(contentsOf: fixtures.appendingPathComponent("chromium-whip-offer.sdp"), encoding: .utf8) }
+    }
+
+    /// curl's status line, headers and body for one request.
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+    }
+
+    func curl(_ method: String, _ url: String, body: String? = nil, type: String = "application/sdp",
+              headers: [String] = []) throws -> Reply {
+        var args = ["-sS", "-X", method, "-D", "-", url]
+        if let body {
+            let file = temporaryPath("whip-body-\(UUID().uuidString)")
+            try body.write(toFile: file, atomically: true, encoding: .utf8)
+            args += ["--data-binary", "@\(file)", "-H", "Content-Type: \(type)"]
+        }
+        for h in headers { args += ["-H", h] }
+        let r = try runTool(Tool.find("curl"), args, timeout: 30)
+        XCTAssertEqual(r.status, 0, r.err)
+        let text = r.out.replacingOccurrences(of: "\r\n", with: "\n")
+        let parts = text.components(separatedBy: "\n\n")
+        let head = parts.first?.split(separator: "\n") ?? []
+        let status = head.first.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        var fields: [String: String] = [:]
+        for line in head.dropFirst() {
+            let kv = line.split(separator: ":", maxSplits: 1)
+            if kv.count == 2 { fields[kv[0].lowercased()] = kv[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return Reply(status: status, headers: fields, body: parts.dropFirst().joined(separator: "\n\n"))
+    }
+
+    /// Waits until a login of `room` lists the stream.
+    func waitForStream(_ stream: String, room: String, on serve: ServeProcess, seconds: Double = 20) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let login = try runTool(Tool.rtcbox, ["login", room, "--server", serve.address, "--once", "-q"], timeout: 20)
+            if login.out.contains("\"stream_id\":\"\(stream)\"") { return }
+            usleep(200_000)
+        }
+        XCTFail("stream \(stream) did not come live in \(seconds) s")
+    }
+
+    func testBrowserPublishesOverWHIPAndCLIPlaysIt() throws {
+        try XCTSkipUnless(["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+                          || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] == "1", "chromium is not installed")
+        let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+        let webPort = try XCTUnwrap(serve.webPort)
+        let page = try openPage(
+            "http://127.0.0.1:\(webPort)/whip.html?publish=r1/webcam",
+            until: "window.rtcbox.error || (window.rtcbox.stats && window.rtcbox.stats.video.framesSent > 300)",
+            eval: "JSON.stringify(window.rtcbox)", timeout: 60, fakeMedia: true)
+        // A CLI login sees the WHIP member and its stream like any other.
+        let login = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "watcher", "--user-status",
+                                              "--duration", "4"], timeout: 30)
+        let bash = Tool.find("bash")
+        let ts = try runTool(bash, ["-c", """
+            set -o pipefail; "\(Tool.rtcbox)" play r1 webcam --server \(serve.address) --user probe -o - --duration 4 -q \
+            | ffprobe -v error -count_packets -show_entries stream=codec_name,width,height,nb_read_packets -of csv=p=0 -
+            """], timeout: 60)
+        let run = try finish(page, timeout: 90)
+        XCTAssertTrue(run.ok, "the page did not send 300 frames: \(run.value) \(run.console)")
+        XCTAssertNil(run.value["error"] as? String, "\(run.value)")
+        // The server's transport-cc feedback steers Chromium's estimate: it climbs from its 300 kbit/s start (a
+        // feedback Chromium ignores makes it fall 20 % a second, to 80 kbit/s and 320x240 at 12 fps here).
+        let stats = run.value["stats"] as? [String: Any] ?? [:]
+        XCTAssertGreaterThan(stats["availableOutgoingKbps"] as? Double ?? 0, 300, "\(stats)")
+        XCTAssertNotEqual((stats["video"] as? [String: Any])?["limitedBy"] as? String, "bandwidth", "\(stats)")
+        XCTAssertEqual(ts.status, 0, ts.err)
+        var counts: [String: Int] = [:]
+        for line in ts.out.split(separator: "\n") {
+            let parts = line.split(separator: ",", omittingEmptySubsequences: false)
+            if let n = parts.last.flatMap({ Int($0) }) { counts[String(parts[0]), default: 0] += n }
+        }
+        XCTAssertGreaterThan(counts["h264"] ?? 0, 60, "H.264 packets in 4 s: \(ts.out)")
+        XCTAssertGreaterThan(counts["opus"] ?? 0, 100, "Opus packets (20 ms each) in 4 s: \(ts.out)")
+        XCTAssertTrue(ts.out.contains("h264,640,480") || ts.out.contains("h264,320,240"), "the stream's size from its SPS: \(ts.out)")
+        XCTAssertTrue(login.out.contains("\"stream_id\":\"webcam\""), login.out)
+        XCTAssertTrue(login.out.contains("whip-"), "the WHIP member's user id: \(login.out)")
+        XCTAssertEqual(run.exceptions.count, 0, "\(run.exceptions)")
+        _ = serve.stop()
+    }
+
+    func testBrowserPlaysACLIStreamOverWHEP() throws {
+        try XCTSkipUnless(["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+                          || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] == "1", "chromium is not installed")
+        let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+        let webPort = try XCTUnwrap(serve.webPort)
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cli", "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+                                                "--duration", "40", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        try waitForStream("cli", room: "r1", on: serve)
+        // From the first decoded frame, count for 5 s.
+        let until = """
+        (() => { const v = window.rtcbox.stats && window.rtcbox.stats.video; if (window.rtcbox.error) return true;
+          if (!v || !v.framesDecoded) return false;
+          if (!window.t0) window.t0 = { at: performance.now(), decoded: v.framesDecoded };
+          return performance.now() - window.t0.at >= 5000; })()
+        """
+        let eval = """
+        JSON.stringify({ error: window.rtcbox.error, video: window.rtcbox.stats.video,
+          decoded: window.rtcbox.stats.video.framesDecoded - window.t0.decoded, seconds: (performance.now() - window.t0.at) / 1000 })
+        """
+        let run = try finish(openPage("http://127.0.0.1:\(webPort)/whip.html?play=r1/cli", until: until, eval: eval, timeout: 40), timeout: 60)
+        XCTAssertTrue(run.ok, "\(run.value) \(run.console)")
+        XCTAssertNil(run.value["error"] as? String, "\(run.value)")
+        let decoded = run.value["decoded"] as? Int ?? 0
+        let seconds = run.value["seconds"] as? Double ?? 5
+        // The publisher sends 30 frames a second: at least 90 % of them decode in the page.
+        XCTAssertGreaterThanOrEqual(Double(decoded), 0.9 * 30 * seconds, "\(run.value)")
+        let video = run.value["video"] as? [String: Any] ?? [:]
+        XCTAssertEqual(video["width"] as? Int, 640, "\(video)")
+        XCTAssertEqual(video["height"] as? Int, 360, "\(video)")
+        XCTAssertEqual(run.exceptions.count, 0, "\(run.exceptions)")
+        _ = serve.stop()
+    }
+
+    func testBadOffersAndRequestsGetAReasonAndLeaveTheRoomAlone() throws {
+        let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+        let base = "http://127.0.0.1:\(try XCTUnwrap(serve.webPort))"
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + testSource + ["--duration", "30", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        let offer = try Self.chromiumOffer
+        try waitForStream("cam", room: "r1", on: serve)
+
+        let garbage = try curl("POST", "\(base)/whip/r1/s1", body: "hello, server")
+        XCTAssertEqual(garbage.status, 400, garbage.body)
+        XCTAssertTrue(garbage.body.hasPrefix("bad_request: the SDP offer"), garbage.body)
+        // Only VP8 and PCMU: nothing rtcbox can carry.
+        let vp8 = offer.replacingOccurrences(of: "H264", with: "VP8").replacingOccurrences(of: "opus", with: "PCMU")
+        let noCodec = try curl("POST", "\(base)/whip/r1/s1", body: vp8)
+        XCTAssertEqual(noCodec.status, 400, noCodec.body)
+        let huge = try curl("POST", "\(base)/whip/r1/s1", body: String(repeating: "a=x\r\n", count: 200_000))
+        XCTAssertEqual(huge.status, 413, huge.body)
+        let text = try curl("POST", "\(base)/whip/r1/s1", body: offer, type: "text/plain")
+        XCTAssertEqual(text.status, 415, text.body)
+        let notLive = try curl("POST", "\(base)/whep/r1/nothing", body: offer)
+        XCTAssertEqual(notLive.status, 404, notLive.body)
+        XCTAssertTrue(notLive.body.hasPrefix("stream_not_found: "), notLive.body)
+        let path = try curl("POST", "\(base)/whip/r1", body: offer)
+        XCTAssertEqual(path.status, 404, path.body)
+        let duplicate = try curl("POST", "\(base)/whip/r1/cam", body: offer)
+        XCTAssertEqual(duplicate.status, 409, duplicate.body)
+        XCTAssertTrue(duplicate.body.hasPrefix("duplicate_stream: "), duplicate.body)
+
+        // A good offer makes a session (its media never comes: curl is no browser), which DELETE ends.
+        let created = try curl("POST", "\(base)/whip/r1/s2", body: offer)
+        XCTAssertEqual(created.status, 201, created.body)
+        XCTAssertEqual(created.headers["content-type"], "application/sdp")
+        XCTAssertTrue(created.body.contains("a=ice-lite"), created.body)
+        let location = try XCTUnwrap(created.headers["location"])
+        XCTAssertTrue(location.hasPrefix("/whip/r1/s2/"), location)
+        let options = try curl("OPTIONS", "\(base)/whip/r1/s2", headers: ["Origin: http://127.0.0.1:\(serve.webPort ?? 0)"])
+        XCTAssertEqual(options.status, 204)
+        XCTAssertEqual(options.headers["accept-post"], "application/sdp")
+        XCTAssertTrue(options.headers["access-control-allow-methods"]?.contains("POST") == true, "\(options.headers)")
+        let foreign = try curl("OPTIONS", "\(base)/whip/r1/s2", headers: ["Origin: http://evil.example"])
+        XCTAssertEqual(foreign.status, 403)
+        let patch = try curl("PATCH", base + location, body: "a=candidate:1 1 udp 1 127.0.0.1 9 typ host", type: "application/trickle-ice-sdpfrag")
+        XCTAssertEqual(patch.status, 405)
+        let ended = try curl("DELETE", base + location)
+        XCTAssertEqual(ended.status, 200, ended.body)
+        let again = try curl("DELETE", base + location)
+        XCTAssertEqual(again.status, 404, again.body)
+
+        // The live stream played on through all of it.
+        let probe = try runTool(Tool.find("bash"), ["-c", """
+            set -o pipefail; "\(Tool.rtcbox)" play r1 cam --server \(serve.address) -o - --duration 2 -q \
+            | ffprobe -v error -count_packets -select_streams v -show_entries stream=nb_read_packets -of csv=p=0 -
+            """], timeout: 30)
+        XCTAssertEqual(probe.status, 0, probe.err)
+        XCTAssertGreaterThan(probe.out.split(whereSeparator: \.isNewline).compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.first ?? 0,
+                             30, probe.out)
+        _ = serve.stop()
+    }
+
+    func testTokensDecideWhoPublishes() throws {
+        let secret = "0123456789abcdef0123456789abcdef"
+        let config = temporaryPath("whip-\(UUID().uuidString).toml")
+        try "[[apps]]\napp_id = 7\nserver_secret = \"\(secret)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(["--config", config, "--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+        let base = "http://127.0.0.1:\(try XCTUnwrap(serve.webPort))"
+        let offer = try Self.chromiumOffer
+        let none = try curl("POST", "\(base)/whip/r1/s1", body: offer)
+        XCTAssertEqual(none.status, 401, none.body)
+        XCTAssertEqual(none.headers["www-authenticate"], "Bearer")
+        let wrong = try runTool(Tool.rtcbox, ["token", "--app-id", "7", "--secret", "fedcba9876543210fedcba9876543210", "--user", "obs"])
+        let refused = try curl("POST", "\(base)/whip/r1/s1", body: offer,
+                               headers: ["Authorization: Bearer \(wrong.out.trimmingCharacters(in: .whitespacesAndNewlines))"])
+        XCTAssertEqual(refused.status, 401, refused.body)
+        XCTAssertTrue(refused.body.hasPrefix("token_invalid: "), refused.body)
+        // A token for another room is the room's refusal: no privilege.
+        let otherRoom = try runTool(Tool.rtcbox, ["token", "--app-id", "7", "--secret", secret, "--user", "obs", "--room", "r2"])
+        let forbidden = try curl("POST", "\(base)/whip/r1/s1", body: offer,
+                                 headers: ["Authorization: Bearer \(otherRoom.out.trimmingCharacters(in: .whitespacesAndNewlines))"])
+        XCTAssertTrue([401, 403].contains(forbidden.status), "\(forbidden.status) \(forbidden.body)")
+        let good = try runTool(Tool.rtcbox, ["token", "--app-id", "7", "--secret", secret, "--user", "obs"])
+        let token = good.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let created = try curl("POST", "\(base)/whip/r1/s1", body: offer, headers: ["Authorization: Bearer \(token)"])
+        XCTAssertEqual(created.status, 201, created.body)
+        let location = try XCTUnwrap(created.headers["location"])
+        // The member is the token's user: a second login of "obs" takes over, so the WHIP session ends.
+        let login = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--app-id", "7", "--token", token,
+                                              "--user", "obs", "--duration", "1"], timeout: 30)
+        XCTAssertEqual(login.status, 0, login.err)
+        // PATCH answers 405 while the session exists, 404 once it is gone (DELETE would end it itself).
+        var probe = try curl("PATCH", base + location, body: "", type: "application/trickle-ice-sdpfrag")
+        for _ in 0..<30 where probe.status != 404 {
+            usleep(100_000)
+            probe = try curl("PATCH", base + location, body: "", type: "application/trickle-ice-sdpfrag")
+        }
+        XCTAssertEqual(probe.status, 404, "the kicked session is gone: \(probe.body)")
+        _ = serve.stop()
+    }
+}
