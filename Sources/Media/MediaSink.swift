@@ -1,3 +1,4 @@
+import NIOCore
 import RoomClient
 import RoomProtocol
 
@@ -32,4 +33,15 @@ extension StreamPublisher: MediaSink {}
 /// Input timestamps → µs since the pipeline started. Everything the pipelines exchange is in µs.
 enum Micros {
     static let perSecond: Int64 = 1_000_000
+}
+
+/// A WHIP publish (`publish --whip URL`): frames go straight to its RTP session, with their times in
+/// rtcbox's frame-timing extension (a server that does not know it takes times from the RTP clock).
+extension WHIPClient: MediaSink {
+    public func send(track: TrackKind, flags: MediaFrameHeader.Flags, pts: Int64, dts: Int64, captureTime: UInt64,
+                     payload: UnsafeRawBufferPointer) -> Bool {
+        let header = MediaFrameHeader(streamHandle: 0, track: track, flags: flags, pts: pts, dts: dts, captureTime: captureTime)
+        send(header, payload: ByteBuffer(bytes: payload))
+        return true
+    }
 }

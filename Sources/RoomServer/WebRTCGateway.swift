@@ -129,6 +129,10 @@ final class WebRTCGateway: Sendable {
                 tracks.append(TrackInfo(kind: .video, codec: "h264"))
             case (.audio, .opus?) where !tracks.contains { $0.kind == .audio }:
                 tracks.append(TrackInfo(kind: .audio, codec: "opus", sampleRate: 48_000, channels: 2))
+            case (.audio, .aac(let rate, let channels, let config)?) where !tracks.contains { $0.kind == .audio }:
+                // rtcbox publishing over WHIP (publish --whip): RFC 3640 carries the AudioSpecificConfig.
+                tracks.append(TrackInfo(kind: .audio, codec: "aac", sampleRate: rate, channels: channels,
+                                        extradata: config.isEmpty ? nil : Data(config).base64EncodedString()))
             default:
                 continue
             }
@@ -148,7 +152,7 @@ final class WebRTCGateway: Sendable {
         }
         let tracks = Self.publishedTracks(offer)
         if kind == .whip && tracks.isEmpty {
-            return .refused(.badRequest, "the offer sends no H.264 video and no Opus audio")
+            return .refused(.badRequest, "the offer sends no H.264 video and no Opus or AAC audio")
         }
         let who: (appID: UInt32, userID: String)
         switch identity(bearer: bearer, kind: kind) {

@@ -128,6 +128,52 @@ final class WHIPTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// rtcbox as a WHIP and WHEP client (of its own server here): `publish --whip` and `play --whep`.
+    func testCLIPublishesOverWHIPAndPlaysOverWHEP() throws {
+        let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+        let base = "http://127.0.0.1:\(try XCTUnwrap(serve.webPort))"
+        let events = temporaryPath("whip-pub-\(UUID().uuidString).jsonl")
+        let publisher = try Child(Tool.rtcbox, ["publish", "--whip", "\(base)/whip/r1/cli"] + testSource
+                                  + ["--duration", "12", "--events", events, "-q"])
+        try waitForStream("cli", room: "r1", on: serve)
+        let bash = Tool.find("bash")
+        // Over WHEP, and from the room as any stream: H.264 and the publisher's AAC (RFC 3640) both ways.
+        for source in ["--whep \(base)/whep/r1/cli", "r1 cli --server \(serve.address)"] {
+            let r = try runTool(bash, ["-c", """
+                set -o pipefail; "\(Tool.rtcbox)" play \(source) -o - --duration 3 -q \
+                | ffprobe -v error -count_packets -show_entries stream=codec_name,width,height,nb_read_packets -of csv=p=0 -
+                """], timeout: 60)
+            XCTAssertEqual(r.status, 0, "\(source): \(r.err)")
+            XCTAssertTrue(r.out.contains("h264,1280,720,"), "\(source): \(r.out)")
+            let packets = r.out.split(separator: "\n").compactMap { line -> (String, Int)? in
+                let parts = line.split(separator: ",")
+                return parts.count >= 2 ? (String(parts[0]), Int(parts.last!) ?? 0) : nil
+            }
+            XCTAssertGreaterThan(packets.first { $0.0 == "h264" }?.1 ?? 0, 60, "\(source): \(r.out)")
+            XCTAssertGreaterThan(packets.first { $0.0 == "aac" }?.1 ?? 0, 100, "\(source): \(r.out)")
+        }
+        // Mistakes are one line and a usage exit; a refusal is the room error's exit (77).
+        let notLive = try runTool(Tool.rtcbox, ["play", "--whep", "\(base)/whep/r1/none", "-o", "-", "-q"], timeout: 30)
+        XCTAssertEqual(notLive.status, 77, notLive.err)
+        XCTAssertTrue(notLive.err.contains("(stream_not_found)"), notLive.err)
+        let duplicate = try runTool(Tool.rtcbox, ["publish", "--whip", "\(base)/whip/r1/cli", "-f", "lavfi", "-i", "testsrc2", "--duration", "1", "-q"],
+                                    timeout: 30)
+        XCTAssertEqual(duplicate.status, 77, duplicate.err)
+        XCTAssertTrue(duplicate.err.contains("(duplicate_stream)"), duplicate.err)
+        for args in [["play", "--whep", "ftp://x"], ["play", "r1", "--whep", "\(base)/whep/r1/cli"], ["publish", "r1", "s", "--bearer", "x"]] {
+            let r = try runTool(Tool.rtcbox, args, timeout: 20)
+            XCTAssertEqual(r.status, 64, "\(args): \(r.err)")
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+        }
+        XCTAssertEqual(publisher.wait(timeout: 30), 0, publisher.errorText)
+        let lines = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+        XCTAssertTrue(lines.contains("\"event\":\"media_transport\"") && lines.contains("\"transport\":\"udp\""), lines)
+        // The publisher's DELETE ended its session: the stream is gone from the room.
+        let after = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--once", "-q"], timeout: 20)
+        XCTAssertFalse(after.out.contains("\"stream_id\":\"cli\""), after.out)
+        _ = serve.stop()
+    }
+
     func testBadOffersAndRequestsGetAReasonAndLeaveTheRoomAlone() throws {
         let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
         let base = "http://127.0.0.1:\(try XCTUnwrap(serve.webPort))"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Media
+import NIOPosix
 import RoomClient
 import RoomProtocol
 
@@ -10,14 +11,21 @@ struct Play: AsyncParsableCommand {
         discussion: """
         Writes H.264 + AAC as received into -o PATH or stdout (-o -, MPEG-TS unless --format says \
         otherwise), flushing every packet so `rtcbox play r1 cam | ffplay -` shows live video. If the stream \
-        is not live yet it waits for it. Exits 0 after --duration or --frames, or when the publisher stops.
+        is not live yet it waits for it. Exits 0 after --duration or --frames, or when the publisher stops. \
+        With --whep URL it plays from any WHEP server over WebRTC instead of from a room: no ROOM or STREAM then.
         """)
 
-    @Argument(help: "The room id.")
-    var room: String
+    @Argument(help: "The room id (not with --whep).")
+    var room: String?
 
-    @Argument(help: "The stream id.")
-    var stream: String
+    @Argument(help: "The stream id (not with --whep).")
+    var stream: String?
+
+    @Option(name: .long, help: ArgumentHelp("Play from this WHEP endpoint over WebRTC, not from a room; DELETE on its session at the end.", valueName: "url"))
+    var whep: String?
+
+    @Option(name: .long, help: ArgumentHelp("Authorization: Bearer TOKEN for --whep (env RTCBOX_BEARER).", valueName: "token"))
+    var bearer: String?
 
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output file, or - for stdout.", valueName: "path|-"))
     var output = "-"
@@ -56,8 +64,16 @@ struct Play: AsyncParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
-        if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
-        if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
+        if let whep {
+            if let problem = WHIPSignaling.check(whep) { throw ValidationError("--whep: \(problem)") }
+            if room != nil || stream != nil { throw ValidationError("--whep plays its URL, not a ROOM and STREAM: give one or the other") }
+            if keepWaiting { throw ValidationError("--keep-waiting needs a room: it does not go with --whep") }
+        } else {
+            guard let room, let stream else { throw ValidationError("give a ROOM and a STREAM (or --whep URL)") }
+            if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
+            if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
+            if bearer != nil { throw ValidationError("--bearer goes with --whep; a room login takes --token") }
+        }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
         if videoOnly && audioOnly { throw ValidationError("--video-only and --audio-only leave nothing to play") }
         guard ["copy", "aac"].contains(audioCodec) else { throw ValidationError("--audio-codec must be copy or aac, not \"\(audioCodec)\"") }
@@ -90,6 +106,8 @@ struct Play: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let whep { return try await runWHEP(whep) }
+        guard let room, let stream else { throw ValidationError("give a ROOM and a STREAM (or --whep URL)") }
         outputOptions.applyToLibav()
         let stop = StopSignal()
         let pipeline = self.pipeline(stop)
@@ -119,5 +137,42 @@ struct Play: AsyncParsableCommand {
             runError = error
         }
         try await session.conclude(runError)
+    }
+
+    /// `--whep URL`: the same outputs, the frames from a WHEP session instead of a room. Events name the
+    /// stream "whep"; the session ends with DELETE.
+    func runWHEP(_ endpoint: String) async throws {
+        outputOptions.applyToLibav()
+        let stop = StopSignal()
+        InterruptHandler.shared.onInterrupt { stop.raise() }
+        let pipeline = self.pipeline(stop)
+        try pipeline.checkWindow()
+        let writer = try outputOptions.events.map { try EventWriter(destination: $0) }
+        let bearer = self.bearer ?? ProcessInfo.processInfo.environment["RTCBOX_BEARER"].flatMap { $0.isEmpty ? nil : $0 }
+        let queue = MediaQueue(capacity: 2048)
+        _ = writer?.write(.playerState(streamID: "whep", state: .playRequesting, errorCode: nil, reason: ""))
+        let client: WHIPClient
+        do {
+            client = try await WHIPClient.start(.play(queue), endpoint: endpoint, bearer: bearer, group: MultiThreadedEventLoopGroup.singleton)
+        } catch let error as RoomClientError {
+            _ = writer?.write(.playerState(streamID: "whep", state: .noPlay, errorCode: error.code, reason: error.reason))
+            throw error
+        }
+        _ = writer?.write(.mediaTransport(streamID: "whep", role: "player", transport: "udp", reason: "connected to \(client.remote)"))
+        _ = writer?.write(.playerState(streamID: "whep", state: .playing, errorCode: nil, reason: ""))
+        var runError: Error?
+        do {
+            let summary = try await pipeline.run(queue: queue)
+            if !outputOptions.quiet {
+                printError(String(format: "rtcbox play: whep: %d video, %d audio frames, %.1f s written (%@)",
+                                  summary.videoFrames, summary.audioFrames, summary.mediaSeconds, summary.ending.words))
+            }
+        } catch {
+            runError = error
+        }
+        await client.close()
+        _ = writer?.write(.playerState(streamID: "whep", state: .noPlay, errorCode: nil, reason: "stopped"))
+        if let runError { throw runError }
+        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Media
+import NIOConcurrencyHelpers
+import NIOPosix
 import RoomClient
 import RoomProtocol
 
@@ -12,14 +14,22 @@ struct Publish: AsyncParsableCommand {
         libavdevice input works: -f lavfi -i testsrc2=size=1280x720:rate=30, -f lavfi -i sine, \
         -f v4l2 -i /dev/video0, -f alsa -i default, -f pulse -i default, -f x11grab -i :0, a file, a URL, \
         or - for stdin. Video comes from the first input that has video, audio from the first that has audio. \
-        Files and lavfi are read at their native rate (live); capture devices, stdin and network streams at their own.
+        Files and lavfi are read at their native rate (live); capture devices, stdin and network streams at their own. \
+        With --whip URL the stream goes to any WHIP server (RFC 9725: OBS's, MediaMTX's, rtcbox serve's \
+        /whip/ROOM/STREAM) over WebRTC instead of into a room: no ROOM or STREAM then.
         """)
 
-    @Argument(help: "The room id.")
-    var room: String
+    @Argument(help: "The room id (not with --whip).")
+    var room: String?
 
-    @Argument(help: "The stream id, unique within the app.")
-    var stream: String
+    @Argument(help: "The stream id, unique within the app (not with --whip).")
+    var stream: String?
+
+    @Option(name: .long, help: ArgumentHelp("Publish to this WHIP endpoint over WebRTC (H.264 + AAC or Opus), not into a room; DELETE on its session at the end.", valueName: "url"))
+    var whip: String?
+
+    @Option(name: .long, help: ArgumentHelp("Authorization: Bearer TOKEN for --whip (env RTCBOX_BEARER).", valueName: "token"))
+    var bearer: String?
 
     @OptionGroup var encode: EncodeOptions
 
@@ -39,8 +49,17 @@ struct Publish: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
-        if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
+        if let whip {
+            if let problem = WHIPSignaling.check(whip) { throw ValidationError("--whip: \(problem)") }
+            if room != nil || stream != nil { throw ValidationError("--whip publishes to its URL, not to a ROOM and STREAM: give one or the other") }
+            if stdinCommands { throw ValidationError("--stdin-commands needs a room: it does not go with --whip") }
+            if extraInfo != nil { throw ValidationError("--extra-info needs a room: it does not go with --whip") }
+        } else {
+            guard let room, let stream else { throw ValidationError("give a ROOM and a STREAM (or --whip URL)") }
+            if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
+            if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
+            if bearer != nil { throw ValidationError("--bearer goes with --whip; a room login takes --token") }
+        }
         if (extraInfo?.utf8.count ?? 0) > 1024 { throw ValidationError("--extra-info is longer than 1024 bytes") }
         if stdinCommands && encode.inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
         if let min = minVideoBitrate, min.bitsPerSecond > encode.videoBitrate.bitsPerSecond {
@@ -67,6 +86,8 @@ struct Publish: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let whip { return try await runWHIP(whip) }
+        guard let room, let stream else { throw ValidationError("give a ROOM and a STREAM (or --whip URL)") }
         output.applyToLibav()
         let stop = StopSignal()
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"),
@@ -74,7 +95,7 @@ struct Publish: AsyncParsableCommand {
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource)
         let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
         let trafficOn = try trafficControlOn()
-        let streamID = stream, room = self.room, extraInfo = self.extraInfo, commands = stdinCommands
+        let streamID = stream, extraInfo = self.extraInfo, commands = stdinCommands
         nonisolated(unsafe) var previous: (StreamCounters, Date)?
         let progress = ProgressLine(quiet: output.quiet) { elapsed in
             ProgressLine.render(elapsed: elapsed, counters: roomClient.publisherCounters(streamID), previous: &previous,
@@ -100,5 +121,63 @@ struct Publish: AsyncParsableCommand {
             runError = error
         }
         try await session.conclude(runError)
+    }
+
+    /// `--whip URL`: the same inputs and encoders, the frames to a WHIP session instead of a room. Events name
+    /// the stream "whip"; the session ends with DELETE (and the media session's close_notify).
+    func runWHIP(_ endpoint: String) async throws {
+        output.applyToLibav()
+        let stop = StopSignal()
+        InterruptHandler.shared.onInterrupt { stop.raise() }
+        let writer = try output.events.map { try EventWriter(destination: $0) }
+        let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
+        let bearer = self.bearer ?? ProcessInfo.processInfo.environment["RTCBOX_BEARER"].flatMap { $0.isEmpty ? nil : $0 }
+        let quiet = output.quiet
+        let session = NIOLockedValueBox<WHIPClient?>(nil)
+        let failure = NIOLockedValueBox<String?>(nil)
+        let closing = NIOLockedValueBox(false)
+        var runError: Error?
+        do {
+            let summary = try await pipeline.run { tracks in
+                _ = writer?.write(.publisherState(streamID: "whip", state: .publishRequesting, errorCode: nil, reason: ""))
+                do {
+                    let client = try await WHIPClient.start(.publish(tracks), endpoint: endpoint, bearer: bearer,
+                                                            group: MultiThreadedEventLoopGroup.singleton, onEvent: { event in
+                        switch event {
+                        case .failed(let reason):
+                            failure.withLockedValue { $0 = $0 ?? reason }
+                            stop.raise()
+                        case .closed where !closing.withLockedValue({ $0 }):
+                            failure.withLockedValue { $0 = $0 ?? "the server closed it" }
+                            stop.raise()
+                        default:
+                            break
+                        }
+                    })
+                    session.withLockedValue { $0 = client }
+                    _ = writer?.write(.mediaTransport(streamID: "whip", role: "publisher", transport: "udp", reason: "connected to \(client.remote)"))
+                    _ = writer?.write(.publisherState(streamID: "whip", state: .publishing, errorCode: nil, reason: ""))
+                    if !quiet { printError("rtcbox publish: publishing to \(endpoint) over WebRTC (media to \(client.remote))") }
+                    return client
+                } catch let error as RoomClientError {
+                    _ = writer?.write(.publisherState(streamID: "whip", state: .noPublish, errorCode: error.code, reason: error.reason))
+                    throw error
+                }
+            }
+            if !quiet {
+                printError(String(format: "rtcbox publish: WHIP session stopped after %.1f s of media (%d video, %d audio frames)",
+                                  summary.mediaSeconds, summary.videoFrames, summary.audioFrames))
+            }
+        } catch {
+            runError = error
+        }
+        closing.withLockedValue { $0 = true }
+        await session.withLockedValue { $0 }?.close()
+        _ = writer?.write(.publisherState(streamID: "whip", state: .noPublish, errorCode: nil, reason: "stopped"))
+        if let why = failure.withLockedValue({ $0 }) {
+            throw RoomClientError.connectionLost("the WHIP session's media ended: \(why)")
+        }
+        if let runError { throw runError }
+        if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
     }
 }

@@ -1,0 +1,186 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import RoomProtocol
+import RoomRTP
+import RTP
+
+/// rtcbox as a client of any WHIP (RFC 9725) or WHEP server, without a room: the offer POSTed to the
+/// endpoint, the answer's session on a UDP socket of its own (this side sends the ICE checks, controlling, and
+/// is the DTLS client), `DELETE` on the session's `Location` at the end. The same offers as a room publish or
+/// play (`RoomRTPOffers`), so rtcbox's extensions ride along where the server keeps them and are ignored where not.
+public final class WHIPClient: Sendable {
+    public enum Kind: Sendable {
+        /// WHIP: these tracks are sent.
+        case publish([TrackInfo])
+        /// WHEP: video and audio are received into the queue (a `started` item with the tracks of the answer,
+        /// the frames, and `closed` when the session ends).
+        case play(MediaQueue)
+    }
+
+    public let endpoint: String
+    /// The session's URL (the answer's Location, resolved against the endpoint); nil when the server gave none.
+    public let resource: String?
+    /// The server's UDP address the session connected to.
+    public let remote: String
+    private let socket: UDPMediaSocket
+    private let bearer: String?
+    private let group: EventLoopGroup
+    private let keyframeWanted: NIOLockedValueBox<Bool>
+    private let closed = NIOLockedValueBox(false)
+
+    private init(endpoint: String, resource: String?, remote: String, socket: UDPMediaSocket, bearer: String?, group: EventLoopGroup,
+                 keyframeWanted: NIOLockedValueBox<Bool>) {
+        self.endpoint = endpoint
+        self.resource = resource
+        self.remote = remote
+        self.socket = socket
+        self.bearer = bearer
+        self.group = group
+        self.keyframeWanted = keyframeWanted
+    }
+
+    /// Offers, posts, connects. Returns once the media session is connected (ICE and DTLS done), or throws:
+    /// `RoomClientError.refused` with the server's reason for a 4xx/5xx (a room error's name when the body
+    /// starts with one, as rtcbox's does), `.timedOut` when the checks got no answer in `connectSeconds`.
+    public static func start(_ kind: Kind, endpoint: String, bearer: String?, group: EventLoopGroup,
+                             connectSeconds: Double = 10,
+                             onFrames: @escaping @Sendable ([RTPFrame]) -> Void = { _ in },
+                             onEvent: @escaping @Sendable (RTPPeerEvent) -> Void = { _ in }) async throws -> WHIPClient {
+        let certificate = try DTLSCertificate()
+        let offer: RTPMediaOffer
+        switch kind {
+        case .publish(let tracks):
+            offer = RoomRTPOffers.publishOffer(tracks: tracks, iceCredentials: .random(), fingerprint: certificate.fingerprint)
+            guard !offer.media.isEmpty else {
+                throw RoomClientError.refused(ErrorMessage(id: nil, code: .badRequest, message: "no track can go over WebRTC (H.264, AAC or Opus)"))
+            }
+        case .play:
+            offer = RoomRTPOffers.playOffer(iceCredentials: .random(), fingerprint: certificate.fingerprint)
+        }
+        let response = try await WHIPSignaling.request(.POST, url: endpoint, body: offer.sessionDescription().serialized(),
+                                                       contentType: "application/sdp", bearer: bearer, group: group)
+        guard response.status == 201 || response.status == 200 else { throw refusal(response) }
+        let parameters: RTPPeerParameters
+        do {
+            let answer = try RTPMediaOffer(parsing: response.body)
+            parameters = try RTPMediaOffer.peerParameters(role: .client, local: offer, remote: answer)
+        } catch {
+            throw RoomClientError.protocolViolation("the server's SDP answer: \(error)")
+        }
+        var onFrames = onFrames
+        var onEvent = onEvent
+        if case .play(let queue) = kind {
+            let tracks = parameters.receiveTracks.map { Self.trackInfo($0.codec) }
+            queue.push(.started(StreamInfo(streamID: "whep", user: UserInfo(userID: "whep", userName: "whep"), extraInfo: "", tracks: tracks)))
+            let frames = onFrames, events = onEvent
+            onFrames = { batch in
+                for frame in batch { queue.push(.frame(frame.mediaFrame(handle: 0))) }
+                frames(batch)
+            }
+            onEvent = { event in
+                switch event {
+                case .failed(let reason): queue.push(.closed(.connectionLost("the WHEP session failed: \(reason)")))
+                case .closed:
+                    queue.push(.stopped(reason: "the WHEP session ended"))
+                    queue.push(.closed(nil))
+                default: break
+                }
+                events(event)
+            }
+        }
+        let deliver = onFrames, tell = onEvent
+        let resource = response.header("Location").flatMap { URL(string: $0, relativeTo: URL(string: endpoint))?.absoluteString }
+        let connected = group.next().makePromise(of: Void.self)
+        let settled = NIOLockedValueBox(false)
+        let keyframeWanted = NIOLockedValueBox(false)
+        let socket = try await UDPMediaSocket.open(parameters: parameters, certificate: certificate, group: group,
+                                                   onFrames: deliver, onEvent: { event in
+                                                       switch event {
+                                                       case .connected:
+                                                           if settled.withLockedValue({ s in defer { s = true }; return !s }) { connected.succeed() }
+                                                       case .failed(let reason):
+                                                           if settled.withLockedValue({ s in defer { s = true }; return !s }) {
+                                                               connected.fail(RoomClientError.connectionLost("the WebRTC session failed: \(reason)"))
+                                                           }
+                                                       case .keyframeRequested:
+                                                           keyframeWanted.withLockedValue { $0 = true }
+                                                       default:
+                                                           break
+                                                       }
+                                                       tell(event)
+                                                   })
+        let client = WHIPClient(endpoint: endpoint, resource: resource, remote: parameters.remoteAddress.map { "\($0)" } ?? "?",
+                                socket: socket, bearer: bearer, group: group, keyframeWanted: keyframeWanted)
+        do {
+            try await withTimeout(seconds: connectSeconds, on: connected.futureResult.eventLoop, connected.futureResult,
+                                  what: "the WebRTC session's ICE checks and DTLS handshake with \(client.remote)")
+        } catch {
+            await client.close()
+            throw error
+        }
+        return client
+    }
+
+    /// The room protocol's description of a track the server sends.
+    static func trackInfo(_ codec: RTPCodec) -> TrackInfo {
+        switch codec {
+        case .h264: return TrackInfo(kind: .video, codec: "h264")
+        case .opus: return TrackInfo(kind: .audio, codec: "opus", sampleRate: 48_000, channels: 2)
+        case .aac(let rate, let channels, let config):
+            return TrackInfo(kind: .audio, codec: "aac", sampleRate: rate, channels: channels,
+                             extradata: config.isEmpty ? nil : Data(config).base64EncodedString())
+        }
+    }
+
+    /// The server's refusal: a room error when the body names one (`duplicate_stream: ...`), else by status.
+    static func refusal(_ response: WHIPSignaling.Response) -> RoomClientError {
+        let line = response.body.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let parts = line.split(separator: ":", maxSplits: 1)
+        if parts.count == 2, let code = RoomErrorCode.allCases.first(where: { $0.name == parts[0] }) {
+            return .refused(ErrorMessage(id: nil, code: code, message: parts[1].trimmingCharacters(in: .whitespaces)))
+        }
+        let code: RoomErrorCode
+        switch response.status {
+        case 401: code = .tokenInvalid
+        case 403: code = .noPrivilege
+        case 404: code = .streamNotFound
+        case 409: code = .duplicateStream
+        case 429: code = .rateLimited
+        case 500...: code = .internalError
+        default: code = .badRequest
+        }
+        let detail = line.isEmpty ? "" : ": \(line.prefix(200))"
+        return .refused(ErrorMessage(id: nil, code: code, message: "the server answered \(response.status)\(detail)"))
+    }
+
+    /// Sends a frame (publish). Dropped until connected and after close.
+    public func send(_ frame: RTPFrame) { socket.send(frame) }
+
+    /// Sends a media frame's header and payload (publish).
+    public func send(_ header: MediaFrameHeader, payload: ByteBuffer) { socket.send(RTPFrame(header: header, payload: payload)) }
+
+    /// True once after the server asked for a keyframe (PLI/FIR).
+    public func takeKeyframeRequest() -> Bool {
+        keyframeWanted.withLockedValue { wanted in
+            defer { wanted = false }
+            return wanted
+        }
+    }
+
+    /// Asks the sender for a keyframe (play).
+    public func requestKeyframe() { socket.requestKeyframe() }
+
+    public var statistics: RTPPeerDriver.Statistics { socket.statistics }
+
+    /// Ends the session: DELETE on its resource (errors ignored: the server may be gone), then the media
+    /// session's close_notify and BYE. Once.
+    public func close() async {
+        guard closed.withLockedValue({ c in defer { c = true }; return !c }) else { return }
+        if let resource {
+            _ = try? await WHIPSignaling.request(.DELETE, url: resource, bearer: bearer, group: group, timeoutSeconds: 3)
+        }
+        try? await socket.close().get()
+    }
+}
