@@ -70,6 +70,8 @@ export class WebRTCSession {
   async stats() {
     const report = await this.pc.getStats();
     const out = { video: {}, audio: {}, rttMs: null };
+    const codecs = {};
+    report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
     report.forEach((s) => {
       if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && out[s.kind]) {
         const o = out[s.kind];
@@ -80,6 +82,7 @@ export class WebRTCSession {
         if (s.frameWidth) { o.width = s.frameWidth; o.height = s.frameHeight; }
         if (s.framesPerSecond) o.fps = s.framesPerSecond;
         if (s.qualityLimitationReason) o.limitedBy = s.qualityLimitationReason;
+        if (s.codecId && codecs[s.codecId]) o.codec = codecs[s.codecId];
         if (typeof s.targetBitrate === 'number') o.targetKbps = s.targetBitrate / 1000;
       }
       if (s.type === 'remote-inbound-rtp' && out[s.kind]) {
