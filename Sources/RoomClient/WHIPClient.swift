@@ -95,8 +95,10 @@ public final class WHIPClient: Sendable {
         let connected = group.next().makePromise(of: Void.self)
         let settled = NIOLockedValueBox(false)
         let keyframeWanted = NIOLockedValueBox(false)
+        var configuration = RTPPeer.Configuration()
+        if case .publish(let tracks) = kind { configuration = .publishing(tracks) }
         let socket = try await UDPMediaSocket.open(parameters: parameters, certificate: certificate, group: group,
-                                                   onFrames: deliver, onEvent: { event in
+                                                   configuration: configuration, onFrames: deliver, onEvent: { event in
                                                        switch event {
                                                        case .connected:
                                                            if settled.withLockedValue({ s in defer { s = true }; return !s }) { connected.succeed() }
