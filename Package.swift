@@ -53,7 +53,9 @@ let package = Package(
             ],
             // The room page (serve --web): committed as plain files, compiled into the binary.
             resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/style.css"),
-                        .embedInCode("Web/whip.html"), .embedInCode("Web/webrtc.js")]
+                        .embedInCode("Web/whip.html"), .embedInCode("Web/webrtc.js"),
+                        .embedInCode("Web/common.js"), .embedInCode("Web/connection.js"), .embedInCode("Web/h264.js"),
+                        .embedInCode("Web/player.js"), .embedInCode("Web/publisher.js"), .embedInCode("Web/room.js")]
         ),
         .target(
             name: "RoomClient",

@@ -19,6 +19,12 @@ final class WebPageHandler: ChannelInboundHandler, RemovableChannelHandler, @unc
         "/style.css": Asset(type: "text/css; charset=utf-8", bytes: PackageResources.style_css),
         "/whip.html": Asset(type: "text/html; charset=utf-8", bytes: PackageResources.whip_html),
         "/webrtc.js": Asset(type: "text/javascript; charset=utf-8", bytes: PackageResources.webrtc_js),
+        "/common.js": Asset(type: "text/javascript; charset=utf-8", bytes: PackageResources.common_js),
+        "/connection.js": Asset(type: "text/javascript; charset=utf-8", bytes: PackageResources.connection_js),
+        "/h264.js": Asset(type: "text/javascript; charset=utf-8", bytes: PackageResources.h264_js),
+        "/player.js": Asset(type: "text/javascript; charset=utf-8", bytes: PackageResources.player_js),
+        "/publisher.js": Asset(type: "text/javascript; charset=utf-8", bytes: PackageResources.publisher_js),
+        "/room.js": Asset(type: "text/javascript; charset=utf-8", bytes: PackageResources.room_js),
     ]
 
     private let origins: OriginPolicy

@@ -103,16 +103,16 @@ final class WHIPTests: XCTestCase {
                                                 "--duration", "40", "-q"])
         defer { publisher.signal(SIGINT); publisher.wait() }
         try waitForStream("cli", room: "r1", on: serve)
-        // From the first decoded frame, count for 5 s.
+        // From the first decoded frame, count for 8 s.
         let until = """
         (() => { const v = window.rtcbox.stats && window.rtcbox.stats.video; if (window.rtcbox.error) return true;
           if (!v || !v.framesDecoded) return false;
-          if (!window.t0) window.t0 = { at: performance.now(), decoded: v.framesDecoded };
-          return performance.now() - window.t0.at >= 5000; })()
+          if (!window.t0) window.t0 = { at: window.rtcbox.stats.at, decoded: v.framesDecoded };
+          return window.rtcbox.stats.at - window.t0.at >= 8000; })()
         """
         let eval = """
         JSON.stringify({ error: window.rtcbox.error, video: window.rtcbox.stats.video,
-          decoded: window.rtcbox.stats.video.framesDecoded - window.t0.decoded, seconds: (performance.now() - window.t0.at) / 1000 })
+          decoded: window.rtcbox.stats.video.framesDecoded - window.t0.decoded, seconds: (window.rtcbox.stats.at - window.t0.at) / 1000 })
         """
         let run = try finish(openPage("http://127.0.0.1:\(webPort)/whip.html?play=r1/cli", until: until, eval: eval, timeout: 40), timeout: 60)
         XCTAssertTrue(run.ok, "\(run.value) \(run.console)")
@@ -124,6 +124,54 @@ final class WHIPTests: XCTestCase {
         let video = run.value["video"] as? [String: Any] ?? [:]
         XCTAssertEqual(video["width"] as? Int, 640, "\(video)")
         XCTAssertEqual(video["height"] as? Int, 360, "\(video)")
+        XCTAssertEqual(run.exceptions.count, 0, "\(run.exceptions)")
+        _ = serve.stop()
+    }
+
+    /// The room page with `mode=webrtc`: it logs in over the WebSocket as ever, and its publish and play carry
+    /// RTCPeerConnection's offers (media over the UDP port). A CLI login and the page see each other.
+    func testRoomPageInWebRTCModePublishesPlaysAndSeesTheRoom() throws {
+        try XCTSkipUnless(["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+                          || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] == "1", "chromium is not installed")
+        let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+        let webPort = try XCTUnwrap(serve.webPort)
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cli", "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+                                                "--duration", "40", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        try waitForStream("cli", room: "r1", on: serve)
+        let until = """
+        (() => { const s = rtcbox.stats(); const p = s.players.cli;
+          if (s.errors.length) return true;
+          if (!p || !p.videoDecoded) return false;
+          if (!window.t0) window.t0 = { at: p.statsAt, decoded: p.videoDecoded };
+          const seen = s.events.some(e => e.type === 'room_user_update' && e.update_type === 'add' && e.users.some(u => u.user_id === 'watcher'));
+          return seen && p.statsAt - window.t0.at >= 8000 && s.publisher && s.publisher.videoSent > 60; })()
+        """
+        let eval = """
+        (() => { const s = rtcbox.stats(); return JSON.stringify({ mode: s.mode, errors: s.errors, publisher: s.publisher,
+          decoded: s.players.cli.videoDecoded - window.t0.decoded, seconds: (s.players.cli.statsAt - window.t0.at) / 1000 }); })()
+        """
+        let page = try openPage("http://127.0.0.1:\(webPort)/?room=r1&user=web1&autologin=1&autoplay=1&mode=webrtc&publish=webcam",
+                                until: until, eval: eval, timeout: 50, fakeMedia: true)
+        try waitForStream("webcam", room: "r1", on: serve)
+        let watcher = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "watcher", "--user-status",
+                                                "--duration", "3"], timeout: 30)
+        XCTAssertTrue(watcher.out.contains("\"user_id\":\"web1\""), "the CLI sees the page's user: \(watcher.out)")
+        XCTAssertTrue(watcher.out.contains("\"stream_id\":\"webcam\""), "and its stream: \(watcher.out)")
+        let ts = try runTool(Tool.find("bash"), ["-c", """
+            set -o pipefail; "\(Tool.rtcbox)" play r1 webcam --server \(serve.address) -o - --duration 3 -q \
+            | ffprobe -v error -count_packets -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
+            """], timeout: 60)
+        XCTAssertEqual(ts.status, 0, ts.err)
+        XCTAssertTrue(ts.out.contains("h264,") && ts.out.contains("opus,"), ts.out)
+        let run = try finish(page, timeout: 70)
+        XCTAssertTrue(run.ok, "\(run.value) \(run.console)")
+        XCTAssertEqual(run.value["mode"] as? String, "webrtc")
+        XCTAssertEqual((run.value["errors"] as? [String])?.count, 0, "\(run.value)")
+        XCTAssertEqual((run.value["publisher"] as? [String: Any])?["transport"] as? String, "webrtc")
+        let decoded = run.value["decoded"] as? Int ?? 0
+        let seconds = run.value["seconds"] as? Double ?? 5
+        XCTAssertGreaterThanOrEqual(Double(decoded), 0.9 * 30 * seconds, "the CLI stream over WebRTC: \(run.value)")
         XCTAssertEqual(run.exceptions.count, 0, "\(run.exceptions)")
         _ = serve.stop()
     }

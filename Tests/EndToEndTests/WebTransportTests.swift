@@ -36,11 +36,23 @@ final class WebTransportTests: XCTestCase {
         let page = try get(base + "/")
         XCTAssertEqual(page.status, 200)
         XCTAssertEqual(page.type, "text/html; charset=utf-8")
-        XCTAssertTrue(page.body.contains("<script src=\"app.js\"></script>"), page.body)
-        let script = try get(base + "/app.js")
-        XCTAssertEqual(script.status, 200)
-        XCTAssertEqual(script.type, "text/javascript; charset=utf-8")
-        XCTAssertTrue(script.body.contains("new VideoDecoder"))
+        XCTAssertTrue(page.body.contains("<script type=\"module\" src=\"app.js\"></script>"), page.body)
+        // The page is ES modules, each served as it is; every module one imports is served too.
+        var modules = ["app.js"], served: [String: String] = [:]
+        while let name = modules.popLast() {
+            guard served[name] == nil else { continue }
+            let script = try get(base + "/" + name)
+            XCTAssertEqual(script.status, 200, name)
+            XCTAssertEqual(script.type, "text/javascript; charset=utf-8", name)
+            served[name] = script.body
+            for line in script.body.split(separator: "\n") where line.hasPrefix("import ") {
+                if let from = line.range(of: "from './") {
+                    modules.append(String(line[from.upperBound...].prefix { $0 != "'" }))
+                }
+            }
+        }
+        XCTAssertEqual(Set(served.keys), ["app.js", "common.js", "connection.js", "h264.js", "player.js", "publisher.js", "room.js", "webrtc.js"])
+        XCTAssertTrue(served["player.js"]?.contains("new VideoDecoder") == true)
         XCTAssertEqual(try get(base + "/style.css").type, "text/css; charset=utf-8")
         XCTAssertEqual(try get(base + "/nothing-here").status, 404)
         XCTAssertEqual(try get(base + "/ws").status, 426, "GET /ws without an upgrade")

@@ -1,6 +1,8 @@
-// WebRTC sessions with a WHIP or WHEP server (RFC 9725 and its WHEP sibling): one RTCPeerConnection, its SDP
-// offer POSTed to the endpoint, the answer applied; DELETE on the resource (the Location the server gave) ends it.
-// No trickle: rtcbox answers ICE-lite with its candidate and learns the browser's address from its checks.
+// WebRTC sessions: one RTCPeerConnection, its SDP offer sent, the answer applied. With a WHIP or WHEP server
+// (RFC 9725 and its WHEP sibling) the offer is POSTed to the endpoint and DELETE on the resource (the Location
+// the server gave) ends it; the room page instead passes `signal`, which sends the offer as the `sdp` of its
+// room-protocol publish or play and returns the result's. No trickle: rtcbox answers ICE-lite with its
+// candidate and learns the browser's address from its checks.
 
 /** H.264 with packetization-mode 1 first (what rtcbox and most servers take), its RTX, then nothing else. */
 export function preferH264(transceiver) {
@@ -17,11 +19,13 @@ export function preferH264(transceiver) {
 export class WebRTCSession {
   /**
    * @param {string} endpoint  a WHIP (publish) or WHEP (play) URL, e.g. http://host:8080/whip/ROOM/STREAM
-   * @param {{token?: string, onState?: (state: string, detail?: string) => void}} options
+   * @param {{token?: string, onState?: (state: string, detail?: string) => void,
+   *          signal?: (offer: string) => Promise<string>}} options  signal: the answer to an offer, another way
    */
-  constructor(endpoint, { token, onState } = {}) {
+  constructor(endpoint, { token, onState, signal } = {}) {
     this.endpoint = endpoint;
     this.token = token;
+    this.signal = signal || null;
     this.onState = onState || (() => {});
     this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.resource = null;
@@ -54,6 +58,13 @@ export class WebRTCSession {
   async negotiate() {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
+    if (this.signal) {
+      this.onState('offering');
+      const answer = await this.signal(this.pc.localDescription.sdp);
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      this.onState('answered');
+      return;
+    }
     const headers = { 'Content-Type': 'application/sdp' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     this.onState('offering');
