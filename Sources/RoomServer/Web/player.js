@@ -5,6 +5,31 @@ import { TRACK_VIDEO, TRACK_AUDIO, FLAG_KEYFRAME, $, wallMicros, log, median, ba
 import { nalUnits, parseSPS, UNTAGGED_COLOUR } from './h264.js';
 import { WebRTCSession } from './webrtc.js';
 
+/** A player's box in the page, either kind: its title with a Stop button, its picture, its stats line. */
+function buildPlayerView(player, title, picture) {
+  const box = document.createElement('div');
+  box.className = 'player';
+  box.dataset.stream = player.streamID;
+  const heading = document.createElement('h3');
+  heading.textContent = title;
+  const stop = document.createElement('button');
+  stop.textContent = 'Stop';
+  stop.onclick = () => player.room.stopPlay(player.streamID);
+  heading.appendChild(stop);
+  player.statsLine = document.createElement('div');
+  player.statsLine.className = 'stats';
+  player.statsLine.textContent = 'waiting for the stream';
+  box.append(heading, picture, player.statsLine);
+  $('players').appendChild(box);
+  player.box = box;
+}
+
+/** The stream ended (play_stopped): the player waits for it to come back. */
+function playerStopped(player) {
+  player.handle = null;
+  player.statsLine.textContent = 'the publisher stopped; waiting for it to come back';
+}
+
 export class Player {
   constructor(room, streamID) {
     this.room = room;
@@ -28,25 +53,11 @@ export class Player {
   }
 
   buildView() {
-    const box = document.createElement('div');
-    box.className = 'player';
-    box.dataset.stream = this.streamID;
-    const title = document.createElement('h3');
-    title.textContent = this.streamID;
-    const stop = document.createElement('button');
-    stop.textContent = 'Stop';
-    stop.onclick = () => this.room.stopPlay(this.streamID);
-    title.appendChild(stop);
     this.canvas = document.createElement('canvas');
     this.canvas.width = 640;
     this.canvas.height = 360;
     this.ctx = this.canvas.getContext('2d');
-    this.statsLine = document.createElement('div');
-    this.statsLine.className = 'stats';
-    this.statsLine.textContent = 'waiting for the stream';
-    box.append(title, this.canvas, this.statsLine);
-    $('players').appendChild(box);
-    this.box = box;
+    buildPlayerView(this, this.streamID, this.canvas);
   }
 
   started(handle, stream) {
@@ -201,10 +212,7 @@ export class Player {
              firstFrameMs: this.firstFrameAt === null ? null : this.firstFrameAt - this.requestedAt };
   }
 
-  stopped() {
-    this.handle = null;
-    this.statsLine.textContent = 'the publisher stopped; waiting for it to come back';
-  }
+  stopped() { playerStopped(this); }
 
   close() {
     clearInterval(this.timer);
@@ -227,25 +235,11 @@ export class WebRTCPlayer {
     this.stats = null;
     this.firstFrameAt = null;
     this.requestedAt = performance.now();
-    const box = document.createElement('div');
-    box.className = 'player';
-    box.dataset.stream = streamID;
-    const title = document.createElement('h3');
-    title.textContent = `${streamID} (WebRTC)`;
-    const stop = document.createElement('button');
-    stop.textContent = 'Stop';
-    stop.onclick = () => this.room.stopPlay(this.streamID);
-    title.appendChild(stop);
     this.video = document.createElement('video');
     this.video.autoplay = true;
     this.video.playsInline = true;
     this.video.muted = true;   // autoplay; the page's own audio choice is the browser's
-    this.statsLine = document.createElement('div');
-    this.statsLine.className = 'stats';
-    this.statsLine.textContent = 'waiting for the stream';
-    box.append(title, this.video, this.statsLine);
-    $('players').appendChild(box);
-    this.box = box;
+    buildPlayerView(this, `${streamID} (WebRTC)`, this.video);
     this.timer = setInterval(() => this.tick(), 1000);
   }
 
@@ -295,10 +289,7 @@ export class WebRTCPlayer {
              firstFrameMs: this.firstFrameAt === null ? null : this.firstFrameAt - this.requestedAt };
   }
 
-  stopped() {
-    this.handle = null;
-    this.statsLine.textContent = 'the publisher stopped; waiting for it to come back';
-  }
+  stopped() { playerStopped(this); }
 
   close() {
     clearInterval(this.timer);

@@ -5,6 +5,16 @@
 import { TRACK_VIDEO, TRACK_AUDIO, FLAG_KEYFRAME, KEYFRAME_INTERVAL_FRAMES, $, wallMicros, log } from './common.js';
 import { WebRTCSession } from './webrtc.js';
 
+/** The camera and microphone both publishers send, shown in the preview. */
+async function captureCameraAndMicrophone() {
+  const media = await navigator.mediaDevices.getUserMedia({
+    video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+    audio: { echoCancellation: true, noiseSuppression: true },
+  });
+  $('preview').srcObject = media;
+  return media;
+}
+
 export class Publisher {
   constructor(room, streamID) {
     this.room = room;
@@ -19,12 +29,8 @@ export class Publisher {
   }
 
   async start() {
-    const media = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
-      audio: { echoCancellation: true, noiseSuppression: true },
-    });
+    const media = await captureCameraAndMicrophone();
     this.media = media;
-    $('preview').srcObject = media;
     const videoTrack = media.getVideoTracks()[0];
     const audioTrack = media.getAudioTracks()[0];
     const tracks = [];
@@ -172,12 +178,8 @@ export class WebRTCPublisher {
   }
 
   async start() {
-    const media = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
-      audio: { echoCancellation: true, noiseSuppression: true },
-    });
+    const media = await captureCameraAndMicrophone();
     this.media = media;
-    $('preview').srcObject = media;
     const tracks = [];
     const video = media.getVideoTracks()[0];
     if (video) {
