@@ -72,7 +72,7 @@ public final class WHIPClient: Sendable {
         var onFrames = onFrames
         var onEvent = onEvent
         if case .play(let queue) = kind {
-            let tracks = parameters.receiveTracks.map { Self.trackInfo($0.codec) }
+            let tracks = parameters.receiveTracks.map { TrackInfo($0.codec) }
             queue.push(.started(StreamInfo(streamID: "whep", user: UserInfo(userID: "whep", userName: "whep"), extraInfo: "", tracks: tracks)))
             let frames = onFrames, events = onEvent
             onFrames = { batch in
@@ -123,17 +123,6 @@ public final class WHIPClient: Sendable {
             throw error
         }
         return client
-    }
-
-    /// The room protocol's description of a track the server sends.
-    static func trackInfo(_ codec: RTPCodec) -> TrackInfo {
-        switch codec {
-        case .h264: return TrackInfo(kind: .video, codec: "h264")
-        case .opus: return TrackInfo(kind: .audio, codec: "opus", sampleRate: 48_000, channels: 2)
-        case .aac(let rate, let channels, let config):
-            return TrackInfo(kind: .audio, codec: "aac", sampleRate: rate, channels: channels,
-                             extradata: config.isEmpty ? nil : Data(config).base64EncodedString())
-        }
     }
 
     /// The server's refusal: a room error when the body names one (`duplicate_stream: ...`), else by status.

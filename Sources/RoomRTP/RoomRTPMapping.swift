@@ -29,6 +29,23 @@ extension TrackInfo {
     }
 }
 
+extension TrackInfo {
+    /// The room protocol's description of a track that arrives as this RTP codec (a browser's WHIP publish, a
+    /// WHEP answer): no size or SPS/PPS for H.264 (players take them from the first keyframe), Opus as browsers
+    /// send it, AAC with RFC 3640's AudioSpecificConfig.
+    public init(_ codec: RTPCodec) {
+        switch codec {
+        case .h264:
+            self.init(kind: .video, codec: "h264")
+        case .opus:
+            self.init(kind: .audio, codec: "opus", sampleRate: 48_000, channels: 2)
+        case .aac(let rate, let channels, let config):
+            self.init(kind: .audio, codec: "aac", sampleRate: rate, channels: channels,
+                      extradata: config.isEmpty ? nil : Data(config).base64EncodedString())
+        }
+    }
+}
+
 extension RTPCodec {
     /// Whether a track of this room codec name ("h264", "aac", "opus") can go as this RTP codec.
     public func carries(_ codecName: String) -> Bool {

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import RoomAuth
 import RoomProtocol
+import RoomRTP
 import RTP
 
 /// WHIP (RFC 9725) and WHEP on the web listener: each session is a `LocalMember` of its room that logs in
@@ -123,19 +124,11 @@ final class WebRTCGateway: Sendable {
     /// The tracks a publisher's offer sends (H.264 video, Opus audio), or why it has none.
     static func publishedTracks(_ offer: RTPMediaOffer) -> [TrackInfo] {
         var tracks: [TrackInfo] = []
-        for section in offer.media where section.direction == .sendonly || section.direction == .sendrecv {
-            switch (section.kind, section.formats.first?.codec) {
-            case (.video, .h264?) where !tracks.contains { $0.kind == .video }:
-                tracks.append(TrackInfo(kind: .video, codec: "h264"))
-            case (.audio, .opus?) where !tracks.contains { $0.kind == .audio }:
-                tracks.append(TrackInfo(kind: .audio, codec: "opus", sampleRate: 48_000, channels: 2))
-            case (.audio, .aac(let rate, let channels, let config)?) where !tracks.contains { $0.kind == .audio }:
-                // rtcbox publishing over WHIP (publish --whip): RFC 3640 carries the AudioSpecificConfig.
-                tracks.append(TrackInfo(kind: .audio, codec: "aac", sampleRate: rate, channels: channels,
-                                        extradata: config.isEmpty ? nil : Data(config).base64EncodedString()))
-            default:
-                continue
-            }
+        // One track per kind, in the section's codec (AAC: rtcbox's own publish --whip).
+        for section in offer.media where section.sends {
+            guard let codec = section.formats.first?.codec, codec.kind == section.kind,
+                  !tracks.contains(where: { $0.kind == TrackKind(section.kind) }) else { continue }
+            tracks.append(TrackInfo(codec))
         }
         return tracks
     }

@@ -77,3 +77,15 @@ final class RoomRTPTests: XCTestCase {
         }
     }
 }
+
+final class TrackInfoFromCodecTests: XCTestCase {
+    /// What a WHIP publish's tracks and a WHEP answer's become in the room protocol; `rtpCodec` maps them back.
+    func testRTPCodecsBecomeTracksAndBack() {
+        XCTAssertEqual(TrackInfo(.h264), TrackInfo(kind: .video, codec: "h264"))
+        XCTAssertEqual(TrackInfo(.opus), TrackInfo(kind: .audio, codec: "opus", sampleRate: 48_000, channels: 2))
+        let aac = RTPCodec.aac(clockRate: 44_100, channels: 1, audioSpecificConfig: [0x12, 0x08])
+        XCTAssertEqual(TrackInfo(aac), TrackInfo(kind: .audio, codec: "aac", sampleRate: 44_100, channels: 1, extradata: "Egg="))
+        XCTAssertEqual(TrackInfo(aac).rtpCodec, aac)
+        XCTAssertEqual(TrackInfo(.opus).rtpCodec, .opus)
+    }
+}
