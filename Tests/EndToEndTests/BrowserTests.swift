@@ -10,11 +10,7 @@ final class BrowserTests: XCTestCase {
         .appendingPathComponent("Fixtures")
 
     override func setUpWithError() throws {
-        let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-        // CI installs Chromium and sets RTCBOX_REQUIRE_BROWSER=1: there a missing browser fails instead of skipping.
-        if !found && ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] != "1" {
-            throw XCTSkip("chromium is not installed (apt-get install chromium)")
-        }
+        try skipUnlessBrowser()
     }
 
     func testPageDecodesALiveCLIStream() throws {
@@ -302,6 +298,15 @@ enum BrowserPage {
 }
 
 extension XCTestCase {
+    /// Skips a test that needs Chromium where it is not installed. CI installs it and sets
+    /// RTCBOX_REQUIRE_BROWSER=1: there a missing browser fails instead of skipping.
+    func skipUnlessBrowser() throws {
+        let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+        if !found && ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] != "1" {
+            throw XCTSkip("chromium is not installed (apt-get install chromium)")
+        }
+    }
+
     /// Starts the driver; `finish` waits for it and reads its JSON.
     func openPage(_ url: String, until: String, eval: String, timeout: Double = 40, fakeMedia: Bool = false,
                   insecure: Bool = false, screenshot: String? = nil) throws -> Child {

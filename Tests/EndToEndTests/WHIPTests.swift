@@ -55,8 +55,7 @@ final class WHIPTests: XCTestCase {
     }
 
     func testBrowserPublishesOverWHIPAndCLIPlaysIt() throws {
-        try XCTSkipUnless(["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-                          || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] == "1", "chromium is not installed")
+        try skipUnlessBrowser()
         let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
         let webPort = try XCTUnwrap(serve.webPort)
         let page = try openPage(
@@ -95,8 +94,7 @@ final class WHIPTests: XCTestCase {
     }
 
     func testBrowserPlaysACLIStreamOverWHEP() throws {
-        try XCTSkipUnless(["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-                          || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] == "1", "chromium is not installed")
+        try skipUnlessBrowser()
         let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
         let webPort = try XCTUnwrap(serve.webPort)
         let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cli", "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
@@ -131,8 +129,7 @@ final class WHIPTests: XCTestCase {
     /// The room page with `mode=webrtc`: it logs in over the WebSocket as ever, and its publish and play carry
     /// RTCPeerConnection's offers (media over the UDP port). A CLI login and the page see each other.
     func testRoomPageInWebRTCModePublishesPlaysAndSeesTheRoom() throws {
-        try XCTSkipUnless(["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-                          || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_BROWSER"] == "1", "chromium is not installed")
+        try skipUnlessBrowser()
         let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
         let webPort = try XCTUnwrap(serve.webPort)
         let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cli", "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
