@@ -52,20 +52,11 @@ extension RoomClient {
             let (sample, action) = p.controlTick(rttMs: tcp?.rttMs, deliveredRate: publishers.count == 1 ? acked : nil)
             ticks.append((p.streamID, sample))
             if let action {
-                var report = TrafficControlReport(
-                    streamID: p.streamID, videoKbps: Double(action.videoBitRate / 1000), linkKbps: StreamCounters.round(sample.takenBitRate / 1000),
-                    backlogMs: StreamCounters.round(sample.backlogMs), reason: action.reason)
-                if case .setVideoLayer(let layer, _, _) = action, let video = p.tracks.first(where: { $0.kind == .video }) {
-                    // The configured track is the publish request's; the encoder scales it the same way.
-                    let configured = state.withLockedValue { $0.publishing[p.streamID]?.tracks.first { $0.kind == .video } } ?? video
-                    let encoded = layer.apply(to: configured)
-                    report.width = encoded.width
-                    report.height = encoded.height
-                    report.frameRate = encoded.frameRate
-                    logger.info("publish \(p.streamID): traffic control: \(encoded.width ?? 0)x\(encoded.height ?? 0) at \(encoded.frameRate.map { String(format: "%g", $0) } ?? "?") fps, \(action.videoBitRate / 1000) kbit/s (\(action.reason))")
-                } else {
-                    logger.info("publish \(p.streamID): traffic control: \(action.videoBitRate / 1000) kbit/s (\(action.reason))")
-                }
+                // The configured track is the publish request's; the encoder scales it the same way.
+                let configured = state.withLockedValue { $0.publishing[p.streamID]?.tracks.first { $0.kind == .video } }
+                    ?? p.tracks.first { $0.kind == .video }
+                let report = TrafficControlReport(streamID: p.streamID, action: action, sample: sample, configuredVideo: configured)
+                logger.info("publish \(p.streamID): \(report.logLine)")
                 events.append(.trafficControl(report))
             }
         }

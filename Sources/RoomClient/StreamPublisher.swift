@@ -32,8 +32,8 @@ public final class StreamPublisher: Sendable {
         var udpConnected = false
         /// `--transport udp`: frames never go over TCP.
         var udpRequired = false
-        /// The UDP session's bytes sent at the last traffic control step.
-        var udpBytesSent = 0
+        /// The UDP session's counters at the last traffic control step.
+        var rtpLink = RTPLinkMeter()
     }
 
     /// When frames are dropped instead of queued for a slow link.
@@ -59,16 +59,8 @@ public final class StreamPublisher: Sendable {
             sample.deliveryRate = deliveredRate
             guard s.channel != nil, var c = s.controller else { return (sample, nil) }
             if s.udpConnected, let udp = s.udp?.driver.peerStatistics {
-                // On UDP the room connection carries no media: its figures say nothing of the media's path. The
-                // RTP session's do, in the same terms: what went out, what the remote received (transport-cc),
-                // and the queue on the path (one-way delay above its floor, from the same feedback) as the
-                // round trip's growth. Random loss with no queue is repaired, not avoided.
-                let sent = udp.bytesSent - s.udpBytesSent
-                s.udpBytesSent = udp.bytesSent
-                let udpSample = LinkSample(seconds: sample.seconds, takenBytes: max(0, sent), minBacklogMs: 0, maxBacklogMs: 0,
-                                           backlogMs: 0, droppedFrames: sample.droppedFrames,
-                                           rttMs: 1 + Double(udp.queueDelay) / 1000,
-                                           deliveryRate: udp.acknowledgedBitrate > 0 ? Double(udp.acknowledgedBitrate) : nil)
+                // On UDP the room connection carries no media: its figures say nothing of the media's path.
+                let udpSample = s.rtpLink.sample(seconds: sample.seconds, statistics: udp, droppedFrames: sample.droppedFrames)
                 let action = c.update(udpSample)
                 s.controller = c
                 if let action { s.videoBitRate = action.videoBitRate }
@@ -242,7 +234,7 @@ public final class StreamPublisher: Sendable {
     /// A UDP socket for this stream (negotiated, not yet connected); replaces and closes any earlier one.
     func attachUDP(_ udp: UDPMediaSocket, required: Bool) {
         let old = state.withLockedValue { s -> UDPMediaSocket? in
-            defer { s.udp = udp; s.udpConnected = false; s.udpRequired = required; s.udpBytesSent = 0 }
+            defer { s.udp = udp; s.udpConnected = false; s.udpRequired = required; s.rtpLink = RTPLinkMeter() }
             return s.udp
         }
         if old !== udp { old?.close() }

@@ -1,4 +1,5 @@
 import RoomProtocol
+import RTP
 
 /// What an uplink did over one interval: what the kernel took from the publisher's queue, and how old that
 /// queue got. A standing queue (its youngest age above zero) means the link, not the encoder, set the pace,
@@ -21,9 +22,16 @@ public struct LinkSample: Sendable, Equatable {
     /// flight, so it shows a slower link at the first sample after the change. While the sender had less to
     /// send than the link carries it is only what was sent: it is used when a queue shows the link was the limit.
     public var deliveryRate: Double?
+    /// Over RTP: the queue on the path measured directly (one-way delay above its floor, from transport-cc
+    /// feedback), ms. Without it the queue is the round trip's growth above the smallest seen.
+    public var pathQueueMs: Double?
+    /// Over RTP: what the session's congestion controller (delay- and loss-based, GCC) estimates the path
+    /// carries now, bits/s. The encoder follows it, as libwebrtc's does.
+    public var estimateBitRate: Double?
 
     public init(seconds: Double, takenBytes: Int, minBacklogMs: Double, maxBacklogMs: Double, backlogMs: Double,
-                droppedFrames: Int, rttMs: Double? = nil, deliveryRate: Double? = nil) {
+                droppedFrames: Int, rttMs: Double? = nil, deliveryRate: Double? = nil, pathQueueMs: Double? = nil,
+                estimateBitRate: Double? = nil) {
         self.seconds = seconds
         self.takenBytes = takenBytes
         self.minBacklogMs = minBacklogMs
@@ -32,6 +40,8 @@ public struct LinkSample: Sendable, Equatable {
         self.droppedFrames = droppedFrames
         self.rttMs = rttMs
         self.deliveryRate = deliveryRate
+        self.pathQueueMs = pathQueueMs
+        self.estimateBitRate = estimateBitRate
     }
 
     /// Bits per second the kernel took.
@@ -59,6 +69,51 @@ struct LinkMeter {
         self = LinkMeter()
         start = now
         return s
+    }
+}
+
+/// The same figures from an RTP session (media over UDP): what went out, what the remote received
+/// (transport-cc), the queue on the path (one-way delay above its floor, from the same feedback), the
+/// congestion controller's estimate, and packets the pacer gave up on (they waited longer than the estimate
+/// allows) as drops. One meter per RTP session (its counters only grow).
+struct RTPLinkMeter: Sendable {
+    private var bytesSent = 0
+    private var pacerDropped = 0
+
+    mutating func sample(seconds: Double, statistics udp: RTPPeer.Statistics, droppedFrames: Int) -> LinkSample {
+        let sent = udp.bytesSent - bytesSent
+        let paced = udp.pacerDropped - pacerDropped
+        bytesSent = udp.bytesSent
+        pacerDropped = udp.pacerDropped
+        return LinkSample(seconds: seconds, takenBytes: max(0, sent), minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0,
+                          droppedFrames: droppedFrames + max(0, paced),
+                          rttMs: udp.roundTripTime > 0 ? Double(udp.roundTripTime) / 1000 : nil,
+                          deliveryRate: udp.acknowledgedBitrate > 0 ? Double(udp.acknowledgedBitrate) : nil,
+                          pathQueueMs: Double(max(0, udp.queueDelay)) / 1000,
+                          estimateBitRate: udp.targetBitrate > 0 ? Double(udp.targetBitrate) : nil)
+    }
+}
+
+extension TrafficControlReport {
+    /// The event of one traffic-control step; a layer change names the size and frame rate the encoder now
+    /// makes of `configuredVideo` (the track as the publish described it).
+    init(streamID: String, action: TrafficController.Action, sample: LinkSample, configuredVideo: TrackInfo?) {
+        self.init(streamID: streamID, videoKbps: Double(action.videoBitRate / 1000), linkKbps: StreamCounters.round(sample.takenBitRate / 1000),
+                  backlogMs: StreamCounters.round(sample.backlogMs), reason: action.reason)
+        if case .setVideoLayer(let layer, _, _) = action, let configuredVideo {
+            let encoded = layer.apply(to: configuredVideo)
+            width = encoded.width
+            height = encoded.height
+            frameRate = encoded.frameRate
+        }
+    }
+
+    /// The log line of the step.
+    public var logLine: String {
+        if let width, let height {
+            return "traffic control: \(width)x\(height) at \(frameRate.map { String(format: "%g", $0) } ?? "?") fps, \(Int(videoKbps)) kbit/s (\(reason))"
+        }
+        return "traffic control: \(Int(videoKbps)) kbit/s (\(reason))"
     }
 }
 
@@ -217,6 +272,7 @@ public struct TrafficController: Sendable {
 
     /// How much a sample's round trip is above the path's own (a queue on the way), ms.
     func pathQueueMs(_ s: LinkSample) -> Double {
+        if let measured = s.pathQueueMs { return measured }
         guard let rtt = s.rttMs, let base = baseRttMs else { return 0 }
         return max(0, rtt - base)
     }
@@ -240,6 +296,7 @@ public struct TrafficController: Sendable {
             calm = 0
             return nil
         }
+        if let estimate = s.estimateBitRate, estimate > 0 { return follow(estimate: estimate, s) }
         let rate = s.takenBitRate
         // The link set the pace (and what it took is what it carries) when a queue stood in the socket or on
         // the path; an interval with drops but no standing queue sent less than the link could take.
@@ -290,6 +347,39 @@ public struct TrafficController: Sendable {
         let step = near ? 1.03 : 1.08
         let next = min(settings.maxVideoBitRate, Int(Double(videoBitRate) * step) + 10_000)
         return action(rate: next, reason: "the link is clear: probing up")
+    }
+
+    /// Over RTP the session's congestion controller already found what the path carries (delay, loss, the
+    /// pacer's queue, probing up): the encoder follows its target less the other tracks, within the bounds.
+    /// Down at once (by at least 5 %) while a queue stands on the path or the pacer dropped: loss with no
+    /// queue is random, repaired by NACK and RTX, and a lower rate would not help (the estimate's loss-based
+    /// half falls under 10 % loss and more). Up at most once per `holdSeconds` and by at least 5 % (every
+    /// change is an event). The layer ladder as over TCP.
+    private mutating func follow(estimate: Double, _ s: LinkSample) -> Action? {
+        let wanted = max(settings.minVideoBitRate, min(settings.maxVideoBitRate, Int(estimate) - settings.otherBitRate))
+        let held = clock - lastDecrease < Self.holdSeconds
+        let queued = pathQueueMs(s) > pathQueueLimitMs() || s.droppedFrames > 0
+        if wanted < videoBitRate {
+            calm = 0
+            guard queued, Double(wanted) < 0.95 * Double(videoBitRate) else { return nil }
+            lastDecrease = clock
+            congestedAt = estimate
+            return action(rate: wanted, reason: "the path's estimate fell to \(Int(estimate / 1000)) kbit/s (path queue \(Int(pathQueueMs(s))) ms, \(s.droppedFrames) packets dropped)", congested: queued)
+        }
+        if Int(estimate) - settings.otherBitRate < settings.minVideoBitRate, queued, !held,
+           layerIndex + 1 < VideoLayer.ladder.count, layerHoldOver {
+            // At the floor and the path carries even less: fewer pixels is all that is left.
+            lastDecrease = clock
+            return moveLayer(to: layerIndex + 1, bitRate: videoBitRate, reason: "the path's estimate (\(Int(estimate / 1000)) kbit/s) is under the lowest bit rate: ")
+        }
+        if !queued, let next = layerStep(for: videoBitRate), next > layerIndex {
+            return moveLayer(to: next, bitRate: videoBitRate, reason: "the queue drained; too few bits for the picture at \(videoBitRate / 1000) kbit/s: ")
+        }
+        calm += s.seconds
+        guard calm >= Self.holdSeconds, !held, wanted > videoBitRate,
+              Double(wanted) >= 1.05 * Double(videoBitRate) || wanted == settings.maxVideoBitRate else { return nil }
+        calm = 0
+        return action(rate: wanted, reason: "the path's estimate rose to \(Int(estimate / 1000)) kbit/s")
     }
 }
 

@@ -29,6 +29,16 @@ public final class WHIPClient: Sendable {
     private let group: EventLoopGroup
     private let keyframeWanted: NIOLockedValueBox<Bool>
     private let closed = NIOLockedValueBox(false)
+    private let traffic = NIOLockedValueBox(Traffic())
+
+    /// Traffic control of a publish: the RTP session's figures steer the encoder as a room publish's do.
+    struct Traffic {
+        var controller: TrafficController?
+        var meter = RTPLinkMeter()
+        var lastAt: UInt64?
+        var task: RepeatedTask?
+        var configuredVideo: TrackInfo?
+    }
 
     private init(endpoint: String, resource: String?, remote: String, socket: UDPMediaSocket, bearer: String?, group: EventLoopGroup,
                  keyframeWanted: NIOLockedValueBox<Bool>) {
@@ -44,10 +54,16 @@ public final class WHIPClient: Sendable {
     /// Offers, posts, connects. Returns once the media session is connected (ICE and DTLS done), or throws:
     /// `RoomClientError.refused` with the server's reason for a 4xx/5xx (a room error's name when the body
     /// starts with one, as rtcbox's does), `.timedOut` when the checks got no answer in `connectSeconds`.
+    ///
+    /// A publish with `trafficControl` lowers and raises its video bit rate (and layer) from the session's
+    /// bandwidth estimate, pacer and feedback every `trafficIntervalSeconds`, as a room publish over UDP does;
+    /// each step is a `TrafficControlReport` (stream id "whip") to `onTrafficControl`.
     public static func start(_ kind: Kind, endpoint: String, bearer: String?, group: EventLoopGroup,
                              connectSeconds: Double = 10,
+                             trafficControl: TrafficController.Settings? = nil, trafficIntervalSeconds: Double = 0.5,
                              onFrames: @escaping @Sendable ([RTPFrame]) -> Void = { _ in },
-                             onEvent: @escaping @Sendable (RTPPeerEvent) -> Void = { _ in }) async throws -> WHIPClient {
+                             onEvent: @escaping @Sendable (RTPPeerEvent) -> Void = { _ in },
+                             onTrafficControl: @escaping @Sendable (TrafficControlReport) -> Void = { _ in }) async throws -> WHIPClient {
         let certificate = try DTLSCertificate()
         let offer: RTPMediaOffer
         switch kind {
@@ -122,8 +138,46 @@ public final class WHIPClient: Sendable {
             await client.close()
             throw error
         }
+        if case .publish(let tracks) = kind, let trafficControl, trafficIntervalSeconds > 0 {
+            client.startTrafficControl(trafficControl, video: tracks.first { $0.kind == .video }, every: trafficIntervalSeconds,
+                                       report: onTrafficControl)
+        }
         return client
     }
+
+    private func startTrafficControl(_ settings: TrafficController.Settings, video: TrackInfo?, every seconds: Double,
+                                     report: @escaping @Sendable (TrafficControlReport) -> Void) {
+        let amount = TimeAmount.milliseconds(Int64(seconds * 1000))
+        traffic.withLockedValue { t in
+            t.controller = TrafficController(settings: settings)
+            t.configuredVideo = video
+            t.lastAt = NIODeadline.now().uptimeNanoseconds
+            t.task = group.next().scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
+                if let step = self?.trafficTick() { report(step) }
+            }
+        }
+    }
+
+    /// One step: the session's figures since the last one into the controller.
+    private func trafficTick() -> TrafficControlReport? {
+        let statistics = socket.driver.peerStatistics
+        let now = NIODeadline.now().uptimeNanoseconds
+        return traffic.withLockedValue { t in
+            guard var controller = t.controller else { return nil }
+            let seconds = t.lastAt.map { Double(now &- $0) / 1e9 } ?? 0
+            t.lastAt = now
+            let sample = t.meter.sample(seconds: seconds, statistics: statistics, droppedFrames: 0)
+            let action = controller.update(sample)
+            t.controller = controller
+            return action.map { TrafficControlReport(streamID: "whip", action: $0, sample: sample, configuredVideo: t.configuredVideo) }
+        }
+    }
+
+    /// The video bit rate traffic control asks the encoder for (nil: as configured, or no traffic control).
+    public var videoBitRate: Int? { traffic.withLockedValue { $0.controller?.videoBitRate } }
+
+    /// The size and frame rate traffic control asks the encoder for (nil: as configured).
+    public var videoLayer: VideoLayer? { traffic.withLockedValue { $0.controller?.layer } }
 
     /// The server's refusal: a room error when the body names one (`duplicate_stream: ...`), else by status.
     static func refusal(_ response: WHIPSignaling.Response) -> RoomClientError {
@@ -169,6 +223,10 @@ public final class WHIPClient: Sendable {
     /// session's close_notify and BYE. Once.
     public func close() async {
         guard closed.withLockedValue({ c in defer { c = true }; return !c }) else { return }
+        traffic.withLockedValue { t in
+            t.task?.cancel()
+            t.task = nil
+        }
         if let resource {
             _ = try? await WHIPSignaling.request(.DELETE, url: resource, bearer: bearer, group: group, timeoutSeconds: 3)
         }

@@ -38,9 +38,11 @@ final class TrafficControlTests: XCTestCase {
     }
 
     /// serve on the link's fast side (b), at 198.18.0.2:7799.
-    func startServe() throws -> Child {
+    /// With `webRTC`, also the WHIP/WHEP endpoints at http://198.18.0.2:7798 and media over UDP at :7797.
+    func startServe(webRTC: Bool = false) throws -> Child {
         let config = temporaryPath("tc-serve.toml")
-        try "listen = \"198.18.0.2:7799\"\n[[apps]]\napp_id = 1\nanonymous = true\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let web = webRTC ? "web = \"198.18.0.2:7798\"\nudp = \"198.18.0.2:7797\"\n" : ""
+        try "listen = \"198.18.0.2:7799\"\n\(web)[[apps]]\napp_id = 1\nanonymous = true\n".write(toFile: config, atomically: true, encoding: .utf8)
         let serve = try inSide("b", ["serve", "--config", config])
         let deadline = Date().addingTimeInterval(10)
         while !serve.errorText.contains("listening on") && Date() < deadline { usleep(50_000) }
@@ -136,5 +138,34 @@ final class TrafficControlTests: XCTestCase {
         let late = Self.events(playEvents, "player_quality").dropFirst(3).compactMap { $0["latency_ms"] as? Double }
         XCTAssertFalse(late.isEmpty)
         XCTAssertLessThan(late.max() ?? .infinity, 1000, "capture-to-arrival latency after 10 s: \(late)")
+    }
+
+    /// `publish --whip` behind a 1 Mbit/s uplink with a 2 Mbit/s stream: the WebRTC session's estimate, pacer
+    /// and feedback steer the encoder down (traffic_control events), and a room player of the stream stays live.
+    func testAWHIPPublisherBehindASlowUplinkIsSteeredBelowTheLink() throws {
+        try startLink(rateKbps: 1000)
+        defer { _ = try? runTool(Self.linkem, ["stop", Self.linkName], timeout: 20) }
+        let serve = try startServe(webRTC: true)
+        defer { serve.signal(SIGTERM); serve.wait(timeout: 10) }
+        let pubEvents = temporaryPath("tcw-pub.jsonl"), playEvents = temporaryPath("tcw-play.jsonl")
+        let publish = try inSide("a", ["publish", "--whip", "http://198.18.0.2:7798/whip/r1/cam", "-f", "lavfi", "-i",
+                                       "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                                       "--video-bitrate", "2M", "--gop", "2", "--duration", "24s", "--events", pubEvents, "-q"])
+        usleep(1_500_000)
+        let play = try inSide("b", ["play", "r1", "cam", "--server", "198.18.0.2:7799", "-o", "/dev/null", "--format", "nut",
+                                    "--duration", "21s", "--events", playEvents, "-q"])
+        XCTAssertEqual(play.wait(timeout: 60), 0, play.errorText)
+        XCTAssertEqual(publish.wait(timeout: 30), 0, publish.errorText)
+
+        let steps = Self.events(pubEvents, "traffic_control")
+        XCTAssertTrue(steps.allSatisfy { $0["stream_id"] as? String == "whip" }, "\(steps)")
+        let rates = steps.compactMap { $0["video_kbps"] as? Double }
+        XCTAssertLessThan(rates.min() ?? .infinity, 900, "the video bit rate went below the 1 Mbit/s link: \(steps)")
+        let late = Self.events(playEvents, "player_quality").dropFirst(3)
+        let latencies = late.compactMap { $0["latency_ms"] as? Double }
+        let fps = late.compactMap { $0["fps"] as? Double }
+        XCTAssertFalse(latencies.isEmpty, "\(late)")
+        XCTAssertLessThan(latencies.max() ?? .infinity, 800, "capture-to-arrival latency after 10 s: \(latencies)")
+        XCTAssertGreaterThan(fps.reduce(0, +) / Double(max(1, fps.count)), 20, "frame rate after 10 s: \(fps)")
     }
 }

@@ -173,4 +173,47 @@ final class TrafficControllerTests: XCTestCase {
         XCTAssertEqual(same, rate, "the bit rate stays")
         XCTAssertTrue(reason.contains("the queue drained"), reason)
     }
+
+    // Over RTP: the session's congestion controller (GCC) estimates the path; the encoder follows it.
+    func rtp(estimateKbps: Double, queueMs: Double = 0, dropped: Int = 0) -> LinkSample {
+        LinkSample(seconds: 0.5, takenBytes: Int(estimateKbps * 1000 / 8 * 0.5), minBacklogMs: 0, maxBacklogMs: 0, backlogMs: 0,
+                   droppedFrames: dropped, rttMs: 100, pathQueueMs: queueMs, estimateBitRate: estimateKbps * 1000)
+    }
+
+    func testOverRTPTheEncoderFollowsTheEstimateDownAtOnceAndUpInHeldSteps() throws {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, otherBitRate: 80_000))
+        XCTAssertNil(c.update(rtp(estimateKbps: 2100)), "the estimate carries the stream: nothing to do")
+        XCTAssertNil(c.update(rtp(estimateKbps: 2040, queueMs: 150)), "under 5 % below: not worth an encoder change")
+        XCTAssertNil(c.update(rtp(estimateKbps: 1000)), "a lower estimate with no queue on the path: random loss, repaired")
+        let down = try XCTUnwrap(c.update(rtp(estimateKbps: 1500, queueMs: 150)))
+        XCTAssertEqual(down.videoBitRate, 1_500_000 - 80_000)
+        XCTAssertTrue(down.reason.contains("1500 kbit/s") && down.reason.contains("path queue 150 ms"), down.reason)
+        XCTAssertEqual(try XCTUnwrap(c.update(rtp(estimateKbps: 1200, queueMs: 150))).videoBitRate, 1_120_000,
+                       "a lower estimate the next tick: down again, no hold")
+        XCTAssertNil(c.update(rtp(estimateKbps: 1400)), "up waits a hold (1 s) after the last decrease")
+        let up = try XCTUnwrap(c.update(rtp(estimateKbps: 1400)))
+        XCTAssertEqual(up.videoBitRate, 1_320_000)
+        XCTAssertTrue(up.reason.contains("rose to 1400"), up.reason)
+        XCTAssertNil(c.update(rtp(estimateKbps: 1420)), "held again, and under 5 % more")
+        for _ in 0..<4 { _ = c.update(rtp(estimateKbps: 5000)) }
+        XCTAssertEqual(c.videoBitRate, 2_000_000, "never above the configured rate")
+    }
+
+    func testOverRTPTheRoundTripsFloorIsNotTheQueue() {
+        // A queue that stood from the first sample: measured on the path, it is congestion even though the
+        // round trip never was lower (over TCP it would be the base).
+        let c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000))
+        XCTAssertTrue(c.isCongested(rtp(estimateKbps: 2000, queueMs: 190)))
+        XCTAssertFalse(c.isCongested(rtp(estimateKbps: 2000, queueMs: 5)))
+    }
+
+    func testOverRTPAnEstimateUnderTheFloorTakesSmallerLayersOnceTheQueueDrained() throws {
+        var c = TrafficController(settings: .init(maxVideoBitRate: 2_000_000, minVideoBitRate: 200_000, otherBitRate: 80_000))
+        let first = try XCTUnwrap(c.update(rtp(estimateKbps: 300, queueMs: 200)))
+        guard case .setVideoBitRate(let rate, _) = first else { return XCTFail("under congestion the picture waits: \(first)") }
+        XCTAssertEqual(rate, 220_000)
+        let drained = try XCTUnwrap(c.update(rtp(estimateKbps: 300)))
+        guard case .setVideoLayer(let layer, _, let reason) = drained else { return XCTFail("\(drained)") }
+        XCTAssertLessThan(layer.sizeQuarters, 4, reason)
+    }
 }

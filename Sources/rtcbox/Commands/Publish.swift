@@ -133,6 +133,8 @@ struct Publish: AsyncParsableCommand {
         let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
         let bearer = self.bearer ?? ProcessInfo.processInfo.environment["RTCBOX_BEARER"].flatMap { $0.isEmpty ? nil : $0 }
         let quiet = output.quiet
+        let trafficOn = try trafficControlOn()
+        let logger = makeLogger("rtcbox.publish", output)
         let session = NIOLockedValueBox<WHIPClient?>(nil)
         let failure = NIOLockedValueBox<String?>(nil)
         let closing = NIOLockedValueBox(false)
@@ -142,7 +144,8 @@ struct Publish: AsyncParsableCommand {
                 _ = writer?.write(.publisherState(streamID: "whip", state: .publishRequesting, errorCode: nil, reason: ""))
                 do {
                     let client = try await WHIPClient.start(.publish(tracks), endpoint: endpoint, bearer: bearer,
-                                                            group: MultiThreadedEventLoopGroup.singleton, onEvent: { event in
+                                                            group: MultiThreadedEventLoopGroup.singleton,
+                                                            trafficControl: self.trafficSettings(tracks, on: trafficOn), onEvent: { event in
                         switch event {
                         case .failed(let reason):
                             failure.withLockedValue { $0 = $0 ?? reason }
@@ -153,6 +156,9 @@ struct Publish: AsyncParsableCommand {
                         default:
                             break
                         }
+                    }, onTrafficControl: { report in
+                        logger.info("publish whip: \(report.logLine)")
+                        _ = writer?.write(.trafficControl(report))
                     })
                     session.withLockedValue { $0 = client }
                     _ = writer?.write(.mediaTransport(streamID: "whip", role: "publisher", transport: "udp", reason: "connected to \(client.remote)"))
