@@ -9,6 +9,10 @@ final class BrowserTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
 
+    /// What the reconnect tests publish and capture: 640x360. Their subject is the page coming back; with
+    /// 720p both ways on two cores the page's software decoder and encoder, not the reconnect, set the pace.
+    static let smallSource = ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
+
     override func setUpWithError() throws {
         try skipUnlessBrowser()
     }
@@ -16,7 +20,9 @@ final class BrowserTests: XCTestCase {
     func testPageDecodesALiveCLIStream() throws {
         let serve = try ServeProcess(["--web", "127.0.0.1:0"])
         let webPort = try XCTUnwrap(serve.webPort)
-        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cli", "--server", serve.address] + testSource + ["--duration", "30", "-q"])
+        // x264 at ultrafast: the page's software decoder, the subject here, gets the CPU (two cores).
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cli", "--server", serve.address] + testSource
+                                  + ["--preset", "ultrafast", "--duration", "30", "-q"])
         defer { publisher.signal(SIGINT); publisher.wait() }
         // From the first decoded frame, count for 8 s (a hiccup of the decoder averages out); then read the canvas.
         let until = """
@@ -183,17 +189,23 @@ final class BrowserTests: XCTestCase {
     JSON.stringify({ ...rtcbox.stats(), decodedAfter: rtcbox.stats().players.cam.videoDecoded - window.back.decoded })
     """
 
-    /// A CLI player gets more than 30 H.264 packets of `stream` in 3 s (timeout: a page that never comes back
-    /// fails the test instead of leaving the player waiting for the stream).
-    func assertCLIPlaysH264(_ stream: String, server: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let played = try runTool(Tool.find("bash"), ["-c", """
-            set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 \(stream) --server \(server) --user probe -o - --duration 3 -q \
-            | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
-            """], timeout: 60)
-        XCTAssertEqual(played.status, 0, played.err, file: file, line: line)
-        let videoPackets = Int(played.out.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-        XCTAssertTrue(played.out.hasPrefix("h264,"), played.out, file: file, line: line)
-        XCTAssertGreaterThan(videoPackets, 30, played.out, file: file, line: line)
+    /// A CLI player gets more than 30 H.264 packets of `stream` in 3 s of media, within `seconds` (tries again
+    /// while the page is still coming back: a player that joins during the outage gets the GOP from before it,
+    /// then the gap, and its 3 s are up after a few frames). A page that never comes back fails the test.
+    func assertCLIPlaysH264(_ stream: String, server: String, within seconds: Double = 20,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        repeat {
+            let played = try runTool(Tool.find("bash"), ["-c", """
+                set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 \(stream) --server \(server) --user probe -o - --duration 3 -q \
+                | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
+                """], timeout: 60)
+            let videoPackets = Int(played.out.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+            if played.status == 0 && played.out.hasPrefix("h264,") && videoPackets > 30 { return }
+            last = "status \(played.status): \(played.out) \(played.err)"
+        } while Date() < deadline
+        XCTFail("no 3 s of \(stream) with more than 30 H.264 packets in \(seconds) s; the last try: \(last)", file: file, line: line)
     }
 
     /// The page (run with `backAfterReconnect`) played before it lost its connection and 30 frames after it came
@@ -212,9 +224,9 @@ final class BrowserTests: XCTestCase {
     func testPageComesBackAfterAServerRestart() throws {
         let first = try ServeProcess(["--web", "127.0.0.1:0"])
         let (port, webPort) = (first.port, try XCTUnwrap(first.webPort))
-        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", first.address] + testSource + ["--duration", "40", "-q"])
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", first.address] + Self.smallSource + ["--duration", "40", "-q"])
         defer { publisher.signal(SIGINT); publisher.wait() }
-        let page = try openPage("http://127.0.0.1:\(webPort)/?room=r1&user=web6&autologin=1&autoplay=1&publish=webcam6",
+        let page = try openPage("http://127.0.0.1:\(webPort)/?room=r1&user=web6&autologin=1&autoplay=1&publish=webcam6&camera=640x360",
                                 until: Self.backAfterReconnect, eval: Self.statsAfterReconnect, timeout: 60, fakeMedia: true)
         usleep(6_000_000)
         first.child.signal(SIGKILL)
@@ -237,11 +249,11 @@ final class BrowserTests: XCTestCase {
     func testPageResumesItsSessionWhenTheLinkDrops() async throws {
         let serve = try ServeProcess(["--web", "127.0.0.1:0"])
         let proxy = try await TCPProxy(targetPort: try XCTUnwrap(serve.webPort))
-        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + testSource + ["--duration", "40", "-q"])
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address] + Self.smallSource + ["--duration", "40", "-q"])
         defer { publisher.signal(SIGINT); publisher.wait() }
         let watcher = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "watcher", "--user-status", "--duration", "40"])
         defer { watcher.signal(SIGINT); watcher.wait() }
-        let page = try openPage("http://127.0.0.1:\(proxy.port)/?room=r1&user=web7&autologin=1&autoplay=1&publish=webcam7",
+        let page = try openPage("http://127.0.0.1:\(proxy.port)/?room=r1&user=web7&autologin=1&autoplay=1&publish=webcam7&camera=640x360",
                                 until: Self.backAfterReconnect, eval: Self.statsAfterReconnect, timeout: 60, fakeMedia: true)
         try await Task.sleep(for: .seconds(6))
         proxy.cut()

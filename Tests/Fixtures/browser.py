@@ -165,7 +165,9 @@ def launch(fake_media, log_file, insecure=False):
         raise FileNotFoundError("chromium is not installed (apt-get install chromium)")
     args = [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-            "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+            "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+            # a container's /dev/shm is often 64 MB: Chromium then stalls or crashes its renderers
+            "--disable-dev-shm-usage"]
     if fake_media:
         args += ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
     if insecure:

@@ -2,13 +2,20 @@
 // AudioEncoder Opus, media frames on the room connection), or over WebRTC (the browser's own encoders and
 // RTCPeerConnection, the offer in the publish's sdp, media to the server's UDP port).
 
-import { TRACK_VIDEO, TRACK_AUDIO, FLAG_KEYFRAME, KEYFRAME_INTERVAL_FRAMES, $, wallMicros, log } from './common.js';
+import { TRACK_VIDEO, TRACK_AUDIO, FLAG_KEYFRAME, KEYFRAME_INTERVAL_FRAMES, $, params, wallMicros, log } from './common.js';
 import { WebRTCSession } from './webrtc.js';
+
+/** The camera size asked for: `?camera=WxH` (e.g. 640x360 for a slow machine), else 1280x720. */
+function cameraSize() {
+  const m = /^(\d{2,4})x(\d{2,4})$/.exec(params.get('camera') || '');
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : { width: 1280, height: 720 };
+}
 
 /** The camera and microphone both publishers send, shown in the preview. */
 async function captureCameraAndMicrophone() {
+  const size = cameraSize();
   const media = await navigator.mediaDevices.getUserMedia({
-    video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+    video: { width: { ideal: size.width }, height: { ideal: size.height }, frameRate: { ideal: 30 } },
     audio: { echoCancellation: true, noiseSuppression: true },
   });
   $('preview').srcObject = media;
