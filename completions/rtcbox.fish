@@ -206,7 +206,7 @@ complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options 
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox publish" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" whep' -l 'whep' -d 'Play from this WHEP endpoint over WebRTC, not from a room; DELETE on its session at the end.' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" bearer' -l 'bearer' -d 'Authorization: Bearer TOKEN for --whep (env RTCBOX_BEARER).' -rfka ''
-complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" o output' -s 'o' -l 'output' -d 'Output file, or - for stdout.' -rfka ''
+complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" o output' -s 'o' -l 'output' -d 'Output file, - for stdout, or a server to push to: rtmp://HOST/APP/KEY (FLV), srt://, rist://, udp:// (MPEG-TS); a push reconnects with backoff when the far end drops.' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" format' -l 'format' -d 'Container: mpegts, nut, matroska, flv or mp4 (fragmented); with --decode yuv4mpegpipe, or s16le, f32le, wav. Default: from the file name; mpegts on stdout.' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" duration' -l 'duration' -d 'Stop after this much media (e.g. 10, 10s, 1m).' -rfka ''
 complete -c 'rtcbox' -n '__rtcbox_should_offer_completions_for_flags_or_options "rtcbox play" frames' -l 'frames' -d 'Stop after this many video frames.' -rfka ''

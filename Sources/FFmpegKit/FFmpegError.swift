@@ -28,6 +28,10 @@ public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
     public var isEOF: Bool { code == cff_averror_eof() }
     public var isAgain: Bool { code == cff_averror(EAGAIN) }
     public var isExit: Bool { code == cff_averror_exit() }
+    /// A server that refused, dropped or could not be reached (a push to rtmp://, srt://...).
+    public var isUnreachable: Bool {
+        [ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, EPIPE].contains { code == cff_averror($0) }
+    }
     /// No such file or device.
     public var isNotFound: Bool { code == cff_averror(ENOENT) || code == cff_averror(ENODEV) || code == cff_averror(ENXIO) }
 

@@ -45,14 +45,20 @@ public struct ContainerFormat: Sendable, Equatable {
 
 /// Container choice for play/record outputs, and the muxer options each needs to work live.
 public enum OutputFormat {
-    /// The libavformat muxer for a `--format` value or, when nil, the output's file name (mpegts on stdout).
+    /// The libavformat muxer for a `--format` value or, when nil, the output's file name (mpegts on stdout;
+    /// FLV to rtmp:// and rtmps://, MPEG-TS to srt://, rist://, udp:// and tcp://).
     public static func muxerName(format: String?, output: String) throws -> String {
+        let network = NetworkOutput.scheme(of: output)
         if let format {
             guard let container = ContainerFormat.named(format) else {
                 throw FFmpegError(operation: "--format", message: "unknown format \"\(format)\" (\(ContainerFormat.namesList))")
             }
+            if let network, let only = network.onlyMuxer, container.muxer != only {
+                throw FFmpegError(operation: "output \"\(NetworkOutput.redacted(output))\"", message: "\(network.rawValue):// carries \(only) only, not \(format)")
+            }
             return container.muxer
         }
+        if let network { return network.muxer }
         if output == "-" { return "mpegts" }
         guard let guessed = OutputMedia.guessFormat(forFileName: output) else {
             throw FFmpegError(operation: "output \"\(output)\"", message: "cannot tell the format from the file name; use --format")
@@ -75,11 +81,60 @@ public enum OutputFormat {
     public static func muxerOptions(_ muxer: String, output: String) -> [(String, String)] {
         switch muxer {
         case "mp4": return [("movflags", "frag_keyframe+empty_moov+default_base_moof")]
-        case "matroska": return isPipe(output) ? [("live", "1")] : []
+        case "matroska": return isPipe(output) || NetworkOutput.scheme(of: output) != nil ? [("live", "1")] : []
+        case "flv" where NetworkOutput.scheme(of: output) != nil:
+            // A live push: no seeking back to write the duration and size.
+            return [("flvflags", "no_duration_filesize")]
         default: return []
         }
     }
 
     /// stdout or a pipe: URL.
     public static func isPipe(_ output: String) -> Bool { output == "-" || output.hasPrefix("pipe:") }
+}
+
+/// A played stream pushed to a server (a CDN's ingest): the URL schemes `play -o` and `relay --to` take,
+/// and the container each carries.
+public enum NetworkOutput: String, Sendable, CaseIterable {
+    case rtmp, rtmps, srt, rist, udp, tcp
+
+    /// The scheme of a network output URL, or nil for a file, a pipe or stdout.
+    public static func scheme(of output: String) -> NetworkOutput? {
+        guard let colon = output.firstIndex(of: ":"), output[colon...].hasPrefix("://") else { return nil }
+        return NetworkOutput(rawValue: output[..<colon].lowercased())
+    }
+
+    /// The container a push uses without --format.
+    public var muxer: String {
+        switch self {
+        case .rtmp, .rtmps: return "flv"
+        case .srt, .rist, .udp, .tcp: return "mpegts"
+        }
+    }
+
+    /// The one container this scheme can carry, if it allows no other.
+    public var onlyMuxer: String? {
+        switch self {
+        case .rtmp, .rtmps: return "flv"
+        default: return nil
+        }
+    }
+
+    /// The URL for logs and events: RTMP's stream key (the last path part) and any query (SRT's passphrase,
+    /// a token) are secrets of the account; they become "***".
+    public static func redacted(_ url: String) -> String {
+        guard let network = scheme(of: url) else { return url }
+        var text = url
+        var query = ""
+        if let q = text.firstIndex(of: "?") {
+            text = String(text[..<q])
+            query = "?***"
+        }
+        let authority = text.index(text.startIndex, offsetBy: network.rawValue.count + 3)
+        if network == .rtmp || network == .rtmps, let slash = text[authority...].lastIndex(of: "/"), text.index(after: slash) < text.endIndex,
+           text[authority..<slash].contains("/") {
+            text = String(text[...slash]) + "***"   // rtmp://host/app/KEY; rtmp://host/app alone has no key
+        }
+        return text + query
+    }
 }

@@ -23,6 +23,8 @@ public struct PlaySettings: Sendable {
     public var audioCodec: String?
     /// Gets the one line saying that the audio is transcoded.
     public var onNote: (@Sendable (String) -> Void)?
+    /// A push to a server (`output` an rtmp://, srt://, rist://... URL): each change of its connection.
+    public var onRelayState: (@Sendable (RelayState) -> Void)?
 
     public init(output: String, format: String? = nil) {
         self.output = output
@@ -102,6 +104,9 @@ public final class PlayPipeline: Sendable {
             muxer = try DecodedWriter(output: settings.output, format: window, kind: .video)
         } else if settings.decode {
             muxer = try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
+        } else if NetworkOutput.scheme(of: settings.output) != nil {
+            muxer = try RelayOutput(url: settings.output, format: settings.format, kinds: settings.kinds, audioCodec: settings.audioCodec,
+                                    onNote: { settings.onNote?($0) }, onState: { settings.onRelayState?($0) })
         } else {
             muxer = try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds,
                                     audioCodec: settings.audioCodec, onNote: { settings.onNote?($0) })

@@ -63,6 +63,9 @@ final class StreamMuxer {
 
     var hasVideo: Bool { tracks.contains { $0.kind == .video } }
 
+    /// Whether the header went out (the first join point came and the output opened).
+    var isOpen: Bool { opened }
+
     /// Writes one frame (or drops it while waiting for a join point). Returns true when written.
     @discardableResult
     func write(_ frame: MediaFrame) throws -> Bool {

@@ -155,13 +155,16 @@ public enum RoomEvent: Sendable {
     /// How a published or played stream's media travels now: "udp", "tcp" (the room connection), or "none"
     /// (`--transport udp` and UDP could not be had); `role` is "publisher" or "player".
     case mediaTransport(streamID: String, role: String, transport: String, reason: String)
+    /// A played stream pushed to a server (`play -o rtmp://…`): `state` connecting, relaying or retrying;
+    /// `url` with its secrets redacted; `retryInSeconds` when retrying.
+    case relayState(streamID: String, url: String, state: String, reason: String, retryInSeconds: Double?)
 
     /// Every event name, as `json()` writes it (docs/events.md has an example of each).
     public static let allNames = [
         "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
         "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
         "token_will_expire", "network_quality", "traffic_control", "room_stream_tracks_update", "player_video_size_changed",
-        "media_transport",
+        "media_transport", "relay_state",
     ]
 
     public var name: String {
@@ -183,6 +186,7 @@ public enum RoomEvent: Sendable {
         case .roomStreamTracksUpdate: return "room_stream_tracks_update"
         case .playerVideoSizeChanged: return "player_video_size_changed"
         case .mediaTransport: return "media_transport"
+        case .relayState: return "relay_state"
         }
     }
 
@@ -225,6 +229,10 @@ public enum RoomEvent: Sendable {
             if let rate { fields.append(("frame_rate", rate)) }
         case .mediaTransport(let stream, let role, let transport, let reason):
             fields += [("stream_id", stream), ("role", role), ("transport", transport), ("reason", reason)]
+        case .relayState(let stream, let url, let state, let reason, let retry):
+            fields += [("stream_id", stream), ("url", url), ("state", state)]
+            if let retry { fields.append(("retry_in_s", retry)) }
+            if !reason.isEmpty { fields.append(("reason", reason)) }
         }
         return Self.render(fields)
     }

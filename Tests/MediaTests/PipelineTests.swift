@@ -105,6 +105,30 @@ final class PipelineTests: XCTestCase {
         XCTAssertFalse(OutputFormat.carriesAVCC("mpegts"))
         XCTAssertTrue(OutputFormat.carriesAVCC("mp4"))
     }
+
+    /// A push to a server: its scheme picks the container (RTMP takes FLV only), and logs show the URL without
+    /// its secrets.
+    func testNetworkOutputsPickTheirContainerAndHideTheirSecrets() throws {
+        XCTAssertEqual(try OutputFormat.muxerName(format: nil, output: "rtmp://cdn.example/live/KEY"), "flv")
+        XCTAssertEqual(try OutputFormat.muxerName(format: nil, output: "RTMPS://cdn.example/live/KEY"), "flv")
+        XCTAssertEqual(try OutputFormat.muxerName(format: nil, output: "srt://h:9000?streamid=x"), "mpegts")
+        XCTAssertEqual(try OutputFormat.muxerName(format: nil, output: "rist://h:9000"), "mpegts")
+        XCTAssertEqual(try OutputFormat.muxerName(format: "mkv", output: "srt://h:9000"), "matroska", "SRT carries any container")
+        XCTAssertThrowsError(try OutputFormat.muxerName(format: "mp4", output: "rtmp://h/live/KEY")) { error in
+            XCTAssertEqual("\(error)", "output \"rtmp://h/live/***\": rtmp:// carries flv only, not mp4")
+        }
+        XCTAssertNil(NetworkOutput.scheme(of: "out.flv"))
+        XCTAssertNil(NetworkOutput.scheme(of: "-"))
+        XCTAssertNil(NetworkOutput.scheme(of: "http://h/x.ts"), "not a push this table knows")
+        XCTAssertEqual(OutputFormat.muxerOptions("flv", output: "rtmp://h/live/k").map(\.0), ["flvflags"])
+        XCTAssertEqual(OutputFormat.muxerOptions("flv", output: "a.flv").count, 0)
+        for (url, shown) in [("rtmp://h/live/KEY", "rtmp://h/live/***"), ("rtmp://h:1935/app/sub/KEY?auth=1", "rtmp://h:1935/app/sub/***?***"),
+                             ("rtmp://h/live", "rtmp://h/live"), ("rtmp://h/live/", "rtmp://h/live/"), ("rtmp://", "rtmp://"),
+                             ("srt://h:9000?passphrase=secret123", "srt://h:9000?***"), ("udp://239.0.0.1:1234", "udp://239.0.0.1:1234"),
+                             ("file.flv", "file.flv")] {
+            XCTAssertEqual(NetworkOutput.redacted(url), shown, url)
+        }
+    }
 }
 
 /// A sink that asks for a keyframe once, after `after` video frames.

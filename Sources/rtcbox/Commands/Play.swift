@@ -10,8 +10,10 @@ struct Play: AsyncParsableCommand {
         abstract: "Play a stream of a room into a file or stdout, without re-encoding.",
         discussion: """
         Writes H.264 + AAC as received into -o PATH or stdout (-o -, MPEG-TS unless --format says \
-        otherwise), flushing every packet so `rtcbox play r1 cam | ffplay -` shows live video. If the stream \
-        is not live yet it waits for it. Exits 0 after --duration or --frames, or when the publisher stops. \
+        otherwise), flushing every packet so `rtcbox play r1 cam | ffplay -` shows live video. -o \
+        rtmp://HOST/APP/KEY pushes it to an RTMP server (FLV; Opus becomes AAC), srt://, rist:// or udp:// \
+        as MPEG-TS: a CDN relay that reconnects with backoff when the far end drops (relay_state events); \
+        with --keep-waiting it also follows publisher restarts. If the stream is not live yet it waits for it. Exits 0 after --duration or --frames, or when the publisher stops. \
         With --whep URL it plays from any WHEP server over WebRTC instead of from a room: no ROOM or STREAM then.
         """)
 
@@ -27,7 +29,7 @@ struct Play: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Authorization: Bearer TOKEN for --whep (env RTCBOX_BEARER).", valueName: "token"))
     var bearer: String?
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output file, or - for stdout.", valueName: "path|-"))
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output file, - for stdout, or a server to push to: rtmp://HOST/APP/KEY (FLV), srt://, rist://, udp:// (MPEG-TS); a push reconnects with backoff when the far end drops.", valueName: "path|-|url"))
     var output = "-"
 
     @Option(name: .long, help: ArgumentHelp("Container: mpegts, nut, matroska, flv or mp4 (fragmented); with --decode yuv4mpegpipe, or s16le, f32le, wav. Default: from the file name; mpegts on stdout.", valueName: "format"))
@@ -77,6 +79,10 @@ struct Play: AsyncParsableCommand {
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
         if videoOnly && audioOnly { throw ValidationError("--video-only and --audio-only leave nothing to play") }
         guard ["copy", "aac"].contains(audioCodec) else { throw ValidationError("--audio-codec must be copy or aac, not \"\(audioCodec)\"") }
+        if NetworkOutput.scheme(of: output) != nil {
+            if decode { throw ValidationError("--decode writes raw media; a push to \(NetworkOutput.redacted(output)) carries the stream as it is") }
+            if window { throw ValidationError("--window shows the stream; it does not go with a push to a server (-o URL)") }
+        }
         if output == "-" && outputOptions.events == "-" && !window {
             throw ValidationError("--events - and -o - would both write to stdout; send events to a file")
         }
@@ -86,7 +92,7 @@ struct Play: AsyncParsableCommand {
         do { try pipeline(StopSignal()).validate() } catch { throw ValidationError("\(error)") }
     }
 
-    func pipeline(_ stop: StopSignal) -> PlayPipeline {
+    func pipeline(_ stop: StopSignal, writer: EventWriter? = nil) -> PlayPipeline {
         var s = PlaySettings(output: output, format: format)
         s.duration = duration?.seconds
         s.frames = frames
@@ -98,6 +104,21 @@ struct Play: AsyncParsableCommand {
         let quiet = outputOptions.quiet
         let streamID = stream
         s.onNote = { note in if !quiet { printError("rtcbox play: \(streamID): \(note)") } }
+        let shown = NetworkOutput.redacted(output), eventStream = stream ?? "whep"
+        s.onRelayState = { state in
+            var reason = "", retry: Double?
+            if case .retrying(let after, let why) = state {
+                reason = why
+                retry = after
+            }
+            _ = writer?.write(.relayState(streamID: eventStream, url: shown, state: state.name, reason: reason, retryInSeconds: retry))
+            guard !quiet else { return }
+            switch state {
+            case .connecting: break
+            case .relaying: printError("rtcbox play: \(eventStream): pushing to \(shown)")
+            case .retrying(let after, let why): printError(String(format: "rtcbox play: %@: the push to %@ dropped (%@); again in %.0f s", eventStream, shown, why, after))
+            }
+        }
         if window {
             s.window = windowDevice
             s.output = "rtcbox play \(room)/\(stream)"
@@ -110,11 +131,11 @@ struct Play: AsyncParsableCommand {
         guard let room, let stream else { throw ValidationError("give a ROOM and a STREAM (or --whep URL)") }
         outputOptions.applyToLibav()
         let stop = StopSignal()
-        let pipeline = self.pipeline(stop)
-        try pipeline.checkWindow()  // before connecting: no display, nothing to play into
+        try self.pipeline(stop).checkWindow()  // before connecting: no display, nothing to play into
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "player"),
                                     logger: makeLogger("rtcbox.play", outputOptions))
         let session = try ClientSession(client: roomClient, stop: stop, events: outputOptions.events, tokenSource: client.tokenSource)
+        let pipeline = self.pipeline(stop, writer: session.writer)
         let queue = MediaQueue(capacity: 2048)
         let streamID = stream
         nonisolated(unsafe) var previous: (StreamCounters, Date)?
@@ -145,9 +166,9 @@ struct Play: AsyncParsableCommand {
         outputOptions.applyToLibav()
         let stop = StopSignal()
         InterruptHandler.shared.onInterrupt { stop.raise() }
-        let pipeline = self.pipeline(stop)
-        try pipeline.checkWindow()
         let writer = try outputOptions.events.map { try EventWriter(destination: $0) }
+        let pipeline = self.pipeline(stop, writer: writer)
+        try pipeline.checkWindow()
         let bearer = self.bearer ?? ProcessInfo.processInfo.environment["RTCBOX_BEARER"].flatMap { $0.isEmpty ? nil : $0 }
         let queue = MediaQueue(capacity: 2048)
         _ = writer?.write(.playerState(streamID: "whep", state: .playRequesting, errorCode: nil, reason: ""))

@@ -43,6 +43,7 @@ struct CLIError: Error, CustomStringConvertible {
             let status: ExitStatus
             if e.isNotFound { status = .noInput }
             else if e.isInvalidData { status = .dataError }
+            else if e.isUnreachable { status = .unavailable }
             else { status = .failure }
             self.init(status, e.description)
         default:
