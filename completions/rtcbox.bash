@@ -173,13 +173,13 @@ _rtcbox() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|token|login|publish|play|record|preview|devices|load-test|install-links|help)
+    serve|token|login|publish|play|record|relay|preview|devices|load-test|install-links|help)
         # Offer subcommand argument completions
         "_rtcbox_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve token login publish play record preview devices load-test install-links help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve token login publish play record relay preview devices load-test install-links help' -- "${cur}"))
         ;;
     esac
 }
@@ -540,6 +540,66 @@ _rtcbox_record() {
         return
         ;;
     '--audio-codec')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--app-id')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--token-file')
+        return
+        ;;
+    '--token-command')
+        return
+        ;;
+    '--app-sign')
+        return
+        ;;
+    '--reconnect-timeout')
+        return
+        ;;
+    '--transport')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--user-name')
+        return
+        ;;
+    '--events')
+        return
+        ;;
+    '--log-level')
+        return
+        ;;
+    esac
+}
+
+_rtcbox_relay() {
+    repeating_flags=(-v --verbose)
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--to --streams --format --duration --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    __rtcbox_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--to')
+        return
+        ;;
+    '--streams')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    '--duration')
         return
         ;;
     '--server')

@@ -25,6 +25,8 @@ public struct PlaySettings: Sendable {
     public var onNote: (@Sendable (String) -> Void)?
     /// A push to a server (`output` an rtmp://, srt://, rist://... URL): each change of its connection.
     public var onRelayState: (@Sendable (RelayState) -> Void)?
+    /// A push whose first connection fails tries again (with backoff) instead of failing.
+    public var relayRetriesFirstConnection = false
 
     public init(output: String, format: String? = nil) {
         self.output = output
@@ -106,7 +108,7 @@ public final class PlayPipeline: Sendable {
             muxer = try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
         } else if NetworkOutput.scheme(of: settings.output) != nil {
             muxer = try RelayOutput(url: settings.output, format: settings.format, kinds: settings.kinds, audioCodec: settings.audioCodec,
-                                    onNote: { settings.onNote?($0) }, onState: { settings.onRelayState?($0) })
+                                    retriesFirstConnection: settings.relayRetriesFirstConnection, onNote: { settings.onNote?($0) }, onState: { settings.onRelayState?($0) })
         } else {
             muxer = try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds,
                                     audioCodec: settings.audioCodec, onNote: { settings.onNote?($0) })

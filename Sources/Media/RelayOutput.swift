@@ -25,13 +25,15 @@ public enum RelayState: Sendable, Equatable {
 /// opened again at the next video keyframe after a backoff (1 s, doubling to 10 s, back to 1 s once a
 /// connection lasted 10 s); the frames in between are dropped and counted. Each connection is a new
 /// container from time 0, as a publisher's reconnect is to an RTMP server. The first connection failing is
-/// an error: a wrong URL, a refused key or no server fails the command at once. Errors and states name the
-/// URL with its secrets (an RTMP key, a query) redacted.
+/// an error (a wrong URL, a refused key or no server fails `play` at once) unless `retriesFirstConnection`
+/// (`relay`, which keeps a room's streams pushed for as long as it runs). Errors and states name the URL
+/// with its secrets (an RTMP key, a query) redacted.
 final class RelayOutput: PlayOutput {
     private let url: String
     private let shownURL: String
     private let make: () throws -> StreamMuxer
     private let onState: (RelayState) -> Void
+    private let retriesFirstConnection: Bool
     private var current: StreamMuxer?
     private var info: StreamInfo?
     private var retryAt: Date?
@@ -47,9 +49,10 @@ final class RelayOutput: PlayOutput {
     /// A connection this long resets the backoff.
     static let steadySeconds = 10.0
 
-    init(url: String, format: String?, kinds: Set<TrackKind>, audioCodec: String?, onNote: @escaping (String) -> Void,
-         onState: @escaping (RelayState) -> Void) throws {
+    init(url: String, format: String?, kinds: Set<TrackKind>, audioCodec: String?, retriesFirstConnection: Bool = false,
+         onNote: @escaping (String) -> Void, onState: @escaping (RelayState) -> Void) throws {
         self.url = url
+        self.retriesFirstConnection = retriesFirstConnection
         shownURL = NetworkOutput.redacted(url)
         self.onState = onState
         make = { try StreamMuxer(output: url, format: format, kinds: kinds, audioCodec: audioCodec, onNote: onNote) }
@@ -106,7 +109,7 @@ final class RelayOutput: PlayOutput {
             if let since = relayingSince, Date().timeIntervalSince(since) >= Self.steadySeconds { backoff = Self.firstBackoff }
             return written
         } catch {
-            guard everRelayed else { throw error }   // the first connection: the command fails with it
+            guard everRelayed || retriesFirstConnection else { throw error }   // the first connection: play fails with it
             dropped(error)
             return false
         }

@@ -15,14 +15,14 @@ final class NginxRTMP {
     }
     static let module = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
-    init() throws {
+    init(port: Int? = nil) throws {
         guard let nginx = Self.binary, FileManager.default.fileExists(atPath: Self.module) else {
             if ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_NGINX"] == "1" {
                 throw NSError(domain: "rtcbox-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "no nginx with the rtmp module (scripts/install-deps)"])
             }
             throw XCTSkip("no nginx with the rtmp module (apt install nginx-light libnginx-mod-rtmp)")
         }
-        port = try freeTCPPort()
+        self.port = try port ?? freeTCPPort()
         directory = temporaryPath("nginx-\(UUID().uuidString)")
         recordings = (directory as NSString).appendingPathComponent("rec")
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
@@ -37,7 +37,7 @@ final class NginxRTMP {
         events { worker_connections 64; }
         rtmp {
           server {
-            listen 127.0.0.1:\(port);
+            listen 127.0.0.1:\(self.port);
             application live { live on; record all; record_path \(recordings); record_unique on; }
           }
         }
@@ -185,6 +185,51 @@ final class RelayTests: XCTestCase {
             let r = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address] + args, timeout: 20)
             XCTAssertEqual(r.status, 64, "\(args): \(r.err)")
             XCTAssertTrue(r.err.contains(words), r.err)
+        }
+        _ = serve.stop()
+    }
+
+    /// `relay ROOM --to rtmp://…/{stream}`: every stream of the room pushed as it comes, one started before
+    /// nginx (the first connection is retried), one that joins later.
+    func testRelayPushesEveryStreamOfTheRoomAsTheyCome() throws {
+        let serve = try ServeProcess([])
+        func publish(_ id: String) throws -> Child {
+            try Child(Tool.rtcbox, ["publish", "r1", id, "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
+                                    "-f", "lavfi", "-i", "sine", "--duration", "30", "-q"])
+        }
+        let first = try publish("one")
+        defer { first.signal(SIGINT); first.wait() }
+        let port = try freeTCPPort()
+        let events = temporaryPath("relay-room-\(UUID().uuidString).jsonl")
+        let relay = try Child(Tool.rtcbox, ["relay", "r1", "--server", serve.address, "--to", "rtmp://127.0.0.1:\(port)/live/{stream}",
+                                            "--duration", "12", "--events", events])
+        usleep(2_000_000)
+        // nginx comes up after the relay's first try failed: relay keeps trying (play would have failed).
+        let nginx = try NginxRTMP(port: port)
+        usleep(2_000_000)
+        let second = try publish("two")
+        defer { second.signal(SIGINT); second.wait() }
+        XCTAssertEqual(relay.wait(timeout: 60), 0, relay.errorText)
+        let text = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+        for id in ["one", "two"] {
+            XCTAssertTrue(text.contains(#""event":"relay_state","stream_id":"\#(id)","url":"rtmp://127.0.0.1:\#(port)/live/***","state":"relaying""#), text)
+        }
+        XCTAssertTrue(text.contains(#""stream_id":"one""#) && text.contains(#""state":"retrying""#), "the first try failed and was retried: \(text)")
+        let files = nginx.files
+        for id in ["one", "two"] {
+            let file = try XCTUnwrap(files.first { ($0 as NSString).lastPathComponent.hasPrefix("\(id)-") }, "\(files)")
+            let probe = try runTool(Tool.find("ffprobe"), ["-v", "error", "-count_frames", "-select_streams", "v", "-show_entries",
+                                                           "stream=codec_name,width,nb_read_frames", "-of", "csv=p=0", file], timeout: 60)
+            let row = probe.out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+            XCTAssertEqual(row.prefix(2).joined(separator: ","), "h264,320", "\(file): \(probe.out) \(probe.err)")
+            XCTAssertGreaterThan(Int(row.last ?? "") ?? 0, 60, "\(file): \(probe.out)")
+        }
+        XCTAssertTrue(relay.errorText.contains("2 streams pushed"), relay.errorText)
+        // A URL that is not a server's, and one URL for several streams, are usage errors.
+        for args in [["--to", "out.flv"], ["--to", "rtmp://h/live/same"]] {
+            let r = try runTool(Tool.rtcbox, ["relay", "r1", "--server", serve.address] + args, timeout: 20)
+            XCTAssertEqual(r.status, 64, "\(args): \(r.err)")
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
         }
         _ = serve.stop()
     }

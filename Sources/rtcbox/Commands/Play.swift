@@ -104,21 +104,7 @@ struct Play: AsyncParsableCommand {
         let quiet = outputOptions.quiet
         let streamID = stream
         s.onNote = { note in if !quiet { printError("rtcbox play: \(streamID): \(note)") } }
-        let shown = NetworkOutput.redacted(output), eventStream = stream ?? "whep"
-        s.onRelayState = { state in
-            var reason = "", retry: Double?
-            if case .retrying(let after, let why) = state {
-                reason = why
-                retry = after
-            }
-            _ = writer?.write(.relayState(streamID: eventStream, url: shown, state: state.name, reason: reason, retryInSeconds: retry))
-            guard !quiet else { return }
-            switch state {
-            case .connecting: break
-            case .relaying: printError("rtcbox play: \(eventStream): pushing to \(shown)")
-            case .retrying(let after, let why): printError(String(format: "rtcbox play: %@: the push to %@ dropped (%@); again in %.0f s", eventStream, shown, why, after))
-            }
-        }
+        s.onRelayState = relayReporter(command: "play", streamID: stream ?? "whep", url: output, writer: writer, quiet: quiet)
         if window {
             s.window = windowDevice
             s.output = "rtcbox play \(room)/\(stream)"

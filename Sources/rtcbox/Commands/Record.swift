@@ -39,9 +39,7 @@ struct Record: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
 
-    var streamFilter: [String]? {
-        streams.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-    }
+    var streamFilter: [String]? { RoomFollower.parse(streams) }
 
     func validate() throws {
         if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
@@ -60,12 +58,9 @@ struct Record: AsyncParsableCommand {
         let stop = StopSignal()
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "recorder"),
                                     logger: makeLogger("rtcbox.record", output))
-        let (added, addedSink) = AsyncStream.makeStream(of: [String].self)
-        let filter = streamFilter
+        let follower = RoomFollower(filter: streamFilter, stop: stop, deadline: duration.map { Date().addingTimeInterval($0.seconds) })
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource) { event in
-            if case .roomStreamUpdate(let u) = event, u.updateType == .add {
-                addedSink.yield(u.streams.map(\.streamID).filter { filter?.contains($0) ?? true })
-            }
+            follower.observe(event)
         }
         var settings = RecordSettings(directory: dir, roomID: room)
         if let container = ContainerFormat.named(format) { settings.format = container }
@@ -73,14 +68,6 @@ struct Record: AsyncParsableCommand {
         settings.audioCodec = audioCodec == "aac" ? "aac" : nil
         let quiet = output.quiet
         settings.onNote = { note in if !quiet { printError("rtcbox record: \(note)") } }
-        let deadline = duration.map { Date().addingTimeInterval($0.seconds) }
-        let watchdog = Task {
-            while !stop.isRaised {
-                if let deadline, Date() >= deadline { stop.raise() }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            addedSink.finish()
-        }
         var recorders: [String: Task<[RecordedFile], Error>] = [:]
         let recording = RecordingBoard()
         nonisolated(unsafe) var previous: (StreamCounters, Date)?
@@ -106,8 +93,8 @@ struct Record: AsyncParsableCommand {
         var runError: Error?
         do {
             _ = try await roomClient.login(roomID: room, userStatus: false)
-            if let filter { addedSink.yield(filter) }
-            for await ids in added {
+            follower.loggedIn()
+            for await ids in follower.added {
                 for id in ids where recorders[id] == nil {
                     let queue = MediaQueue(capacity: 4096)
                     try await roomClient.play(streamID: id, into: queue)
@@ -139,7 +126,6 @@ struct Record: AsyncParsableCommand {
                 if runError == nil { runError = error }
             }
         }
-        watchdog.cancel()
         if !output.quiet {
             let absent = neverLive.isEmpty ? "" : " (\(neverLive.joined(separator: ", ")) \(neverLive.count == 1 ? "was" : "were") never live)"
             printError("rtcbox record: \(files) file\(files == 1 ? "" : "s") from \(recorded) stream\(recorded == 1 ? "" : "s")\(absent)")
