@@ -71,6 +71,7 @@ let package = Package(
         .target(
             name: "Media",
             dependencies: ["FFmpegKit", "RoomClient", "RoomProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(

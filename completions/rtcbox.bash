@@ -173,13 +173,13 @@ _rtcbox() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|token|login|publish|play|record|relay|preview|devices|load-test|install-links|help)
+    serve|token|login|publish|play|record|relay|mix|preview|devices|load-test|install-links|help)
         # Offer subcommand argument completions
         "_rtcbox_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve token login publish play record relay preview devices load-test install-links help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve token login publish play record relay mix preview devices load-test install-links help' -- "${cur}"))
         ;;
     esac
 }
@@ -447,7 +447,7 @@ _rtcbox_play() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--keep-waiting --decode --window --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--whep --bearer -o --output --format --duration --frames --window-device --audio-codec --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    non_repeating_options=(--whep --bearer -o --output --format --duration --frames --window-device --audio-codec --push-timeout --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -474,6 +474,9 @@ _rtcbox_play() {
         return
         ;;
     '--audio-codec')
+        return
+        ;;
+    '--push-timeout')
         return
         ;;
     '--server')
@@ -585,7 +588,7 @@ _rtcbox_relay() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--to --streams --format --duration --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    non_repeating_options=(--to --streams --format --duration --push-timeout --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 1
 
     # Offer option value completions
@@ -600,6 +603,115 @@ _rtcbox_relay() {
         return
         ;;
     '--duration')
+        return
+        ;;
+    '--push-timeout')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--app-id')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--token-file')
+        return
+        ;;
+    '--token-command')
+        return
+        ;;
+    '--app-sign')
+        return
+        ;;
+    '--reconnect-timeout')
+        return
+        ;;
+    '--transport')
+        return
+        ;;
+    '--user')
+        return
+        ;;
+    '--user-name')
+        return
+        ;;
+    '--events')
+        return
+        ;;
+    '--log-level')
+        return
+        ;;
+    esac
+}
+
+_rtcbox_mix() {
+    repeating_flags=(-v --verbose)
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=(--region --volume)
+    non_repeating_options=(--output-stream -o --output --format --streams --layout --size --fps --background --hold --video-bitrate --gop --preset --audio-bitrate --traffic-control --duration --frames --push-timeout --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    __rtcbox_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--output-stream')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    '--streams')
+        return
+        ;;
+    '--layout')
+        return
+        ;;
+    '--region')
+        return
+        ;;
+    '--size')
+        return
+        ;;
+    '--fps')
+        return
+        ;;
+    '--background')
+        return
+        ;;
+    '--volume')
+        return
+        ;;
+    '--hold')
+        return
+        ;;
+    '--video-bitrate')
+        return
+        ;;
+    '--gop')
+        return
+        ;;
+    '--preset')
+        return
+        ;;
+    '--audio-bitrate')
+        return
+        ;;
+    '--traffic-control')
+        __rtcbox_add_completions -W 'on'$'\n''off'
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--frames')
+        return
+        ;;
+    '--push-timeout')
         return
         ;;
     '--server')

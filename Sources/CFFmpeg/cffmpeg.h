@@ -8,6 +8,9 @@
 #include <libavcodec/avcodec.h>
 #include <libavcodec/bsf.h>
 #include <libavdevice/avdevice.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersrc.h>
+#include <libavfilter/buffersink.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
 #include <libavutil/avutil.h>
@@ -19,6 +22,7 @@
 #include <libavutil/samplefmt.h>
 #include <libavutil/time.h>
 #include <libavutil/dict.h>
+#include <libavutil/parseutils.h>
 
 static inline int cff_averror(int e) { return AVERROR(e); }
 static inline int cff_averror_eof(void) { return AVERROR_EOF; }
@@ -39,6 +43,16 @@ static inline void cff_install_interrupt(AVFormatContext *ctx, int *flag) {
     ctx->interrupt_callback.callback = cff_interrupt_check;
     ctx->interrupt_callback.opaque = flag;
 }
+/// Interrupt callback: `opaque` points at a monotonic deadline in µs (0: none); blocking I/O stops once it passed.
+static inline int cff_deadline_check(void *opaque) {
+    int64_t deadline = opaque == NULL ? 0 : __atomic_load_n((int64_t *)opaque, __ATOMIC_ACQUIRE);
+    return deadline > 0 && av_gettime_relative() > deadline;
+}
+static inline void cff_install_deadline(AVFormatContext *ctx, int64_t *deadline) {
+    ctx->interrupt_callback.callback = cff_deadline_check;
+    ctx->interrupt_callback.opaque = deadline;
+}
+static inline void cff_set_deadline(int64_t *deadline, int64_t value) { __atomic_store_n(deadline, value, __ATOMIC_RELEASE); }
 static inline void cff_set_flag(int *flag, int value) { __atomic_store_n(flag, value, __ATOMIC_RELEASE); }
 static inline int cff_get_flag(int *flag) { return __atomic_load_n(flag, __ATOMIC_ACQUIRE); }
 

@@ -37,8 +37,16 @@ public final class OutputMedia {
     public let formatName: String
     private var headerWritten = false
     private var finished = false
+    /// A call failed: the output is not written to again (no trailer after a dropped connection).
+    private var broken = false
     /// Flush the I/O buffer after every packet (live pipes).
     public var flushEachPacket: Bool
+    /// For a server's URL: how long opening, the header, one packet or the trailer may block before it
+    /// fails as timed out (ETIMEDOUT), e.g. a host that never answers or a server that stopped reading.
+    /// 0: as long as the protocol waits.
+    public var ioTimeoutMicros: Int64 = 0
+    /// The deadline libavformat's interrupt callback reads (monotonic µs, 0 none).
+    private let deadline: UnsafeMutablePointer<Int64>
 
     public init(url: String, format: String?, flushEachPacket: Bool = false) throws {
         FFmpegLibrary.registerDevices()  // output devices (sdl2, xv) are formats too
@@ -53,6 +61,23 @@ public final class OutputMedia {
         }
         context = ctx
         formatName = ctx.pointee.oformat.map { String(cString: $0.pointee.name) } ?? (format ?? "?")
+        deadline = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        deadline.initialize(to: 0)
+        cff_install_deadline(ctx, deadline)
+    }
+
+    /// Runs one blocking libav call under `ioTimeoutMicros`; a call the deadline cut short is ETIMEDOUT.
+    private func timed(_ operation: @autoclosure () -> String, _ call: () -> Int32) throws {
+        let limit = ioTimeoutMicros
+        if limit > 0 { cff_set_deadline(deadline, FFmpegLibrary.monotonicMicros() + limit) }
+        let ret = call()
+        let expired = limit > 0 && FFmpegLibrary.monotonicMicros() > deadline.pointee
+        cff_set_deadline(deadline, 0)
+        if ret < 0 { broken = true }
+        if ret < 0 && expired {
+            throw FFmpegError(operation: operation(), message: "no answer within \(Double(limit) / 1_000_000) s", code: cff_averror(ETIMEDOUT))
+        }
+        try FFmpegError.check(ret, operation())
     }
 
     deinit {
@@ -61,6 +86,7 @@ public final class OutputMedia {
             avio_closep(&context.pointee.pb)
         }
         avformat_free_context(context)
+        deadline.deallocate()
     }
 
     public var streamCount: Int { Int(context.pointee.nb_streams) }
@@ -111,11 +137,11 @@ public final class OutputMedia {
     public func start(options: [(String, String)] = []) throws {
         if let of = context.pointee.oformat, of.pointee.flags & AVFMT_NOFILE == 0 {
             let path = url == "-" ? "pipe:1" : url
-            try FFmpegError.check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "open output \"\(url)\"")
+            try timed("open output \"\(url)\"") { avio_open2(&context.pointee.pb, path, AVIO_FLAG_WRITE, &context.pointee.interrupt_callback, nil) }
         }
         var dict = OptionDictionary(options)
         defer { dict.free() }
-        try FFmpegError.check(avformat_write_header(context, &dict.pointer), "write header of \"\(url)\"")
+        try timed("write header of \"\(url)\"") { avformat_write_header(context, &dict.pointer) }
         headerWritten = true
     }
 
@@ -131,8 +157,14 @@ public final class OutputMedia {
     public func write(_ packet: Packet, stream index: Int, timeBase: AVRational) throws {
         packet.streamIndex = index
         packet.rescaleTimestamps(from: timeBase, to: self.timeBase(ofStream: index))
-        try FFmpegError.check(av_write_frame(context, packet.pointer), "write packet to \"\(url)\"")
-        if flushEachPacket, let pb = context.pointee.pb { avio_flush(pb) }
+        try timed("write packet to \"\(url)\"") {
+            let ret = av_write_frame(context, packet.pointer)
+            if ret >= 0, flushEachPacket, let pb = context.pointee.pb {
+                avio_flush(pb)
+                if pb.pointee.error < 0 { return pb.pointee.error }
+            }
+            return ret
+        }
     }
 
     /// Writes the trailer and closes the output. Safe to call once; later calls do nothing.
@@ -140,9 +172,8 @@ public final class OutputMedia {
         guard !finished else { return }
         finished = true
         var firstError: Error? = nil
-        if headerWritten {
-            let ret = av_write_trailer(context)
-            if ret < 0 { firstError = FFmpegError(code: ret, operation: "write trailer of \"\(url)\"") }
+        if headerWritten && !broken {
+            do { try timed("write trailer of \"\(url)\"") { av_write_trailer(context) } } catch { firstError = error }
         }
         if let of = context.pointee.oformat, of.pointee.flags & AVFMT_NOFILE == 0 {
             if let pb = context.pointee.pb { avio_flush(pb) }

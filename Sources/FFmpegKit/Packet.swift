@@ -85,6 +85,12 @@ public final class Frame {
 
     public func unref() { av_frame_unref(pointer) }
 
+    /// Makes this frame `other`'s picture or samples (its buffers move here; `other` is left empty).
+    public func take(from other: Frame) {
+        av_frame_unref(pointer)
+        av_frame_move_ref(pointer, other.pointer)
+    }
+
     /// Allocates a video frame's buffers.
     public func allocateVideo(width: Int, height: Int, pixelFormat: AVPixelFormat) throws {
         unref()

@@ -60,7 +60,7 @@ public final class Resampler {
 
 /// A FIFO of audio samples: AAC needs exactly `frameSize` samples per frame, capture devices deliver any count.
 public final class AudioFIFO {
-    private let fifo: OpaquePointer
+    let pointer: OpaquePointer
     public let sampleFormat: AVSampleFormat
     public let channels: Int
 
@@ -68,19 +68,22 @@ public final class AudioFIFO {
         guard let f = av_audio_fifo_alloc(sampleFormat, Int32(channels), 4096) else {
             throw FFmpegError(code: cff_averror(ENOMEM), operation: "av_audio_fifo_alloc")
         }
-        fifo = f
+        pointer = f
         self.sampleFormat = sampleFormat
         self.channels = channels
     }
 
-    deinit { av_audio_fifo_free(fifo) }
+    deinit { av_audio_fifo_free(pointer) }
 
-    public var count: Int { Int(av_audio_fifo_size(fifo)) }
+    public var count: Int { Int(av_audio_fifo_size(pointer)) }
+
+    /// Forgets the oldest `samples` samples.
+    public func drain(samples: Int) { av_audio_fifo_drain(pointer, Int32(samples)) }
 
     public func write(_ frame: Frame) throws {
         guard frame.sampleCount > 0, let data = frame.pointer.pointee.extended_data else { return }
         let planes = UnsafeMutableRawPointer(data).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-        let ret = av_audio_fifo_write(fifo, planes, Int32(frame.sampleCount))
+        let ret = av_audio_fifo_write(pointer, planes, Int32(frame.sampleCount))
         try FFmpegError.check(ret, "av_audio_fifo_write")
     }
 
@@ -89,7 +92,7 @@ public final class AudioFIFO {
         try frame.allocateAudio(samples: samples, sampleRate: sampleRate, format: sampleFormat, layout: layout)
         guard let data = frame.pointer.pointee.extended_data else { return }
         let planes = UnsafeMutableRawPointer(data).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-        let ret = av_audio_fifo_read(fifo, planes, Int32(samples))
+        let ret = av_audio_fifo_read(pointer, planes, Int32(samples))
         try FFmpegError.check(ret, "av_audio_fifo_read")
         frame.pointer.pointee.nb_samples = ret
     }

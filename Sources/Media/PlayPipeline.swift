@@ -27,6 +27,8 @@ public struct PlaySettings: Sendable {
     public var onRelayState: (@Sendable (RelayState) -> Void)?
     /// A push whose first connection fails tries again (with backoff) instead of failing.
     public var relayRetriesFirstConnection = false
+    /// How long a push's server may keep a connect or a write waiting before it counts as dropped (seconds).
+    public var pushTimeout = 10.0
 
     public init(output: String, format: String? = nil) {
         self.output = output
@@ -108,7 +110,8 @@ public final class PlayPipeline: Sendable {
             muxer = try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
         } else if NetworkOutput.scheme(of: settings.output) != nil {
             muxer = try RelayOutput(url: settings.output, format: settings.format, kinds: settings.kinds, audioCodec: settings.audioCodec,
-                                    retriesFirstConnection: settings.relayRetriesFirstConnection, onNote: { settings.onNote?($0) }, onState: { settings.onRelayState?($0) })
+                                    retriesFirstConnection: settings.relayRetriesFirstConnection,
+                                    ioTimeoutMicros: Int64(settings.pushTimeout * 1_000_000), onNote: { settings.onNote?($0) }, onState: { settings.onRelayState?($0) })
         } else {
             muxer = try StreamMuxer(output: settings.output, format: settings.format, kinds: settings.kinds,
                                     audioCodec: settings.audioCodec, onNote: { settings.onNote?($0) })

@@ -27,7 +27,9 @@ public enum RelayState: Sendable, Equatable {
 /// container from time 0, as a publisher's reconnect is to an RTMP server. The first connection failing is
 /// an error (a wrong URL, a refused key or no server fails `play` at once) unless `retriesFirstConnection`
 /// (`relay`, which keeps a room's streams pushed for as long as it runs). Errors and states name the URL
-/// with its secrets (an RTMP key, a query) redacted.
+/// with its secrets (an RTMP key, a query) redacted. A connect, header or write that the server keeps
+/// waiting longer than `ioTimeoutMicros` (a host that never answers, a server that stopped reading) fails as
+/// timed out, and counts as a drop.
 final class RelayOutput: PlayOutput {
     private let url: String
     private let shownURL: String
@@ -50,12 +52,12 @@ final class RelayOutput: PlayOutput {
     static let steadySeconds = 10.0
 
     init(url: String, format: String?, kinds: Set<TrackKind>, audioCodec: String?, retriesFirstConnection: Bool = false,
-         onNote: @escaping (String) -> Void, onState: @escaping (RelayState) -> Void) throws {
+         ioTimeoutMicros: Int64 = 10_000_000, onNote: @escaping (String) -> Void, onState: @escaping (RelayState) -> Void) throws {
         self.url = url
         self.retriesFirstConnection = retriesFirstConnection
         shownURL = NetworkOutput.redacted(url)
         self.onState = onState
-        make = { try StreamMuxer(output: url, format: format, kinds: kinds, audioCodec: audioCodec, onNote: onNote) }
+        make = { try StreamMuxer(output: url, format: format, kinds: kinds, audioCodec: audioCodec, ioTimeoutMicros: ioTimeoutMicros, onNote: onNote) }
         onState(.connecting)
         current = try Self.redacting(shownURL, url) { try make() }
     }

@@ -42,7 +42,7 @@ final class StreamMuxer {
     private let onNote: (String) -> Void
 
     init(output url: String, format: String?, kinds: Set<TrackKind> = [.video, .audio], options: [(String, String)] = [],
-         audioCodec: String? = nil, onNote: @escaping (String) -> Void = { _ in }) throws {
+         audioCodec: String? = nil, ioTimeoutMicros: Int64 = 0, onNote: @escaping (String) -> Void = { _ in }) throws {
         muxerName = try OutputFormat.muxerName(format: format, output: url)
         self.url = url
         extraOptions = options
@@ -51,6 +51,7 @@ final class StreamMuxer {
         writesAVCC = OutputFormat.carriesAVCC(muxerName)
         self.kinds = kinds
         output = try OutputMedia(url: url, format: muxerName, flushEachPacket: true)
+        output.ioTimeoutMicros = ioTimeoutMicros
     }
 
     /// A (re)started stream: the next written frame must be a join point.

@@ -158,13 +158,16 @@ public enum RoomEvent: Sendable {
     /// A played stream pushed to a server (`play -o rtmp://…`): `state` connecting, relaying or retrying;
     /// `url` with its secrets redacted; `retryInSeconds` when retrying.
     case relayState(streamID: String, url: String, state: String, reason: String, retryInSeconds: Double?)
+    /// An input of `rtcbox mix`: `state` waiting, mixing, stalled or left; `region` x, y, width, height of
+    /// its picture in the mix (nil: none, e.g. audio only).
+    case mixInputState(streamID: String, state: String, region: [Int]?)
 
     /// Every event name, as `json()` writes it (docs/events.md has an example of each).
     public static let allNames = [
         "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
         "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
         "token_will_expire", "network_quality", "traffic_control", "room_stream_tracks_update", "player_video_size_changed",
-        "media_transport", "relay_state",
+        "media_transport", "relay_state", "mix_input_state",
     ]
 
     public var name: String {
@@ -187,6 +190,7 @@ public enum RoomEvent: Sendable {
         case .playerVideoSizeChanged: return "player_video_size_changed"
         case .mediaTransport: return "media_transport"
         case .relayState: return "relay_state"
+        case .mixInputState: return "mix_input_state"
         }
     }
 
@@ -233,6 +237,11 @@ public enum RoomEvent: Sendable {
             fields += [("stream_id", stream), ("url", url), ("state", state)]
             if let retry { fields.append(("retry_in_s", retry)) }
             if !reason.isEmpty { fields.append(("reason", reason)) }
+        case .mixInputState(let stream, let state, let region):
+            fields += [("stream_id", stream), ("state", state)]
+            if let region, region.count == 4 {
+                fields.append(("region", ["x": region[0], "y": region[1], "width": region[2], "height": region[3]]))
+            }
         }
         return Self.render(fields)
     }

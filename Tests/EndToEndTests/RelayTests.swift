@@ -189,6 +189,56 @@ final class RelayTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// `play -o srt://…`: MPEG-TS over SRT (libsrt) into a real receiver, ffmpeg listening on 127.0.0.1.
+    func testAStreamPushedOverSRTReachesAnFFmpegListener() throws {
+        let serve = try ServeProcess([])
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
+                                                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "--duration", "30", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        let port = try freeTCPPort()
+        let received = temporaryPath("srt-\(UUID().uuidString).ts")
+        let listener = try Child(Tool.find("ffmpeg"), ["-nostdin", "-v", "error", "-i", "srt://127.0.0.1:\(port)?mode=listener",
+                                                       "-c", "copy", "-f", "mpegts", "-y", received])
+        usleep(500_000)
+        let play = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", "srt://127.0.0.1:\(port)", "--duration", "4"], timeout: 30)
+        XCTAssertEqual(play.status, 0, play.err)
+        XCTAssertTrue(play.err.contains("pushing to srt://127.0.0.1:\(port)"), play.err)
+        listener.wait(timeout: 15)   // its input ends when the caller leaves
+        let probe = try Probe(path: received)
+        XCTAssertGreaterThan(probe.video?.frames ?? 0, 90, "about 4 s of video arrived: \(probe.streams)")
+        XCTAssertEqual(probe.video?.width, 320)
+        XCTAssertGreaterThan(probe.audio?.frames ?? 0, 100, "and its AAC")
+        _ = serve.stop()
+    }
+
+    /// A server that takes the connection and never answers (a listening socket nobody accepts on) is
+    /// dropped after --push-timeout, not after TCP's minutes: exit 69 naming the wait.
+    func testAServerThatNeverAnswersTimesOutAfterThePushTimeout() throws {
+        let serve = try ServeProcess([])
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi", "-i",
+                                                "testsrc2=size=320x240:rate=30", "--duration", "20", "-q"])
+        defer { publisher.signal(SIGINT); publisher.wait() }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        XCTAssertTrue(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let started = Date()
+        let r = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", "rtmp://127.0.0.1:\(port)/live/k3y",
+                                          "--push-timeout", "2", "-q"], timeout: 30)
+        let took = Date().timeIntervalSince(started)
+        XCTAssertEqual(r.status, 69, r.err)
+        XCTAssertTrue(r.err.contains("no answer within 2.0 s") && !r.err.contains("k3y"), r.err)
+        XCTAssertLessThan(took, 8, "the push gave up after its timeout")
+        _ = serve.stop()
+    }
+
     /// `relay ROOM --to rtmp://…/{stream}`: every stream of the room pushed as it comes, one started before
     /// nginx (the first connection is retried), one that joins later.
     func testRelayPushesEveryStreamOfTheRoomAsTheyCome() throws {

@@ -35,17 +35,7 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Output frame rate (default: the input's, else 30).")
     var fps: Int?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Video bit rate (e.g. 2M, 800k).", valueName: "rate"))
-    var videoBitrate = BitRateValue(bitsPerSecond: 2_000_000)
-
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keyframe interval in seconds.", valueName: "seconds"))
-    var gop: Double = 2
-
-    @Option(name: .long, help: "libx264 preset (ultrafast ... veryslow).")
-    var preset = "veryfast"
-
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Audio bit rate (e.g. 64k).", valueName: "rate"))
-    var audioBitrate = BitRateValue(bitsPerSecond: 64_000)
+    @OptionGroup var encoder: EncoderOptions
 
     @Flag(name: .long, help: "Pass H.264 and AAC or Opus through without re-encoding (bit-identical packets); other codecs are refused.")
     var copy = false
@@ -62,16 +52,10 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Stop after this much media (e.g. 30, 10s, 1m).", valueName: "duration"))
     var duration: DurationValue?
 
-    static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
-
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("no input: give at least one -i (e.g. -f lavfi -i testsrc2)") }
         if noVideo && noAudio { throw ValidationError("--no-video and --no-audio leave nothing to publish") }
         if let fps, !(1...240).contains(fps) { throw ValidationError("--fps must be between 1 and 240") }
-        try videoBitrate.check("--video-bitrate")
-        try audioBitrate.check("--audio-bitrate")
-        if !(gop > 0 && gop <= 60) { throw ValidationError("--gop must be between 0 and 60 seconds") }
-        if !Self.presets.contains(preset) { throw ValidationError("--preset \"\(preset)\" is not one of \(Self.presets.joined(separator: ", "))") }
         _ = try inputSpecs()
     }
 
@@ -89,10 +73,10 @@ struct EncodeOptions: ParsableArguments {
         s.width = size?.width
         s.height = size?.height
         s.frameRate = fps
-        s.videoBitRate = videoBitrate.bitsPerSecond
-        s.gopSeconds = gop
-        s.preset = preset
-        s.audioBitRate = audioBitrate.bitsPerSecond
+        s.videoBitRate = encoder.videoBitrate.bitsPerSecond
+        s.gopSeconds = encoder.gop
+        s.preset = encoder.preset
+        s.audioBitRate = encoder.audioBitrate.bitsPerSecond
         s.useVideo = !noVideo
         s.useAudio = !noAudio
         s.realtime = realtime ? nil : false
@@ -101,4 +85,28 @@ struct EncodeOptions: ParsableArguments {
         return s
     }
 
+}
+
+/// How H.264 and AAC are encoded: shared by publish, preview (through EncodeOptions) and mix.
+struct EncoderOptions: ParsableArguments {
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Video bit rate (e.g. 2M, 800k).", valueName: "rate"))
+    var videoBitrate = BitRateValue(bitsPerSecond: 2_000_000)
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keyframe interval in seconds.", valueName: "seconds"))
+    var gop: Double = 2
+
+    @Option(name: .long, help: "libx264 preset (ultrafast ... veryslow).")
+    var preset = "veryfast"
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Audio bit rate (e.g. 64k).", valueName: "rate"))
+    var audioBitrate = BitRateValue(bitsPerSecond: 64_000)
+
+    static let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
+
+    func validate() throws {
+        try videoBitrate.check("--video-bitrate")
+        try audioBitrate.check("--audio-bitrate")
+        if !(gop > 0 && gop <= 60) { throw ValidationError("--gop must be between 0 and 60 seconds") }
+        if !Self.presets.contains(preset) { throw ValidationError("--preset \"\(preset)\" is not one of \(Self.presets.joined(separator: ", "))") }
+    }
 }

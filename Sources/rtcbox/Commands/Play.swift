@@ -62,6 +62,8 @@ struct Play: AsyncParsableCommand {
     @Flag(name: .long, help: "Write the audio track only.")
     var audioOnly = false
 
+    @OptionGroup var push: PushOptions
+
     @OptionGroup var client: ClientOptions
     @OptionGroup var outputOptions: OutputOptions
 
@@ -101,6 +103,7 @@ struct Play: AsyncParsableCommand {
         if audioOnly { s.kinds = [.audio] }
         s.decode = decode
         s.audioCodec = audioCodec == "aac" ? "aac" : nil
+        push.apply(to: &s)
         let quiet = outputOptions.quiet
         let streamID = stream
         s.onNote = { note in if !quiet { printError("rtcbox play: \(streamID): \(note)") } }

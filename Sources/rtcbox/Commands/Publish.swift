@@ -62,26 +62,18 @@ struct Publish: AsyncParsableCommand {
         }
         if (extraInfo?.utf8.count ?? 0) > 1024 { throw ValidationError("--extra-info is longer than 1024 bytes") }
         if stdinCommands && encode.inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
-        if let min = minVideoBitrate, min.bitsPerSecond > encode.videoBitrate.bitsPerSecond {
+        if let min = minVideoBitrate, min.bitsPerSecond > encode.encoder.videoBitrate.bitsPerSecond {
             throw ValidationError("--min-video-bitrate is above --video-bitrate")
         }
     }
 
-    /// Whether traffic control is on: the flag, else RTCBOX_TRAFFIC_CONTROL, else on.
-    func trafficControlOn() throws -> Bool {
-        if let trafficControl { return trafficControl.isOn }
-        guard let text = ProcessInfo.processInfo.environment["RTCBOX_TRAFFIC_CONTROL"], !text.isEmpty else { return true }
-        guard let value = Switch(argument: text) else {
-            throw CLIError(.config, "RTCBOX_TRAFFIC_CONTROL must be on or off, not \"\(text)\"")
-        }
-        return value.isOn
-    }
+    func trafficControlOn() throws -> Bool { try Switch.trafficControl(trafficControl) }
 
     /// What traffic control steers for these tracks: nil when off, and in --copy mode (nothing to re-encode).
     func trafficSettings(_ tracks: [TrackInfo], on: Bool) -> TrafficController.Settings? {
         guard on, !encode.copy, let video = tracks.first(where: { $0.kind == .video }) else { return nil }
         let audio = tracks.first { $0.kind == .audio }.map { $0.bitRate ?? 64_000 } ?? 0
-        return TrafficController.Settings(maxVideoBitRate: video.bitRate ?? encode.videoBitrate.bitsPerSecond,
+        return TrafficController.Settings(maxVideoBitRate: video.bitRate ?? encode.encoder.videoBitrate.bitsPerSecond,
                                           minVideoBitRate: minVideoBitrate?.bitsPerSecond, otherBitRate: audio + 16_000)
     }
 

@@ -30,6 +30,8 @@ struct Relay: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after this long.", valueName: "duration"))
     var duration: DurationValue?
 
+    @OptionGroup var push: PushOptions
+
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
 
@@ -74,6 +76,7 @@ struct Relay: AsyncParsableCommand {
                     var settings = PlaySettings(output: url, format: format)
                     settings.untilStreamEnds = false   // a publisher that comes back is pushed again
                     settings.relayRetriesFirstConnection = true
+                push.apply(to: &settings)
                     settings.onNote = { note in if !quiet { printError("rtcbox relay: \(id): \(note)") } }
                     settings.onRelayState = relayReporter(command: "relay", streamID: id, url: url, writer: session.writer, quiet: quiet)
                     let queue = MediaQueue(capacity: 2048)

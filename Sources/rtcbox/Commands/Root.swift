@@ -12,7 +12,7 @@ struct Rtcbox: AsyncParsableCommand {
         130 interrupted.
         """,
         version: RtcboxVersion.string,
-        subcommands: [Serve.self, Token.self, Login.self, Publish.self, Play.self, Record.self, Relay.self, Preview.self, Devices.self, LoadTestCommand.self, InstallLinks.self])
+        subcommands: [Serve.self, Token.self, Login.self, Publish.self, Play.self, Record.self, Relay.self, Mix.self, Preview.self, Devices.self, LoadTestCommand.self, InstallLinks.self])
 
     /// Names a link may have to run a subcommand (`publish` or `rtcbox-publish`).
     static var subcommandNames: [String] {

@@ -113,6 +113,13 @@ struct VideoSizeValue: ExpressibleByArgument, Sendable {
         width = w
         height = h
     }
+
+    init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    var defaultValueDescription: String { "\(width)x\(height)" }
 }
 
 /// ffmpeg's rule for inputs: a `-f FMT` and input options (`--video-size`, `--framerate`, `--pixel-format`,
@@ -190,4 +197,16 @@ enum Switch: String, ExpressibleByArgument, Sendable, CaseIterable {
     }
 
     var isOn: Bool { self == .on }
+}
+
+extension Switch {
+    /// Whether traffic control is on for publish and mix: the flag, else RTCBOX_TRAFFIC_CONTROL, else on.
+    static func trafficControl(_ flag: Switch?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Bool {
+        if let flag { return flag.isOn }
+        guard let text = environment["RTCBOX_TRAFFIC_CONTROL"], !text.isEmpty else { return true }
+        guard let value = Switch(argument: text) else {
+            throw CLIError(.config, "RTCBOX_TRAFFIC_CONTROL must be on or off, not \"\(text)\"")
+        }
+        return value.isOn
+    }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Media
 import RoomClient
 
@@ -20,4 +21,12 @@ func relayReporter(command: String, streamID: String, url: String, writer: Event
             printError(String(format: "rtcbox %@: %@: the push to %@ dropped (%@); again in %.0f s", command, streamID, shown, why, after))
         }
     }
+}
+
+/// How long a push to a server waits on it: shared by play, relay and mix.
+struct PushOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A push to a server (-o URL) that the server keeps waiting this long (a connect, a write) counts as dropped: an error for a first connection, else a retry.", valueName: "duration"))
+    var pushTimeout = DurationValue(seconds: 10)
+
+    func apply(to settings: inout PlaySettings) { settings.pushTimeout = pushTimeout.seconds }
 }
