@@ -336,7 +336,7 @@ _rtcbox_login() {
 
 _rtcbox_publish() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands -q --quiet --version -h --help)
+    non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands --sei-stdin -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
     non_repeating_options=(--whip --bearer --size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --traffic-control --min-video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
@@ -445,7 +445,7 @@ _rtcbox_publish() {
 
 _rtcbox_play() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--keep-waiting --decode --window --video-only --audio-only -q --quiet --version -h --help)
+    non_repeating_flags=(--keep-waiting --decode --window --sei-only --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
     non_repeating_options=(--whep --bearer -o --output --format --duration --frames --window-device --audio-codec --push-timeout --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2

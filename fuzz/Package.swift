@@ -8,7 +8,7 @@ import PackageDescription
 let rtcbox = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 let targets = ["FuzzFrameDecoder", "FuzzControlMessage", "FuzzHello", "FuzzMediaFrame", "FuzzToken",
     "FuzzRTP", "FuzzRTCP", "FuzzSTUN", "FuzzSDP", "FuzzDTLS",
-    "FuzzJitterBuffer", "FuzzTransportFeedback"]
+    "FuzzJitterBuffer", "FuzzTransportFeedback", "FuzzSideInfo"]
 
 let package = Package(
     name: "rtcbox-fuzz",

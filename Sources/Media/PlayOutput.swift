@@ -18,3 +18,25 @@ protocol PlayOutput: AnyObject {
 }
 
 extension StreamMuxer: PlayOutput {}
+
+/// Writes nothing: counts what a player received (`play --sei-only` looks at the frames, not the media).
+final class DiscardingOutput: PlayOutput {
+    private var tracks: [TrackInfo] = []
+    private var firstPts: Int64?
+    private(set) var videoFramesWritten = 0
+    private(set) var audioFramesWritten = 0
+    private(set) var mediaMicros: Int64 = 0
+    let framesDropped = 0
+
+    func streamStarted(_ info: StreamInfo) { tracks = info.tracks }
+    var hasVideo: Bool { tracks.isEmpty || tracks.contains { $0.kind == .video } }
+
+    func write(_ frame: MediaFrame) throws -> Bool {
+        if frame.header.track == .video { videoFramesWritten += 1 } else { audioFramesWritten += 1 }
+        if firstPts == nil { firstPts = frame.header.pts }
+        mediaMicros = max(mediaMicros, frame.header.pts - (firstPts ?? 0))
+        return true
+    }
+
+    func finish() throws {}
+}

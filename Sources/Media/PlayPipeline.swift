@@ -27,6 +27,10 @@ public struct PlaySettings: Sendable {
     public var onRelayState: (@Sendable (RelayState) -> Void)?
     /// A push whose first connection fails tries again (with backoff) instead of failing.
     public var relayRetriesFirstConnection = false
+    /// Side info (SEI) found in each video frame: the frame's pts (µs) and the data.
+    public var onSideInfo: (@Sendable (Int64, [UInt8]) -> Void)?
+    /// Write no media: only look at the frames (with `onSideInfo`, `play --sei-only`).
+    public var discardMedia = false
     /// How long a push's server may keep a connect or a write waiting before it counts as dropped (seconds).
     public var pushTimeout = 10.0
 
@@ -76,6 +80,7 @@ public final class PlayPipeline: Sendable {
 
     /// Checks the output settings before anything connects (bad format → error now, not after login).
     public func validate() throws {
+        if settings.discardMedia { return }
         if let window = settings.window {
             guard DecodedWriter.windowDevices.contains(window) else {
                 throw FFmpegError(operation: "--window", message: "unknown window device \"\(window)\" (sdl2, xv)")
@@ -104,7 +109,9 @@ public final class PlayPipeline: Sendable {
 
     private static func loop(queue: MediaQueue, settings: PlaySettings, stop: StopSignal) throws -> PlaySummary {
         let muxer: PlayOutput
-        if let window = settings.window {
+        if settings.discardMedia {
+            muxer = DiscardingOutput()
+        } else if let window = settings.window {
             muxer = try DecodedWriter(output: settings.output, format: window, kind: .video)
         } else if settings.decode {
             muxer = try DecodedWriter(output: settings.output, format: settings.format, kind: settings.kinds == [.audio] ? .audio : .video)
@@ -142,6 +149,9 @@ public final class PlayPipeline: Sendable {
                 // decoded output is scaled to the size it started with.
                 break
             case .frame(let frame):
+                if let onSideInfo = settings.onSideInfo, frame.header.track == .video {
+                    for message in SideInfoSEI.messages(in: frame.payload.readableBytesView) { onSideInfo(frame.header.pts, message) }
+                }
                 do {
                     guard try muxer.write(frame) else { continue }
                 } catch let e as FFmpegError where e.code == -EPIPE {

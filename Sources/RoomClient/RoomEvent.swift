@@ -161,13 +161,16 @@ public enum RoomEvent: Sendable {
     /// An input of `rtcbox mix`: `state` waiting, mixing, stalled or left; `region` x, y, width, height of
     /// its picture in the mix (nil: none, e.g. audio only).
     case mixInputState(streamID: String, state: String, region: [Int]?)
+    /// Side info (SEI) that came with a played video frame (the SDK's onPlayerRecvSEI): the frame's pts in
+    /// ms from the stream's start, and the data (as text when it is UTF-8).
+    case playerRecvSEI(streamID: String, ptsMs: Double, data: [UInt8])
 
     /// Every event name, as `json()` writes it (docs/events.md has an example of each).
     public static let allNames = [
         "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
         "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
         "token_will_expire", "network_quality", "traffic_control", "room_stream_tracks_update", "player_video_size_changed",
-        "media_transport", "relay_state", "mix_input_state",
+        "media_transport", "relay_state", "mix_input_state", "player_recv_sei",
     ]
 
     public var name: String {
@@ -191,6 +194,7 @@ public enum RoomEvent: Sendable {
         case .mediaTransport: return "media_transport"
         case .relayState: return "relay_state"
         case .mixInputState: return "mix_input_state"
+        case .playerRecvSEI: return "player_recv_sei"
         }
     }
 
@@ -237,6 +241,13 @@ public enum RoomEvent: Sendable {
             fields += [("stream_id", stream), ("url", url), ("state", state)]
             if let retry { fields.append(("retry_in_s", retry)) }
             if !reason.isEmpty { fields.append(("reason", reason)) }
+        case .playerRecvSEI(let stream, let pts, let data):
+            fields += [("stream_id", stream), ("pts_ms", (pts * 1000).rounded() / 1000)]
+            if let text = String(validating: data, as: UTF8.self) {
+                fields.append(("data", text))
+            } else {
+                fields.append(("data_base64", Data(data).base64EncodedString()))
+            }
         case .mixInputState(let stream, let state, let region):
             fields += [("stream_id", stream), ("state", state)]
             if let region, region.count == 4 {

@@ -56,6 +56,9 @@ struct Play: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("copy keeps the stream's audio codec where the container allows it (Opus in mpegts, nut, matroska, mp4); aac transcodes Opus to AAC (always done for flv).", valueName: "copy|aac"))
     var audioCodec = "copy"
 
+    @Flag(name: .long, help: "Write no media: print the side info (SEI) of each video frame to stdout as player_recv_sei JSON lines.")
+    var seiOnly = false
+
     @Flag(name: .long, help: "Write the video track only.")
     var videoOnly = false
 
@@ -85,6 +88,11 @@ struct Play: AsyncParsableCommand {
             if decode { throw ValidationError("--decode writes raw media; a push to \(NetworkOutput.redacted(output)) carries the stream as it is") }
             if window { throw ValidationError("--window shows the stream; it does not go with a push to a server (-o URL)") }
         }
+        if seiOnly {
+            if output != "-" || decode || window { throw ValidationError("--sei-only prints side info to stdout and writes no media (no -o, --decode or --window)") }
+            if outputOptions.events == "-" { throw ValidationError("--sei-only prints to stdout; send --events to a file") }
+            return
+        }
         if output == "-" && outputOptions.events == "-" && !window {
             throw ValidationError("--events - and -o - would both write to stdout; send events to a file")
         }
@@ -108,6 +116,18 @@ struct Play: AsyncParsableCommand {
         let streamID = stream
         s.onNote = { note in if !quiet { printError("rtcbox play: \(streamID): \(note)") } }
         s.onRelayState = relayReporter(command: "play", streamID: stream ?? "whep", url: output, writer: writer, quiet: quiet)
+        let id = stream ?? "whep"
+        if seiOnly {
+            s.discardMedia = true
+            let printer = EventWriter.standardOutput()
+            s.onSideInfo = { pts, data in
+                let event = RoomEvent.playerRecvSEI(streamID: id, ptsMs: Double(pts) / 1000, data: data)
+                _ = writer?.write(event)
+                if !printer.write(event) { stop.raise() }   // the reader of stdout went away (| head -1)
+            }
+        } else if let writer {
+            s.onSideInfo = { pts, data in _ = writer.write(.playerRecvSEI(streamID: id, ptsMs: Double(pts) / 1000, data: data)) }
+        }
         if window {
             s.window = windowDevice
             s.output = "rtcbox play \(room)/\(stream)"

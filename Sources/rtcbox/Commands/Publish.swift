@@ -42,8 +42,11 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The lowest video bit rate traffic control goes down to (default a tenth of --video-bitrate, at least 50k).", valueName: "rate"))
     var minVideoBitrate: BitRateValue?
 
-    @Flag(name: .long, help: "Read JSON commands from stdin while publishing (set_stream_extra_info, send_message...; see rtcbox login).")
+    @Flag(name: .long, help: "Read JSON commands from stdin while publishing (set_stream_extra_info, send_message, send_sei...; see rtcbox login).")
     var stdinCommands = false
+
+    @Flag(name: .long, help: "Send each line of stdin as side info (H.264 SEI) with the next video frame; players see player_recv_sei events (up to 4096 bytes a line).")
+    var seiStdin = false
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
@@ -62,6 +65,9 @@ struct Publish: AsyncParsableCommand {
         }
         if (extraInfo?.utf8.count ?? 0) > 1024 { throw ValidationError("--extra-info is longer than 1024 bytes") }
         if stdinCommands && encode.inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
+        if seiStdin && encode.inputs.contains("-") { throw ValidationError("--sei-stdin and -i - both want stdin") }
+        if seiStdin && stdinCommands { throw ValidationError("--sei-stdin and --stdin-commands both read stdin (send_sei is a command)") }
+        if seiStdin && encode.noVideo { throw ValidationError("--sei-stdin rides the video: it does not go with --no-video") }
         if let min = minVideoBitrate, min.bitsPerSecond > encode.encoder.videoBitrate.bitsPerSecond {
             throw ValidationError("--min-video-bitrate is above --video-bitrate")
         }
@@ -88,6 +94,8 @@ struct Publish: AsyncParsableCommand {
         let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
         let trafficOn = try trafficControlOn()
         let streamID = stream, extraInfo = self.extraInfo, commands = stdinCommands
+        let sideInfo = SideInfoQueue()
+        if seiStdin { Self.readSideInfo(into: sideInfo) }
         nonisolated(unsafe) var previous: (StreamCounters, Date)?
         let progress = ProgressLine(quiet: output.quiet) { elapsed in
             ProgressLine.render(elapsed: elapsed, counters: roomClient.publisherCounters(streamID), previous: &previous,
@@ -101,8 +109,8 @@ struct Publish: AsyncParsableCommand {
                 let traffic = self.trafficSettings(tracks, on: trafficOn)
                 let publisher = try await roomClient.publish(streamID: streamID, tracks: tracks, extraInfo: extraInfo,
                                                              trafficControl: traffic)
-                if commands { StdinCommands.start(client: roomClient, writer: session.writer, stop: nil) }
-                return publisher
+                if commands { StdinCommands.start(client: roomClient, writer: session.writer, stop: nil, sideInfo: sideInfo) }
+                return SideInfoSink(base: publisher, queue: sideInfo)
             }
             progress.finish()
             if !output.quiet {
@@ -128,6 +136,8 @@ struct Publish: AsyncParsableCommand {
         let trafficOn = try trafficControlOn()
         let logger = makeLogger("rtcbox.publish", output)
         let session = NIOLockedValueBox<WHIPClient?>(nil)
+        let sideInfo = SideInfoQueue()
+        if seiStdin { Self.readSideInfo(into: sideInfo) }
         let failure = NIOLockedValueBox<String?>(nil)
         let closing = NIOLockedValueBox(false)
         var runError: Error?
@@ -156,7 +166,7 @@ struct Publish: AsyncParsableCommand {
                     _ = writer?.write(.mediaTransport(streamID: "whip", role: "publisher", transport: "udp", reason: "connected to \(client.remote)"))
                     _ = writer?.write(.publisherState(streamID: "whip", state: .publishing, errorCode: nil, reason: ""))
                     if !quiet { printError("rtcbox publish: publishing to \(endpoint) over WebRTC (media to \(client.remote))") }
-                    return client
+                    return SideInfoSink(base: client, queue: sideInfo)
                 } catch let error as RoomClientError {
                     _ = writer?.write(.publisherState(streamID: "whip", state: .noPublish, errorCode: error.code, reason: error.reason))
                     throw error
@@ -177,5 +187,18 @@ struct Publish: AsyncParsableCommand {
         }
         if let runError { throw runError }
         if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+    }
+
+    /// `--sei-stdin`: each line of stdin (without its newline) is side info for the next video frame; a line
+    /// that cannot go is one line on stderr and skipped.
+    static func readSideInfo(into queue: SideInfoQueue) {
+        Thread.detachNewThread {
+            var n = 0
+            while let line = readLine(strippingNewline: true) {
+                n += 1
+                guard !line.isEmpty else { continue }
+                do { try queue.send(Array(line.utf8)) } catch { printError("rtcbox publish: stdin line \(n) not sent: \(error)") }
+            }
+        }
     }
 }

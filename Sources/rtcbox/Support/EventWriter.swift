@@ -6,6 +6,11 @@ final class EventWriter: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
 
+    private init(handle: FileHandle) { self.handle = handle }
+
+    /// A writer to stdout (what `--events -` makes).
+    static func standardOutput() -> EventWriter { EventWriter(handle: FileHandle.standardOutput) }
+
     init(destination: String) throws {
         if destination == "-" {
             handle = FileHandle.standardOutput

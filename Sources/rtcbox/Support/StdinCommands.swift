@@ -10,15 +10,16 @@ import RoomClient
 ///     {"action":"custom_command","to":["bob"],"command":"mute"}
 ///     {"action":"set_stream_extra_info","stream_id":"cam","extra_info":"front"}
 ///     {"action":"renew_token","token":"04..."}
+///     {"action":"send_sei","data":"question 3"}     (publish only: side info with the next video frame)
 ///     {"action":"logout"}
 ///
 /// The end of stdin logs out, as `logout` does.
 enum StdinCommands {
-    static let actions = ["send_message", "set_extra_info", "custom_command", "set_stream_extra_info", "renew_token", "logout"]
+    static let actions = ["send_message", "set_extra_info", "custom_command", "set_stream_extra_info", "renew_token", "send_sei", "logout"]
 
     /// Reads stdin on its own thread until EOF or `logout`, then raises `stop` (publish passes nil: the end of
     /// its commands does not end the stream).
-    static func start(client: RoomClient, writer: EventWriter?, stop: StopSignal?) {
+    static func start(client: RoomClient, writer: EventWriter?, stop: StopSignal?, sideInfo: SideInfoQueue? = nil) {
         let lines = AsyncStream<String> { continuation in
             Thread.detachNewThread {
                 while let line = readLine(strippingNewline: true) {
@@ -29,7 +30,7 @@ enum StdinCommands {
         }
         Task {
             for await line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                let (result, isLogout) = await perform(line, client: client)
+                let (result, isLogout) = await perform(line, client: client, sideInfo: sideInfo)
                 emit(result, writer)
                 if isLogout {
                     stop?.raise()
@@ -41,7 +42,7 @@ enum StdinCommands {
     }
 
     /// Runs one command line; returns its result object and whether it asked to log out.
-    static func perform(_ line: String, client: RoomClient) async -> ([String: Any], Bool) {
+    static func perform(_ line: String, client: RoomClient, sideInfo: SideInfoQueue? = nil) async -> ([String: Any], Bool) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             return (failure(nil, nil, "the line is not a JSON object"), false)
         }
@@ -65,6 +66,9 @@ enum StdinCommands {
                 try await client.sendCustomCommand(try text("command"), to: to)
             case "set_stream_extra_info":
                 try await client.setStreamExtraInfo(streamID: try text("stream_id"), extraInfo: try text("extra_info"))
+            case "send_sei":
+                guard let sideInfo else { throw CLIError(.usage, "send_sei goes with the video of a publish (rtcbox publish --stdin-commands)") }
+                do { try sideInfo.send(Array(try text("data").utf8)) } catch let e as SideInfoError { throw CLIError(.dataError, e.reason) }
             case "renew_token":
                 if let expire = try await client.renewToken(try text("token")) { result["token_expire"] = expire }
             case "logout":
