@@ -89,20 +89,31 @@ final class NginxRTMP {
     deinit { kill() }
 }
 
-/// A TCP port nothing listens on now (bound to 0 and released).
-func freeTCPPort() throws -> Int {
+/// A TCP socket bound to a free port of 127.0.0.1 (listening when asked): its descriptor and port.
+func boundTCPSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw NSError(domain: "rtcbox-tests", code: 1) }
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && (!listening || listen(fd, 4) == 0) && getsockname(fd, $0, &length) == 0
+        }
     }
-    guard bound else { throw NSError(domain: "rtcbox-tests", code: 1) }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard bound else {
+        close(fd)
+        throw NSError(domain: "rtcbox-tests", code: 1)
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A TCP port nothing listens on now (bound to 0 and released).
+func freeTCPPort() throws -> Int {
+    let (fd, port) = try boundTCPSocket(listening: false)
+    close(fd)
+    return port
 }
 
 /// `play -o rtmp://…`: a room stream pushed to a CDN's ingest (the SDK's addPublishCdnUrl), without
@@ -218,17 +229,9 @@ final class RelayTests: XCTestCase {
         let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", serve.address, "-f", "lavfi", "-i",
                                                 "testsrc2=size=320x240:rate=30", "--duration", "20", "-q"])
         defer { publisher.signal(SIGINT); publisher.wait() }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Listening, and nobody accepts: the kernel completes the handshake, nothing ever answers.
+        let (fd, port) = try boundTCPSocket(listening: true)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        XCTAssertTrue(bound)
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let started = Date()
         let r = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--server", serve.address, "-o", "rtmp://127.0.0.1:\(port)/live/k3y",
                                           "--push-timeout", "2", "-q"], timeout: 30)
