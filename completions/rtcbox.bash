@@ -338,7 +338,7 @@ _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands --sei-stdin -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
-    non_repeating_options=(--whip --bearer --size --fps --video-bitrate --gop --preset --audio-bitrate --duration --extra-info --traffic-control --min-video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    non_repeating_options=(--whip --bearer --size --fps --video-bitrate --gop --preset --audio-bitrate --scenario --duration --extra-info --traffic-control --min-video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -389,6 +389,9 @@ _rtcbox_publish() {
         return
         ;;
     '--audio-bitrate')
+        return
+        ;;
+    '--scenario')
         return
         ;;
     '--duration')
@@ -757,7 +760,7 @@ _rtcbox_preview() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --window -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
-    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --duration -o --output --format --window-device --title --events --log-level)
+    non_repeating_options=(--size --fps --video-bitrate --gop --preset --audio-bitrate --scenario --duration -o --output --format --window-device --title --events --log-level)
     __rtcbox_offer_flags_options 0
 
     # Offer option value completions
@@ -802,6 +805,9 @@ _rtcbox_preview() {
         return
         ;;
     '--audio-bitrate')
+        return
+        ;;
+    '--scenario')
         return
         ;;
     '--duration')

@@ -37,6 +37,9 @@ struct EncodeOptions: ParsableArguments {
 
     @OptionGroup var encoder: EncoderOptions
 
+    @Option(name: .long, help: ArgumentHelp("Defaults for a kind of call: call, hq-call, chatroom, broadcast, karaoke (size, fps, bit rates, GOP, audio channels; see the SCENARIOS section); flags given explicitly win.", valueName: "name"))
+    var scenario: ScenarioValue?
+
     @Flag(name: .long, help: "Pass H.264 and AAC or Opus through without re-encoding (bit-identical packets); other codecs are refused.")
     var copy = false
 
@@ -55,6 +58,7 @@ struct EncodeOptions: ParsableArguments {
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("no input: give at least one -i (e.g. -f lavfi -i testsrc2)") }
         if noVideo && noAudio { throw ValidationError("--no-video and --no-audio leave nothing to publish") }
+        if scenario != nil && copy { throw ValidationError("--scenario sets encoder settings; --copy passes packets through without encoding") }
         if let fps, !(1...240).contains(fps) { throw ValidationError("--fps must be between 1 and 240") }
         _ = try inputSpecs()
     }
@@ -82,9 +86,31 @@ struct EncodeOptions: ParsableArguments {
         s.realtime = realtime ? nil : false
         s.duration = duration?.seconds
         s.copy = copy
+        if let scenario {
+            // What was given on the command line wins (argument-parser's defaults cannot tell given from default).
+            let arguments = CommandLine.arguments.dropFirst()
+            func given(_ flag: String) -> Bool { arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") } }
+            var keep: Set<Scenario.Field> = []
+            if size != nil { keep.insert(.size) }
+            if fps != nil { keep.insert(.frameRate) }
+            if given("--video-bitrate") { keep.insert(.videoBitRate) }
+            if given("--gop") { keep.insert(.gop) }
+            if given("--audio-bitrate") { keep.insert(.audioBitRate) }
+            scenario.value.apply(to: &s, keeping: keep)
+        }
         return s
     }
 
+}
+
+/// `--scenario NAME`.
+struct ScenarioValue: ExpressibleByArgument, Sendable {
+    var value: Scenario
+    init?(argument: String) {
+        guard let v = Scenario(rawValue: argument.lowercased()) else { return nil }
+        value = v
+    }
+    static var allValueStrings: [String] { Scenario.allCases.map(\.rawValue) }
 }
 
 /// How H.264 and AAC are encoded: shared by publish, preview (through EncodeOptions) and mix.
