@@ -279,7 +279,7 @@ _rtcbox_token() {
 
 _rtcbox_login() {
     repeating_flags=(-v --verbose)
-    non_repeating_flags=(--user-status --stdin-commands --once -q --quiet --version -h --help)
+    non_repeating_flags=(--user-status --stdin-commands --sound-levels --once -q --quiet --version -h --help)
     repeating_options=(--send-message --set-extra-info)
     non_repeating_options=(--server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --duration --events --log-level)
     __rtcbox_offer_flags_options 1
@@ -338,7 +338,7 @@ _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands --sei-stdin -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
-    non_repeating_options=(--whip --bearer --size --fps --video-bitrate --gop --preset --audio-bitrate --scenario --duration --extra-info --traffic-control --min-video-bitrate --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    non_repeating_options=(--whip --bearer --size --fps --video-bitrate --gop --preset --audio-bitrate --scenario --duration --extra-info --traffic-control --min-video-bitrate --sound-level-interval --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -405,6 +405,9 @@ _rtcbox_publish() {
         return
         ;;
     '--min-video-bitrate')
+        return
+        ;;
+    '--sound-level-interval')
         return
         ;;
     '--server')

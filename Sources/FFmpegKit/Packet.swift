@@ -91,6 +91,25 @@ public final class Frame {
         av_frame_move_ref(pointer, other.pointer)
     }
 
+    /// The mean square of a planar float audio frame's samples over all its channels (samples in -1...1);
+    /// nil for another sample format or an empty frame.
+    public var planarFloatMeanSquare: Double? {
+        guard pointer.pointee.format == AV_SAMPLE_FMT_FLTP.rawValue else { return nil }
+        let samples = sampleCount, channels = Int(pointer.pointee.ch_layout.nb_channels)
+        guard samples > 0, channels > 0, let planes = pointer.pointee.extended_data else { return nil }
+        var sum = 0.0
+        for c in 0..<channels {
+            guard let plane = planes[c] else { return nil }
+            plane.withMemoryRebound(to: Float.self, capacity: samples) { p in
+                for i in 0..<samples {
+                    let v = Double(p[i])
+                    sum += v * v
+                }
+            }
+        }
+        return sum / Double(samples * channels)
+    }
+
     /// Allocates a video frame's buffers.
     public func allocateVideo(width: Int, height: Int, pixelFormat: AVPixelFormat) throws {
         unref()

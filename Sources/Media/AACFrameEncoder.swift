@@ -15,6 +15,9 @@ final class AACFrameEncoder {
     private var layout = AVChannelLayout()
     /// The sample number of the next frame handed to the encoder; set by the first decoded frame.
     private var nextSample: Int64?
+    /// Measures what is encoded (`PublishSettings.soundLevelIntervalMs`); each window's level goes to `onSoundLevel`.
+    var levelMeter: SoundLevelMeter?
+    var onSoundLevel: ((UInt8) -> Void)?
 
     init(sampleRate: Int, channels: Int, bitRate: Int) throws {
         encoder = try Encoder.audio(AudioEncoderSettings(sampleRate: sampleRate, channels: channels, bitRate: bitRate))
@@ -56,6 +59,11 @@ final class AACFrameEncoder {
         while fifo.count >= size || (final && fifo.count > 0) {
             let n = min(size, fifo.count)
             try fifo.read(samples: n, into: chunk, sampleRate: sampleRate, layout: layout)
+            if var meter = levelMeter, let meanSquare = chunk.planarFloatMeanSquare {
+                let level = meter.add(meanSquare: meanSquare, samples: n)
+                levelMeter = meter
+                if let level { onSoundLevel?(level) }
+            }
             let start = nextSample ?? 0
             chunk.pts = start
             nextSample = start + Int64(n)

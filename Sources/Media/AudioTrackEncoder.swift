@@ -21,6 +21,9 @@ final class AudioTrackEncoder {
         decoder = try Decoder(stream: stream)
         aac = try AACFrameEncoder(sampleRate: settings.audioSampleRate, channels: settings.audioChannels, bitRate: settings.audioBitRate)
         decoded = try Frame()
+        if let ms = settings.soundLevelIntervalMs, ms > 0 {
+            aac.levelMeter = SoundLevelMeter(windowSamples: settings.audioSampleRate * ms / 1000)
+        }
         track = TrackInfo(kind: .audio, codec: "aac", sampleRate: settings.audioSampleRate, channels: settings.audioChannels,
                           bitRate: settings.audioBitRate, extradata: aac.extradata.isEmpty ? nil : Data(aac.extradata).base64EncodedString())
     }
@@ -31,6 +34,7 @@ final class AudioTrackEncoder {
                                  payload: UnsafeRawBufferPointer(packet.bytes))
             if sent { framesOut += 1 } else { framesDropped += 1 }
         }
+        aac.onSoundLevel = { sink.noteSoundLevel($0) }
         try decoder.send(input)
         while try decoder.receive(into: decoded) == .produced {
             let ts = decoded.pointer.pointee.best_effort_timestamp

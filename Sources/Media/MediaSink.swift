@@ -14,12 +14,15 @@ public protocol MediaSink: Sendable {
     var videoLayer: VideoLayer? { get }
     /// The encoder restarted with this description of its video; the next frame is its first (a keyframe).
     func updateVideoTrack(_ track: TrackInfo)
+    /// The sound level of the captured audio over the last interval, -dBov (`SoundLevel`).
+    func noteSoundLevel(_ dBov: UInt8)
 }
 
 extension MediaSink {
     public var videoBitRate: Int? { nil }
     public var videoLayer: VideoLayer? { nil }
     public func updateVideoTrack(_ track: TrackInfo) {}
+    public func noteSoundLevel(_ dBov: UInt8) {}
 }
 
 extension MediaSink {

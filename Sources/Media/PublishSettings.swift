@@ -34,6 +34,9 @@ public struct PublishSettings: Sendable {
     public var duration: Double?
     /// Pass H.264 and AAC through without re-encoding (bit-identical packets).
     public var copy = false
+    /// How often the sound level of the captured audio is measured (ms; it rides on the audio frames, and is a
+    /// captured_sound_level_update event); nil: not measured. `--copy` decodes nothing and measures nothing.
+    public var soundLevelIntervalMs: Int? = 100
 
     public init(inputs: [InputSpec]) {
         self.inputs = inputs

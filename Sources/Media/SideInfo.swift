@@ -60,4 +60,5 @@ public struct SideInfoSink: MediaSink {
     public var videoBitRate: Int? { base.videoBitRate }
     public var videoLayer: VideoLayer? { base.videoLayer }
     public func updateVideoTrack(_ track: TrackInfo) { base.updateVideoTrack(track) }
+    public func noteSoundLevel(_ dBov: UInt8) { base.noteSoundLevel(dBov) }
 }

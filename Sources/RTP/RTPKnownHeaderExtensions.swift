@@ -9,6 +9,34 @@ public enum RTPHeaderExtensionURI {
         "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
     /// The BUNDLE media identification (RFC 8843 section 15.1).
     public static let sdesMid = "urn:ietf:params:rtp-hdrext:sdes:mid"
+    /// The client-to-mixer audio level (RFC 6464): audio m-lines only.
+    public static let audioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+}
+
+/// The client-to-mixer audio level (RFC 6464 section 3): one byte, the voice activity bit and the level of the
+/// packet's audio in -dBov (0 loudest, 127 silence). rtcbox's media frames carry the same level.
+public struct AudioLevelExtension: Sendable, Hashable {
+    public var voiceActivity: Bool
+    public var level: UInt8
+
+    public init(voiceActivity: Bool = false, level: UInt8) {
+        self.voiceActivity = voiceActivity
+        self.level = min(level, 127)
+    }
+
+    /// One byte (RFC 6464 allows padding in the two-byte form: the first byte counts).
+    public static func parse(_ data: ByteBuffer) throws(RTPParseError) -> AudioLevelExtension {
+        guard let byte = data.getInteger(at: data.readerIndex, as: UInt8.self) else {
+            throw .invalidExtensionLength(uri: RTPHeaderExtensionURI.audioLevel, length: data.readableBytes)
+        }
+        return AudioLevelExtension(voiceActivity: byte & 0x80 != 0, level: byte & 0x7F)
+    }
+
+    public var data: ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger((voiceActivity ? 0x80 : 0) | level)
+        return buffer
+    }
 }
 
 /// The abs-capture-time extension (WebRTC's experiments/rtp-hdrext/abs-capture-time): the NTP time

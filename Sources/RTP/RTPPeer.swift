@@ -272,6 +272,9 @@ public final class RTPPeer {
         if let id = ids.frameTiming {
             elements.append(RTPHeaderExtensionElement(id: id, data: RTPFrameTiming(pts: frame.pts, dts: frame.dts, flags: frame.flags).data))
         }
+        if let id = ids.audioLevel, frame.kind == .audio, let level = frame.audioLevel {
+            elements.append(RTPHeaderExtensionElement(id: id, data: AudioLevelExtension(level: level).data))
+        }
         redundancy = REDEncoder.redundancy(lossRate: remoteLossRate, above: configuration.redundancyAbove, wasOn: redundancy)
         let packets = sendStreams[index].packetize(frame, extensions: elements, redundancy: redundancy ? configuration.redundantPackets : 0, now: now)
         statistics.redPacketsSent += packets.count(where: { $0.payloadType == sendStreams[index].track.redPayloadType })

@@ -52,12 +52,15 @@ public struct RTPExtensionIDs: Sendable, Hashable {
     public var mid: UInt8?
     /// urn:rtcbox:frame-timing — rtcbox peers only: the frame's exact pts/dts (µs) and rtcbox flags.
     public var frameTiming: UInt8?
-    public init(absCaptureTime: UInt8? = nil, transportWideSequenceNumber: UInt8? = nil, mid: UInt8? = nil, frameTiming: UInt8? = nil) {
+    /// urn:ietf:params:rtp-hdrext:ssrc-audio-level (RFC 6464), on audio: the sound level of each frame.
+    public var audioLevel: UInt8?
+    public init(absCaptureTime: UInt8? = nil, transportWideSequenceNumber: UInt8? = nil, mid: UInt8? = nil, frameTiming: UInt8? = nil,
+                audioLevel: UInt8? = nil) {
         self.absCaptureTime = absCaptureTime; self.transportWideSequenceNumber = transportWideSequenceNumber
-        self.mid = mid; self.frameTiming = frameTiming
+        self.mid = mid; self.frameTiming = frameTiming; self.audioLevel = audioLevel
     }
-    /// The ids rtcbox offers: 1 abs-capture-time, 2 transport-wide-cc, 3 mid, 4 frame-timing.
-    public static let rtcbox = RTPExtensionIDs(absCaptureTime: 1, transportWideSequenceNumber: 2, mid: 3, frameTiming: 4)
+    /// The ids rtcbox offers: 1 abs-capture-time, 2 transport-wide-cc, 3 mid, 4 frame-timing, 5 audio level.
+    public static let rtcbox = RTPExtensionIDs(absCaptureTime: 1, transportWideSequenceNumber: 2, mid: 3, frameTiming: 4, audioLevel: 5)
     public static let frameTimingURI = "urn:rtcbox:frame-timing"
 }
 
@@ -74,9 +77,12 @@ public struct RTPFrame: Sendable {
     public var flags: UInt8
     /// Video: one Annex-B access unit. Audio: one raw AAC or Opus frame.
     public var payload: ByteBuffer
-    public init(kind: RTPMediaKind, isKeyframe: Bool, pts: Int64, dts: Int64, captureTime: Int64, flags: UInt8 = 0, payload: ByteBuffer) {
+    /// Audio: its sound level, -dBov (RFC 6464's audio level extension, when negotiated).
+    public var audioLevel: UInt8?
+    public init(kind: RTPMediaKind, isKeyframe: Bool, pts: Int64, dts: Int64, captureTime: Int64, flags: UInt8 = 0, payload: ByteBuffer,
+                audioLevel: UInt8? = nil) {
         self.kind = kind; self.isKeyframe = isKeyframe; self.pts = pts; self.dts = dts
-        self.captureTime = captureTime; self.flags = flags; self.payload = payload
+        self.captureTime = captureTime; self.flags = flags; self.payload = payload; self.audioLevel = audioLevel
     }
 }
 

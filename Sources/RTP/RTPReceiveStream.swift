@@ -37,6 +37,7 @@ struct RTPReceiveStream {
     struct FrameInfo {
         var timing: RTPFrameTiming?
         var captureTime: Int64?
+        var audioLevel: UInt8?
     }
 
     /// Frame infos by RTP timestamp, the last `capacity` frames.
@@ -46,11 +47,12 @@ struct RTPReceiveStream {
         private var order: [UInt32] = []
         private var cursor = 0
 
-        mutating func note(_ timestamp: UInt32, timing: RTPFrameTiming?, captureTime: Int64?) {
-            guard timing != nil || captureTime != nil else { return }
+        mutating func note(_ timestamp: UInt32, timing: RTPFrameTiming?, captureTime: Int64?, audioLevel: UInt8? = nil) {
+            guard timing != nil || captureTime != nil || audioLevel != nil else { return }
             if var known = infos[timestamp] {
                 known.timing = known.timing ?? timing
                 known.captureTime = known.captureTime ?? captureTime
+                known.audioLevel = known.audioLevel ?? audioLevel
                 infos[timestamp] = known
                 return
             }
@@ -61,7 +63,7 @@ struct RTPReceiveStream {
                 order[cursor] = timestamp
                 cursor = (cursor + 1) % Self.capacity
             }
-            infos[timestamp] = FrameInfo(timing: timing, captureTime: captureTime)
+            infos[timestamp] = FrameInfo(timing: timing, captureTime: captureTime, audioLevel: audioLevel)
         }
 
         func info(_ timestamp: UInt32) -> FrameInfo? { infos[timestamp] }
@@ -114,7 +116,10 @@ struct RTPReceiveStream {
         let capture = extensions.absCaptureTime.flatMap { id in
             (try? packet.headerExtensionElement(id: id)).flatMap { $0 }.flatMap { try? AbsCaptureTime.parse($0) }
         }
-        self.timing.note(packet.timestamp, timing: timing, captureTime: capture?.wallClockMicros)
+        let level = extensions.audioLevel.flatMap { id in
+            (try? packet.headerExtensionElement(id: id)).flatMap { $0 }.flatMap { try? AudioLevelExtension.parse($0) }
+        }
+        self.timing.note(packet.timestamp, timing: timing, captureTime: capture?.wallClockMicros, audioLevel: level?.level)
         // The media SSRC's report counts what came on it, as libwebrtc's does (RTX is its own stream): the
         // sender learns the path's loss, not what is left after repair (by RTX or RED: RED stays on while
         // the loss does).
@@ -231,7 +236,7 @@ struct RTPReceiveStream {
         }
         return RTPFrame(kind: track.codec.kind, isKeyframe: keyframe, pts: pts, dts: dts,
                         captureTime: info?.captureTime ?? senderWallClock(timestamp) ?? 0, flags: info?.timing?.flags ?? 0,
-                        payload: payload)
+                        payload: payload, audioLevel: track.codec.kind == .audio ? info?.audioLevel : nil)
     }
 
     /// The sender's wall clock at an RTP timestamp, from its last sender report (within ±2^31 ticks of it).

@@ -73,7 +73,10 @@ public struct RTPMediaSection: Sendable, Hashable {
         self.ssrc = ssrc
         self.rtxSSRC = rtxSSRC
         self.feedback = feedback ?? (kind == .video ? .video : .audio)
-        self.extensions = extensions
+        // The audio level is audio's alone (browsers offer it on their audio m-line only).
+        var ids = extensions
+        if kind != .audio { ids.audioLevel = nil }
+        self.extensions = ids
     }
 
     /// Whether this side sends (sendonly, sendrecv) or receives (recvonly, sendrecv) in this section.
@@ -269,6 +272,7 @@ extension RTPExtensionIDs {
             (RTPHeaderExtensionURI.transportWideSequenceNumber, \.transportWideSequenceNumber),
             (RTPHeaderExtensionURI.sdesMid, \.mid),
             (RTPExtensionIDs.frameTimingURI, \.frameTiming),
+            (RTPHeaderExtensionURI.audioLevel, \.audioLevel),
         ]
     }
 }

@@ -28,6 +28,25 @@ extension RoomClient {
         }
     }
 
+    /// Mutes or unmutes the camera (video) or microphone (audio) of a stream this client publishes: a muted
+    /// track's frames are not sent, the stream stays published, and every other member gets
+    /// remote_camera_state_update / remote_mic_state_update. The frames stop (or resume) at once; the call
+    /// returns when the server has the new state.
+    public func setMuted(streamID: String, _ kind: TrackKind, _ muted: Bool) async throws {
+        guard let publisher = state.withLockedValue({ $0.publishers[streamID] }) else {
+            throw RoomClientError.refused(ErrorMessage(id: nil, code: .streamNotFound, message: "this client does not publish stream \"\(streamID)\""))
+        }
+        guard publisher.tracks.contains(where: { $0.kind == kind }) else {
+            throw RoomClientError.refused(ErrorMessage(id: nil, code: .badRequest, message: "stream \"\(streamID)\" has no \(kind) track to \(muted ? "mute" : "unmute")"))
+        }
+        publisher.setMuted(kind, muted)
+        let connection = try currentConnection()
+        let now = StreamInfo.normalizedMuted(publisher.muted) ?? []
+        _ = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
+            .setStreamMuted(SetStreamMuted(id: $0, streamID: streamID, muted: now))
+        }
+    }
+
     /// Sends a text to every other member of the room; returns its message id.
     @discardableResult
     public func sendBroadcastMessage(_ message: String) async throws -> UInt64 {

@@ -117,7 +117,8 @@ extension RoomClient {
                 let offer = publishOffer(tracks: publisher.tracks)
                 let r = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
                     .publish(PublishRequest(id: $0, streamID: id, tracks: publisher.tracks, extraInfo: info.extraInfo,
-                                            sdp: offer?.sessionDescription().serialized()))
+                                            sdp: offer?.sessionDescription().serialized(),
+                                            muted: StreamInfo.normalizedMuted(publisher.muted)))
                 }
                 guard let handle = r.streamHandle else { throw RoomClientError.protocolViolation("publish result without a stream handle") }
                 publisher.rebind(channel: connection.channel, handle: handle)

@@ -52,6 +52,8 @@ public final class RoomClient: Sendable {
         var lastInbound = NIODeadline.now()
         var sessionID: String?
         var userStatus = false
+        /// Whether the login asked for room_sound_level_update (remote_sound_level_update events).
+        var soundLevels = false
         /// The token to log in with again (the configured one, or the last renewal).
         var token: String?
         /// What each published stream was published with, to publish it again after a reconnect.
@@ -66,6 +68,8 @@ public final class RoomClient: Sendable {
         /// Totals at the last quality event, per "pub:"/"play:" + stream id.
         var lastQuality: [String: (counters: StreamCounters, at: NIODeadline)] = [:]
         var rttMs: Double?
+        /// The camera and microphone state last reported per live stream of the room (RoomClient+DeviceState).
+        var deviceStates: [String: [TrackKind: DeviceState]] = [:]
 
         mutating func stopTimers() {
             qualityTask?.cancel()
@@ -109,13 +113,15 @@ public final class RoomClient: Sendable {
     // MARK: login / logout
 
     /// Connects and logs into `roomID`. Streams already live are reported as a room_stream_update "add"
-    /// (and members as room_user_update "add" when `userStatus` is set), as the SDK does.
-    public func login(roomID: String, userStatus: Bool) async throws -> LoginResult {
+    /// (and members as room_user_update "add" when `userStatus` is set), as the SDK does. `soundLevels`: report
+    /// the sound level of every stream of the room (remote_sound_level_update) as its publisher measures it.
+    public func login(roomID: String, userStatus: Bool, soundLevels: Bool = false) async throws -> LoginResult {
         emit(.roomState(roomID: roomID, state: .logining, errorCode: nil, reason: ""))
         do {
             let generation = state.withLockedValue { s -> Int in
                 s.token = configuration.token
                 s.userStatus = userStatus
+                s.soundLevels = soundLevels
                 s.roomID = roomID
                 return s.generation
             }
@@ -136,7 +142,7 @@ public final class RoomClient: Sendable {
                 emit(.roomUserUpdate(RoomUserUpdate(roomID: roomID, updateType: .add, users: login.users)))
             }
             if !login.streams.isEmpty {
-                emit(.roomStreamUpdate(RoomStreamUpdate(roomID: roomID, updateType: .add, streams: login.streams)))
+                emitStreamUpdate(RoomStreamUpdate(roomID: roomID, updateType: .add, streams: login.streams))
             }
             if !login.roomExtraInfo.isEmpty {
                 emit(.roomExtraInfoUpdate(RoomExtraInfoUpdate(roomID: roomID, extraInfo: login.roomExtraInfo)))
@@ -193,7 +199,7 @@ public final class RoomClient: Sendable {
     /// Sends a login (with the app sign signature for this connection's nonce) and waits for its result.
     func sendLogin(on connection: RoomConnection, roomID: String, userStatus: Bool, sessionID: String?) async throws -> ResultMessage {
         let config = configuration
-        let token = state.withLockedValue { $0.token }
+        let (token, soundLevels) = state.withLockedValue { ($0.token, $0.soundLevels) }
         var signature: String?
         if let hex = config.appSign, token == nil {
             let sign: AppSign
@@ -203,7 +209,7 @@ public final class RoomClient: Sendable {
         }
         return try await connection.request(timeoutSeconds: config.requestTimeoutSeconds) { id in
             .login(LoginRequest(id: id, appID: config.appID, roomID: roomID, user: config.user, userStatus: userStatus,
-                                token: token, signature: signature, sessionID: sessionID))
+                                token: token, signature: signature, sessionID: sessionID, soundLevels: soundLevels ? true : nil))
         }
     }
 
@@ -226,6 +232,9 @@ public final class RoomClient: Sendable {
             }
             let publisher = StreamPublisher(streamID: streamID, handle: handle, channel: connection.channel,
                                             tracks: tracks, trafficControl: trafficControl)
+            publisher.onSoundLevel { [weak self] level in
+                self?.emit(.capturedSoundLevelUpdate(streamID: streamID, level: SoundLevel.percent(dBov: level)))
+            }
             state.withLockedValue {
                 $0.publishers[streamID] = publisher
                 $0.publishing[streamID] = (tracks, extraInfo)
@@ -326,7 +335,11 @@ public final class RoomClient: Sendable {
     private func handleEvent(_ message: ControlMessage) {
         switch message {
         case .roomUserUpdate(let u): emit(.roomUserUpdate(u))
-        case .roomStreamUpdate(let u): emit(.roomStreamUpdate(u))
+        case .roomStreamUpdate(let u): emitStreamUpdate(u)
+        case .roomSoundLevelUpdate(let u):
+            for level in u.levels { emit(.remoteSoundLevelUpdate(roomID: u.roomID, streamID: level.streamID, level: level.level)) }
+        case .roomStreamStateUpdate(let u):
+            for info in u.streams { noteDeviceStates(roomID: u.roomID, info) }
         case .playStarted(let p):
             let queue = state.withLockedValue { s -> MediaQueue? in
                 guard let q = s.players[p.streamID] else { return nil }

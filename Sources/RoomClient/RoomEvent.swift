@@ -164,13 +164,21 @@ public enum RoomEvent: Sendable {
     /// Side info (SEI) that came with a played video frame (the SDK's onPlayerRecvSEI): the frame's pts in
     /// ms from the stream's start, and the data (as text when it is UTF-8).
     case playerRecvSEI(streamID: String, ptsMs: Double, data: [UInt8])
+    /// A remote stream's camera (video) or microphone (audio) state: remote_camera_state_update /
+    /// remote_mic_state_update.
+    case remoteDeviceStateUpdate(kind: TrackKind, roomID: String, streamID: String, userID: String, state: DeviceState)
+    /// A stream of the room is this loud now, 0-100 (`login --sound-levels`).
+    case remoteSoundLevelUpdate(roomID: String, streamID: String, level: Double)
+    /// What this client publishes on a stream measured this loud, 0-100, over the last interval.
+    case capturedSoundLevelUpdate(streamID: String, level: Double)
 
     /// Every event name, as `json()` writes it (docs/events.md has an example of each).
     public static let allNames = [
         "room_state", "room_user_update", "room_stream_update", "publisher_state", "player_state", "publisher_quality",
         "player_quality", "room_extra_info_update", "room_stream_extra_info_update", "broadcast_message", "custom_command",
         "token_will_expire", "network_quality", "traffic_control", "room_stream_tracks_update", "player_video_size_changed",
-        "media_transport", "relay_state", "mix_input_state", "player_recv_sei",
+        "media_transport", "relay_state", "mix_input_state", "player_recv_sei", "remote_camera_state_update",
+        "remote_mic_state_update", "remote_sound_level_update", "captured_sound_level_update",
     ]
 
     public var name: String {
@@ -195,6 +203,10 @@ public enum RoomEvent: Sendable {
         case .relayState: return "relay_state"
         case .mixInputState: return "mix_input_state"
         case .playerRecvSEI: return "player_recv_sei"
+        case .remoteDeviceStateUpdate(let kind, _, _, _, _):
+            return kind == .video ? "remote_camera_state_update" : "remote_mic_state_update"
+        case .remoteSoundLevelUpdate: return "remote_sound_level_update"
+        case .capturedSoundLevelUpdate: return "captured_sound_level_update"
         }
     }
 
@@ -248,6 +260,12 @@ public enum RoomEvent: Sendable {
             } else {
                 fields.append(("data_base64", Data(data).base64EncodedString()))
             }
+        case .remoteDeviceStateUpdate(_, let room, let stream, let user, let state):
+            fields += [("room_id", room), ("stream_id", stream), ("user_id", user), ("state", state.rawValue)]
+        case .remoteSoundLevelUpdate(let room, let stream, let level):
+            fields += [("room_id", room), ("stream_id", stream), ("level", level)]
+        case .capturedSoundLevelUpdate(let stream, let level):
+            fields += [("stream_id", stream), ("level", level)]
         case .mixInputState(let stream, let state, let region):
             fields += [("stream_id", stream), ("state", state)]
             if let region, region.count == 4 {

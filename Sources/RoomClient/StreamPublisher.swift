@@ -34,6 +34,12 @@ public final class StreamPublisher: Sendable {
         var udpRequired = false
         /// The UDP session's counters at the last traffic control step.
         var rtpLink = RTPLinkMeter()
+        /// Tracks whose frames are not sent (camera or microphone muted); the stream stays live.
+        var muted: Set<TrackKind> = []
+        var waitingForUnmuteKeyframe = false
+        /// The last sound level measured of what is captured (-dBov): on every audio frame sent from then on.
+        var soundLevel: UInt8?
+        var onSoundLevel: (@Sendable (UInt8) -> Void)?
     }
 
     /// When frames are dropped instead of queued for a slow link.
@@ -113,6 +119,15 @@ public final class StreamPublisher: Sendable {
                      payload: UnsafeRawBufferPointer) -> Bool {
         let keyframe = flags.contains(.keyframe)
         let now = NIODeadline.now().uptimeNanoseconds
+        // A muted track sends nothing; video unmuted starts again at a keyframe (asked for when it was unmuted).
+        guard let soundLevel = state.withLockedValue({ s -> UInt8?? in
+            if s.muted.contains(track) { return .none }
+            if track == .video && s.waitingForUnmuteKeyframe {
+                guard keyframe else { return .none }
+                s.waitingForUnmuteKeyframe = false
+            }
+            return .some(track == .audio ? s.soundLevel : nil)
+        }) else { return false }
         if let udp = state.withLockedValue({ s -> UDPMediaSocket?? in
             if s.stopped { return .some(nil) }
             if s.udpConnected, let udp = s.udp {
@@ -126,11 +141,14 @@ public final class StreamPublisher: Sendable {
             return .none
         }) {
             guard let udp else { return false }
-            let header = MediaFrameHeader(streamHandle: 0, track: track, flags: flags, pts: pts, dts: dts, captureTime: captureTime)
+            let header = MediaFrameHeader(streamHandle: 0, track: track, flags: flags, pts: pts, dts: dts, captureTime: captureTime,
+                                          soundLevel: soundLevel)
             udp.send(RTPFrame(header: header, payload: ByteBuffer(bytes: payload)))
             return true
         }
-        let frameSize = payload.count + MediaFrameHeader.size + 5   // the length prefix and the frame type
+        let header = MediaFrameHeader(streamHandle: 0, track: track, flags: flags, pts: pts, dts: dts, captureTime: captureTime,
+                                      soundLevel: soundLevel)
+        let frameSize = payload.count + header.encodedSize + 5   // the length prefix and the frame type
         let target = state.withLockedValue { s -> (Channel, UInt32, UInt64)? in
             if s.stopped { return nil }
             let age = s.backlog.age(at: now)
@@ -160,8 +178,9 @@ public final class StreamPublisher: Sendable {
         guard let (channel, handle, end) = target else { return false }
         var buffer = channel.allocator.buffer(capacity: frameSize)
         buffer.writeFrame(.media) { body in
-            MediaFrameHeader(streamHandle: handle, track: track, flags: flags, pts: pts, dts: dts,
-                             captureTime: captureTime).write(to: &body)
+            var h = header
+            h.streamHandle = handle
+            h.write(to: &body)
             body.writeBytes(payload)
         }
         // Completed when the kernel took the frame: that moves the backlog on and is what the link drains.
@@ -221,6 +240,35 @@ public final class StreamPublisher: Sendable {
     }
 
     func requestKeyframe() { state.withLockedValue { $0.keyframeRequested = true } }
+
+    /// The sound level of what is captured, measured over the last interval (-dBov, `SoundLevel`): it rides on
+    /// every audio frame from now on, and is a captured_sound_level_update event.
+    public func noteSoundLevel(_ dBov: UInt8) {
+        let handler = state.withLockedValue { s -> (@Sendable (UInt8) -> Void)? in
+            s.soundLevel = dBov
+            return s.onSoundLevel
+        }
+        handler?(dBov)
+    }
+
+    /// Who hears of each measured level (RoomClient, for its event).
+    func onSoundLevel(_ handler: @escaping @Sendable (UInt8) -> Void) { state.withLockedValue { $0.onSoundLevel = handler } }
+
+    /// The tracks muted now: their frames are not sent.
+    public var muted: Set<TrackKind> { state.withLockedValue { $0.muted } }
+
+    /// Mutes or unmutes a track here (what the server is told is `RoomClient.setMuted`'s part). Video
+    /// unmuted resumes at a keyframe the encoder is asked for (in `--copy` mode: the source's next one).
+    func setMuted(_ kind: TrackKind, _ muted: Bool) {
+        state.withLockedValue { s in
+            if muted {
+                s.muted.insert(kind)
+            } else if s.muted.remove(kind) != nil, kind == .video {
+                s.waitingForUnmuteKeyframe = true
+                s.keyframeRequested = true
+            }
+        }
+    }
 
     func markStopped() {
         let udp = state.withLockedValue { s -> UDPMediaSocket? in

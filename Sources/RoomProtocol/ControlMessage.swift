@@ -15,6 +15,7 @@ public enum ControlMessage: Sendable, Equatable {
     case setRoomExtraInfo(SetRoomExtraInfo)
     case setStreamExtraInfo(SetStreamExtraInfo)
     case setStreamTracks(SetStreamTracks)
+    case setStreamMuted(SetStreamMuted)
     case sendBroadcastMessage(SendBroadcastMessage)
     case sendCustomCommand(SendCustomCommand)
     case renewToken(RenewToken)
@@ -32,6 +33,8 @@ public enum ControlMessage: Sendable, Equatable {
     case roomExtraInfoUpdate(RoomExtraInfoUpdate)
     case roomStreamExtraInfoUpdate(RoomStreamExtraInfoUpdate)
     case roomStreamTracksUpdate(RoomStreamTracksUpdate)
+    case roomStreamStateUpdate(RoomStreamStateUpdate)
+    case roomSoundLevelUpdate(RoomSoundLevelUpdate)
     case playFramesDropped(PlayFramesDropped)
     case broadcastMessage(BroadcastMessage)
     case customCommand(CustomCommand)
@@ -60,12 +63,15 @@ public enum ControlMessage: Sendable, Equatable {
         case .setRoomExtraInfo: return "set_room_extra_info"
         case .setStreamExtraInfo: return "set_stream_extra_info"
         case .setStreamTracks: return "set_stream_tracks"
+        case .setStreamMuted: return "set_stream_muted"
         case .sendBroadcastMessage: return "send_broadcast_message"
         case .sendCustomCommand: return "send_custom_command"
         case .renewToken: return "renew_token"
         case .roomExtraInfoUpdate: return "room_extra_info_update"
         case .roomStreamExtraInfoUpdate: return "room_stream_extra_info_update"
         case .roomStreamTracksUpdate: return "room_stream_tracks_update"
+        case .roomStreamStateUpdate: return "room_stream_state_update"
+        case .roomSoundLevelUpdate: return "room_sound_level_update"
         case .playFramesDropped: return "play_frames_dropped"
         case .broadcastMessage: return "broadcast_message"
         case .customCommand: return "custom_command"
@@ -79,7 +85,7 @@ public enum ControlMessage: Sendable, Equatable {
         "play_stopped", "keyframe_request", "set_room_extra_info", "set_stream_extra_info", "send_broadcast_message",
         "send_custom_command", "renew_token", "room_extra_info_update", "room_stream_extra_info_update",
         "broadcast_message", "custom_command", "token_will_expire", "set_stream_tracks", "room_stream_tracks_update",
-        "play_frames_dropped",
+        "play_frames_dropped", "set_stream_muted", "room_stream_state_update", "room_sound_level_update",
     ]
 
     /// Encodes the JSON object (payload fields plus `"type"`, keys sorted so bytes are stable).
@@ -103,13 +109,15 @@ public enum ControlMessage: Sendable, Equatable {
         case .setRoomExtraInfo(let m): object = ControlCoding.encodeJSON(m)
         case .setStreamExtraInfo(let m): object = ControlCoding.encodeJSON(m)
         case .setStreamTracks(let m): object = ControlCoding.encodeJSON(m)
+        case .setStreamMuted(let m): object = ControlCoding.encodeJSON(m)
         case .sendBroadcastMessage(let m): object = ControlCoding.encodeJSON(m)
         case .sendCustomCommand(let m): object = ControlCoding.encodeJSON(m)
         case .renewToken(let m): object = ControlCoding.encodeJSON(m)
         case .roomExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
         case .roomStreamExtraInfoUpdate(let m): object = ControlCoding.encodeJSON(m)
-        case .roomStreamTracksUpdate(let m): object = ControlCoding.encodeJSON(m)
+        case .roomStreamTracksUpdate(let m), .roomStreamStateUpdate(let m): object = ControlCoding.encodeJSON(m)
         case .playFramesDropped(let m): object = ControlCoding.encodeJSON(m)
+        case .roomSoundLevelUpdate(let m): object = ControlCoding.encodeJSON(m)
         case .broadcastMessage(let m): object = ControlCoding.encodeJSON(m)
         case .customCommand(let m): object = ControlCoding.encodeJSON(m)
         case .tokenWillExpire(let m): object = ControlCoding.encodeJSON(m)
@@ -179,12 +187,15 @@ public enum ControlMessage: Sendable, Equatable {
         case "set_room_extra_info": return .setRoomExtraInfo(try body(SetRoomExtraInfo.self))
         case "set_stream_extra_info": return .setStreamExtraInfo(try body(SetStreamExtraInfo.self))
         case "set_stream_tracks": return .setStreamTracks(try body(SetStreamTracks.self))
+        case "set_stream_muted": return .setStreamMuted(try body(SetStreamMuted.self))
         case "send_broadcast_message": return .sendBroadcastMessage(try body(SendBroadcastMessage.self))
         case "send_custom_command": return .sendCustomCommand(try body(SendCustomCommand.self))
         case "renew_token": return .renewToken(try body(RenewToken.self))
         case "room_extra_info_update": return .roomExtraInfoUpdate(try body(RoomExtraInfoUpdate.self))
         case "room_stream_extra_info_update": return .roomStreamExtraInfoUpdate(try body(RoomStreamExtraInfoUpdate.self))
         case "room_stream_tracks_update": return .roomStreamTracksUpdate(try body(RoomStreamTracksUpdate.self))
+        case "room_stream_state_update": return .roomStreamStateUpdate(try body(RoomStreamStateUpdate.self))
+        case "room_sound_level_update": return .roomSoundLevelUpdate(try body(RoomSoundLevelUpdate.self))
         case "play_frames_dropped": return .playFramesDropped(try body(PlayFramesDropped.self))
         case "broadcast_message": return .broadcastMessage(try body(BroadcastMessage.self))
         case "custom_command": return .customCommand(try body(CustomCommand.self))

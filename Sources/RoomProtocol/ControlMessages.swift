@@ -12,9 +12,11 @@ public struct LoginRequest: Codable, Sendable, Equatable {
     public var signature: String?
     /// Set when resuming a session after a reconnect.
     public var sessionID: String?
+    /// Whether this login wants room_sound_level_update (the SDK's remote sound levels); absent: no.
+    public var soundLevels: Bool?
 
     public init(id: UInt32, appID: UInt32, roomID: String, user: UserInfo, userStatus: Bool,
-                token: String? = nil, signature: String? = nil, sessionID: String? = nil) {
+                token: String? = nil, signature: String? = nil, sessionID: String? = nil, soundLevels: Bool? = nil) {
         self.id = id
         self.appID = appID
         self.roomID = roomID
@@ -23,6 +25,7 @@ public struct LoginRequest: Codable, Sendable, Equatable {
         self.token = token
         self.signature = signature
         self.sessionID = sessionID
+        self.soundLevels = soundLevels
     }
 
     enum CodingKeys: String, CodingKey {
@@ -31,6 +34,7 @@ public struct LoginRequest: Codable, Sendable, Equatable {
         case roomID = "room_id"
         case userStatus = "user_status"
         case sessionID = "session_id"
+        case soundLevels = "sound_levels"
     }
 }
 
@@ -48,17 +52,21 @@ public struct PublishRequest: Codable, Sendable, Equatable {
     /// The SDP offer (text) for media over UDP (docs/protocol.md, "Media over UDP"); absent: the media
     /// frames travel on this connection.
     public var sdp: String?
+    /// Tracks muted from the start (a republish after a reconnect of a muted stream).
+    public var muted: [TrackKind]?
 
-    public init(id: UInt32, streamID: String, tracks: [TrackInfo], extraInfo: String? = nil, sdp: String? = nil) {
+    public init(id: UInt32, streamID: String, tracks: [TrackInfo], extraInfo: String? = nil, sdp: String? = nil,
+                muted: [TrackKind]? = nil) {
         self.id = id
         self.streamID = streamID
         self.tracks = tracks
         self.extraInfo = extraInfo
         self.sdp = sdp
+        self.muted = muted
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, tracks, sdp
+        case id, tracks, sdp, muted
         case streamID = "stream_id"
         case extraInfo = "extra_info"
     }

@@ -81,20 +81,43 @@ public struct StreamInfo: Codable, Sendable, Equatable {
     public var user: UserInfo
     public var extraInfo: String
     public var tracks: [TrackInfo]
+    /// The tracks the publisher muted (camera or microphone off: their frames are not sent, the stream stays
+    /// live). Absent on the wire when none is.
+    public var muted: [TrackKind]?
 
-    public init(streamID: String, user: UserInfo, extraInfo: String = "", tracks: [TrackInfo]) {
+    public init(streamID: String, user: UserInfo, extraInfo: String = "", tracks: [TrackInfo], muted: [TrackKind]? = nil) {
         self.streamID = streamID
         self.user = user
         self.extraInfo = extraInfo
         self.tracks = tracks
+        self.muted = muted
     }
 
     enum CodingKeys: String, CodingKey {
         case streamID = "stream_id"
         case user
         case extraInfo = "extra_info"
-        case tracks
+        case tracks, muted
     }
+
+    /// The state of the device behind a kind of track, as the SDK's remote camera / microphone state reports it.
+    public func deviceState(_ kind: TrackKind) -> DeviceState {
+        guard tracks.contains(where: { $0.kind == kind }) else { return .disable }
+        return muted?.contains(kind) == true ? .mute : .open
+    }
+
+    /// `muted` as the wire has it: each kind once, video first; nil for none.
+    public static func normalizedMuted(_ kinds: some Sequence<TrackKind>) -> [TrackKind]? {
+        let set = Set(kinds)
+        let list = TrackKind.allCases.filter(set.contains)
+        return list.isEmpty ? nil : list
+    }
+}
+
+/// A remote camera's or microphone's state: sending (`open`), muted by the publisher (`mute`), or not part
+/// of the stream at all (`disable`).
+public enum DeviceState: String, Codable, Sendable {
+    case open, mute, disable
 }
 
 /// Whether an update adds or removes users/streams.

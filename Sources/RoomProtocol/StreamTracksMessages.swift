@@ -26,3 +26,26 @@ public struct SetStreamTracks: Codable, Sendable, Equatable {
 /// else in the room, what it now is. The same shape as room_stream_extra_info_update: the room and the
 /// streams that changed.
 public typealias RoomStreamTracksUpdate = RoomStreamExtraInfoUpdate
+
+/// set_stream_muted: the tracks of a stream this session publishes that are muted now (all of them, an empty
+/// list for none). A muted track's frames are not sent; the stream stays live and its players' outputs go on.
+public struct SetStreamMuted: Codable, Sendable, Equatable {
+    public var id: UInt32
+    public var streamID: String
+    public var muted: [TrackKind]
+
+    public init(id: UInt32, streamID: String, muted: [TrackKind]) {
+        self.id = id
+        self.streamID = streamID
+        self.muted = muted
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, muted
+        case streamID = "stream_id"
+    }
+}
+
+/// room_stream_state_update: live streams of the room whose muted tracks changed (their `muted`), for the
+/// remote camera and microphone states. The same shape as room_stream_extra_info_update.
+public typealias RoomStreamStateUpdate = RoomStreamExtraInfoUpdate

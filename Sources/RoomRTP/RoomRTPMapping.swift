@@ -61,7 +61,8 @@ extension RTPFrame {
     /// A media frame's header and codec payload as an RTP frame (flags ride in frame-timing).
     public init(header: MediaFrameHeader, payload: ByteBuffer) {
         self.init(kind: header.track.rtpKind, isKeyframe: header.isKeyframe, pts: header.pts, dts: header.dts,
-                  captureTime: Int64(clamping: header.captureTime), flags: header.flags.rawValue, payload: payload)
+                  captureTime: Int64(clamping: header.captureTime), flags: header.flags.rawValue, payload: payload,
+                  audioLevel: header.track == .audio ? header.soundLevel : nil)
     }
 
     /// The room protocol's media frame of stream `handle`. Video keyframes are the IDRs that came (whatever
@@ -70,7 +71,8 @@ extension RTPFrame {
         var flags = MediaFrameHeader.Flags(rawValue: self.flags)
         if isKeyframe { flags.insert(.keyframe) } else { flags.remove(.keyframe) }
         return MediaFrame(header: MediaFrameHeader(streamHandle: handle, track: TrackKind(kind), flags: flags, pts: pts, dts: dts,
-                                                   captureTime: UInt64(clamping: max(0, captureTime))),
+                                                   captureTime: UInt64(clamping: max(0, captureTime)),
+                                                   soundLevel: kind == .audio ? audioLevel : nil),
                           payload: payload)
     }
 }

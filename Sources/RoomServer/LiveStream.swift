@@ -13,6 +13,8 @@ final class LiveStream: @unchecked Sendable {
     var awaitingRepublish = false
     /// Changed only under the registry lock.
     var info: StreamInfo
+    /// The last sound level its audio frames carried, -dBov (under the registry lock).
+    var soundLevel: UInt8?
     let fanout: StreamFanout
     /// The publisher's media over UDP, when its publish negotiated it (changed only under the registry lock).
     var udpIngest: UDPMediaListener.Session? {

@@ -58,6 +58,36 @@ extension RoomRegistry {
         }
     }
 
+    /// A publisher muting or unmuting its camera or microphone: kept in the stream's info (late logins see it
+    /// in their snapshot), told to everyone else in the room.
+    func setStreamMuted(_ session: ServerSession, _ request: SetStreamMuted) {
+        lock.withLock {
+            guard let (_, room) = member(session, request.id, "set_stream_muted") else { return }
+            guard let stream = ownStream(session, request.id, request.streamID) else { return }
+            if let problem = Self.mutedProblem(request.muted, stream: stream.info) {
+                return session.refuse(request.id, .badRequest, problem)
+            }
+            let muted = StreamInfo.normalizedMuted(request.muted)
+            session.send(.result(ResultMessage(id: request.id)))
+            guard muted != stream.info.muted else { return }
+            stream.info.muted = muted
+            stream.fanout.forgetSoundLevel()   // the level after an unmute is news, even the one from before
+            notifyOthers(in: room, except: session,
+                         .roomStreamStateUpdate(RoomStreamStateUpdate(roomID: room.roomID, streams: [stream.info])))
+            if muted?.contains(.audio) == true, stream.soundLevel != nil, stream.soundLevel != SoundLevel.silence {
+                setSoundLevel(stream, in: room, SoundLevel.silence)   // a muted microphone reads 0
+            }
+        }
+    }
+
+    /// Why a list of muted tracks does not fit a stream (a kind it does not have), or nil.
+    static func mutedProblem(_ muted: [TrackKind]?, stream: StreamInfo) -> String? {
+        for kind in muted ?? [] where !stream.tracks.contains(where: { $0.kind == kind }) {
+            return "stream \"\(stream.streamID)\" has no \(kind) track to mute"
+        }
+        return nil
+    }
+
     func broadcast(_ session: ServerSession, _ request: SendBroadcastMessage) {
         lock.withLock {
             guard let (login, room) = member(session, request.id, "send_broadcast_message") else { return }

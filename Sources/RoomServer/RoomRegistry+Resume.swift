@@ -47,6 +47,7 @@ extension RoomRegistry {
         previous.closeUDPPlays()
         var resumed = login
         resumed.userStatus = request.userStatus
+        resumed.soundLevels = request.soundLevels == true
         resumed.user = request.user
         resumed.userEventsAfter = userEventSeq   // its answer lists the members as they are now
         session.login = resumed

@@ -38,7 +38,7 @@ extension RoomRegistry {
             let metrics = self.metrics
             let logger = self.logger
             let member = session
-            let session = try udp.add(parameters, onFrames: { frames in
+            let session = try udp.add(parameters, onFrames: { [weak self, weak member] frames in
                 guard let target = fanout() else { return }
                 for frame in frames {
                     let media = frame.mediaFrame(handle: target.handle)
@@ -46,6 +46,9 @@ extension RoomRegistry {
                     wire.reserveCapacity(media.payload.readableBytes + MediaFrameHeader.size + 5)
                     media.write(to: &wire)
                     metrics.mediaFramesIn.increment()
+                    if let level = media.header.soundLevel, media.header.track == .audio, target.soundLevelChanged(level), let member {
+                        self?.soundLevelChanged(member, handle: target.handle, dBov: level)
+                    }
                     target.forward(CachedFrame(wire: wire, isVideo: media.header.track == .video,
                                                isKeyframe: media.header.isKeyframe, received: .now()))
                 }

@@ -105,7 +105,8 @@ final class RoomRegistry: @unchecked Sendable {
         let sessionID = UUID().uuidString.lowercased()
         let seq = takeUserEventSeq()
         session.login = .init(appID: request.appID, roomID: request.roomID, user: request.user,
-                              userStatus: request.userStatus, sessionID: sessionID, userEventsAfter: seq)
+                              userStatus: request.userStatus, soundLevels: request.soundLevels == true,
+                              sessionID: sessionID, userEventsAfter: seq)
         session.grant = grant
         let others = room.members.values.map { $0.login?.user }.compactMap { $0 }.sorted { $0.userID < $1.userID }
         room.members[request.user.userID] = session
@@ -115,6 +116,7 @@ final class RoomRegistry: @unchecked Sendable {
                                            roomExtraInfo: room.extraInfoList.isEmpty ? nil : room.extraInfoList,
                                            tokenExpire: grant.expiresAt)))
         scheduleTokenTimers(session)
+        if request.soundLevels == true { sendSoundLevels(of: room, to: session) }
         queueUserEvent(.add, request.user, seq: seq, in: room, key: roomKey, loop: session.eventLoop)
         logger.info("login", metadata: ["room": "\(request.roomID)", "user": "\(request.user.userID)", "session": "\(session.id)"])
         return true
@@ -147,7 +149,8 @@ final class RoomRegistry: @unchecked Sendable {
                 session.send(.error(ErrorMessage(id: id, code: .invalidID, message: problem)))
                 return nil
             }
-            if let problem = Self.problem(with: request.tracks) {
+            if let problem = Self.problem(with: request.tracks)
+                ?? Self.mutedProblem(request.muted, stream: StreamInfo(streamID: request.streamID, user: login.user, tracks: request.tracks)) {
                 session.send(.error(ErrorMessage(id: id, code: .badRequest, message: problem)))
                 return nil
             }
@@ -166,6 +169,7 @@ final class RoomRegistry: @unchecked Sendable {
                 }
                 existing.awaitingRepublish = false
                 existing.info.tracks = request.tracks
+                existing.info.muted = StreamInfo.normalizedMuted(request.muted ?? [])
                 session.send(.result(ResultMessage(id: id, streamHandle: existing.handle, sdp: answer)))
                 existing.requestKeyframe()
                 logger.info("republished after resume", metadata: ["stream": "\(request.streamID)", "handle": "\(existing.handle)"])
@@ -204,7 +208,8 @@ final class RoomRegistry: @unchecked Sendable {
             }
             let handle = nextHandle
             nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
-            let info = StreamInfo(streamID: request.streamID, user: login.user, extraInfo: request.extraInfo ?? "", tracks: request.tracks)
+            let info = StreamInfo(streamID: request.streamID, user: login.user, extraInfo: request.extraInfo ?? "", tracks: request.tracks,
+                                  muted: StreamInfo.normalizedMuted(request.muted ?? []))
             let codecs = Dictionary(request.tracks.map { ($0.kind, $0.codec) }, uniquingKeysWith: { a, _ in a })
             let fanout = StreamFanout(handle: handle, streamID: request.streamID, codecs: codecs,
                                       hasVideo: request.tracks.contains { $0.kind == .video },

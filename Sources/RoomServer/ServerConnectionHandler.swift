@@ -175,11 +175,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .setRoomExtraInfo(let r): registry.setRoomExtraInfo(session, r)
         case .setStreamExtraInfo(let r): registry.setStreamExtraInfo(session, r)
         case .setStreamTracks(let r): registry.setStreamTracks(session, r)
+        case .setStreamMuted(let r): registry.setStreamMuted(session, r)
         case .sendBroadcastMessage(let r): registry.broadcast(session, r)
         case .sendCustomCommand(let r): registry.customCommand(session, r)
         case .renewToken(let r): registry.renewToken(session, r)
         case .pong, .result, .error, .roomUserUpdate, .roomStreamUpdate, .sessionEnded, .playStarted, .playStopped,
-             .keyframeRequest, .roomExtraInfoUpdate, .roomStreamExtraInfoUpdate, .roomStreamTracksUpdate, .playFramesDropped, .broadcastMessage, .customCommand,
+             .keyframeRequest, .roomExtraInfoUpdate, .roomStreamExtraInfoUpdate, .roomStreamTracksUpdate, .roomStreamStateUpdate, .roomSoundLevelUpdate, .playFramesDropped, .broadcastMessage, .customCommand,
              .tokenWillExpire:
             session.send(.error(ErrorMessage(id: nil, code: .badRequest, message: "\(message.typeName) is sent by servers, not clients")))
         }
@@ -193,6 +194,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             return
         }
         metrics.mediaFramesIn.increment()
+        if let level = header.soundLevel, header.track == .audio, fanout.soundLevelChanged(level), let session {
+            registry.soundLevelChanged(session, handle: header.streamHandle, dBov: level)
+        }
         fanout.forward(CachedFrame(wire: frame.wire, isVideo: header.track == .video, isKeyframe: header.isKeyframe, received: .now()))
     }
 }

@@ -16,6 +16,8 @@ final class ServerSession: @unchecked Sendable {
         var roomID: String
         var user: UserInfo
         var userStatus: Bool
+        /// Wants room_sound_level_update.
+        var soundLevels = false
         var sessionID: String
         /// User events numbered up to this one happened before this login (its answer listed the members).
         var userEventsAfter: UInt64 = 0

@@ -29,6 +29,19 @@ final class StreamFanout: @unchecked Sendable {
     /// Video frames forwarded, to time one in `timedEvery` (under the lock).
     private var videoFrames = 0
     static let timedEvery = 30
+    /// The last sound level its audio frames carried (under the lock): the registry hears of changes only.
+    private var lastSoundLevel: UInt8?
+
+    /// Whether an audio frame's sound level differs from the last one (and remembers it).
+    func soundLevelChanged(_ dBov: UInt8) -> Bool {
+        lock.withLock {
+            defer { lastSoundLevel = dBov }
+            return lastSoundLevel != dBov
+        }
+    }
+
+    /// The next level is news whatever it is (after a mute, which reads 0 to the room).
+    func forgetSoundLevel() { lock.withLock { lastSoundLevel = nil } }
 
     /// Called (on a subscriber's loop) when a subscriber fell back to waiting for a keyframe after drops.
     var onKeyframeWanted: (@Sendable () -> Void)? {

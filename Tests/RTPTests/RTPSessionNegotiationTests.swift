@@ -76,6 +76,7 @@ final class RTPSessionNegotiationTests: XCTestCase {
         a=extmap:2 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01
         a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid
         a=extmap:4 urn:rtcbox:frame-timing
+        a=extmap:5 urn:ietf:params:rtp-hdrext:ssrc-audio-level
         a=sendonly
         a=rtcp-mux
         a=rtpmap:98 mpeg4-generic/48000/2
@@ -127,6 +128,7 @@ final class RTPSessionNegotiationTests: XCTestCase {
         a=extmap:2 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01
         a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid
         a=extmap:4 urn:rtcbox:frame-timing
+        a=extmap:5 urn:ietf:params:rtp-hdrext:ssrc-audio-level
         a=recvonly
         a=rtcp-mux
         a=rtpmap:98 mpeg4-generic/48000/2
@@ -238,7 +240,7 @@ final class RTPSessionNegotiationTests: XCTestCase {
             // Opus with its RED 63 (G.722, PCMU/A, CN, telephone-event dropped); its own rtcp-fb lines.
             RTPMediaSection(mid: "0", kind: .audio, direction: .sendrecv,
                             formats: [RTPPayloadFormat(codec: .opus, payloadType: 111, redPayloadType: 63)], ssrc: 3735928559,
-                            feedback: [.transportCC], extensions: RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4)),
+                            feedback: [.transportCC], extensions: RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4, audioLevel: 1)),
             // H.264 102 with RTX 103 (VP8 dropped), the FID pair.
             RTPMediaSection(mid: "1", kind: .video, direction: .sendrecv,
                             formats: [RTPPayloadFormat(codec: .h264, payloadType: 102, rtxPayloadType: 103)],
@@ -255,7 +257,8 @@ final class RTPSessionNegotiationTests: XCTestCase {
             RTPTrack(codec: .opus, payloadType: 111, ssrc: 3735928559),
             RTPTrack(codec: .h264, payloadType: 102, ssrc: 2863311530, rtxPayloadType: 103, rtxSSRC: 1431655765),
         ])
-        XCTAssertEqual(server.extensions, RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4))
+        XCTAssertEqual(server.extensions, RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4, audioLevel: 1),
+                       "Chrome's audio level (RFC 6464) is taken: its sound level reaches the room")
         // By default the answer leaves RED out (Chrome then sends plain Opus); a side that takes it keeps it.
         XCTAssertEqual(answer.media[0].formats, [RTPPayloadFormat(codec: .opus, payloadType: 111)])
         let withRED = try RTPMediaOffer.answer(

@@ -80,7 +80,27 @@ final class ControlMessageGoldenTests: XCTestCase {
              #"{"type":"play_frames_dropped","frames_dropped":41,"stream_handle":9}"#),
             (.roomStreamTracksUpdate(RoomStreamTracksUpdate(roomID: "r1", streams: [audioStream])),
              #"{"type":"room_stream_tracks_update","room_id":"r1","streams":[{"extra_info":"","stream_id":"s1","tracks":[{"codec":"aac","kind":"audio"}],"user":{"user_id":"u1","user_name":"U"}}]}"#),
+            (.login(LoginRequest(id: 1, appID: 1, roomID: "r1", user: u, userStatus: false, soundLevels: true)),
+             #"{"type":"login","app_id":1,"id":1,"room_id":"r1","sound_levels":true,"user":{"user_id":"u1","user_name":"U"},"user_status":false}"#),
+            (.roomSoundLevelUpdate(RoomSoundLevelUpdate(roomID: "r1", levels: [.init(streamID: "s1", level: 87.5), .init(streamID: "s2", level: 0)])),
+             #"{"type":"room_sound_level_update","levels":[{"level":87.5,"stream_id":"s1"},{"level":0,"stream_id":"s2"}],"room_id":"r1"}"#),
+            (.setStreamMuted(SetStreamMuted(id: 13, streamID: "s1", muted: [.video])),
+             #"{"type":"set_stream_muted","id":13,"muted":["video"],"stream_id":"s1"}"#),
+            (.roomStreamStateUpdate(RoomStreamStateUpdate(roomID: "r1", streams: [StreamInfo(streamID: "s1", user: u, tracks: [TrackInfo(kind: .audio, codec: "aac")], muted: [.audio])])),
+             #"{"type":"room_stream_state_update","room_id":"r1","streams":[{"extra_info":"","muted":["audio"],"stream_id":"s1","tracks":[{"codec":"aac","kind":"audio"}],"user":{"user_id":"u1","user_name":"U"}}]}"#),
         ]
+    }
+
+    func testDeviceStatesFollowTracksAndMuted() {
+        let u = UserInfo(userID: "u1", userName: "U")
+        var info = StreamInfo(streamID: "s1", user: u, tracks: [TrackInfo(kind: .video, codec: "h264")])
+        XCTAssertEqual(info.deviceState(.video), .open)
+        XCTAssertEqual(info.deviceState(.audio), .disable, "no audio track: the microphone is disabled")
+        info.muted = StreamInfo.normalizedMuted([.audio, .video, .video])
+        XCTAssertEqual(info.muted, [.video, .audio])
+        XCTAssertEqual(info.deviceState(.video), .mute)
+        XCTAssertEqual(info.deviceState(.audio), .disable, "an absent track stays disabled, muted or not")
+        XCTAssertNil(StreamInfo.normalizedMuted([]))
     }
 
     func testEveryMessageTypeHasAGoldenCase() {

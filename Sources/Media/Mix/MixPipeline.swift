@@ -169,6 +169,9 @@ private final class MixLoop {
             width: settings.width, height: settings.height, fps: settings.fps, bitRate: settings.videoBitRate,
             gopSeconds: settings.gopSeconds, preset: settings.preset, tune: settings.tune))
         aac = try AACFrameEncoder(sampleRate: settings.sampleRate, channels: settings.channels, bitRate: settings.audioBitRate)
+        // The mix's own sound level, every 100 ms, as a publish measures what it captures.
+        aac.levelMeter = SoundLevelMeter(windowSamples: settings.sampleRate / 10)
+        aac.onSoundLevel = { [sink] in sink.noteSoundLevel($0) }
         holdMicros = Int64(settings.holdSeconds * 1_000_000)
     }
 

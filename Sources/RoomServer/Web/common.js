@@ -2,6 +2,7 @@
 
 export const PROTOCOL_VERSION = 1;
 export const HEADER_SIZE = 30;
+export const SOUND_LEVEL_FLAG = 0x08;
 export const TRACK_VIDEO = 0;
 export const TRACK_AUDIO = 1;
 export const FLAG_KEYFRAME = 1;

@@ -1,7 +1,7 @@
 // The room protocol over the server's WebSocket (/ws): hello, requests with ids, events, media frames
 // (docs/protocol.md: JSON control messages as text messages, media frames as binary messages).
 
-import { PROTOCOL_VERSION, HEADER_SIZE, DEAD_CONNECTION_MS, wallMicros, log } from './common.js';
+import { PROTOCOL_VERSION, HEADER_SIZE, SOUND_LEVEL_FLAG, DEAD_CONNECTION_MS, wallMicros, log } from './common.js';
 
 export class RoomSocket {
   constructor(url) {
@@ -96,7 +96,14 @@ export class RoomSocket {
       handle: v.getUint32(0), track: v.getUint8(4), flags: v.getUint8(5),
       pts: Number(v.getBigInt64(6)), dts: Number(v.getBigInt64(14)), capture: Number(v.getBigUint64(22)),
     };
-    this.onMedia(header, bytes.subarray(HEADER_SIZE));
+    // Flag 0x08: a sound level byte (-dBov) follows the fixed header.
+    let start = HEADER_SIZE;
+    if (header.flags & SOUND_LEVEL_FLAG) {
+      if (bytes.length < HEADER_SIZE + 1) return;
+      header.soundLevel = bytes[HEADER_SIZE];
+      start += 1;
+    }
+    this.onMedia(header, bytes.subarray(start));
   }
 
   sendMedia(handle, track, flags, pts, dts, capture, payload) {

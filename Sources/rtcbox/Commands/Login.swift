@@ -9,11 +9,14 @@ struct Login: AsyncParsableCommand {
         abstract: "Join a room, print its events as JSON lines, and act in it.",
         discussion: """
         Prints room_state, room_user_update, room_stream_update, room_extra_info_update, \
-        room_stream_extra_info_update, broadcast_message, custom_command and token_will_expire events (one \
+        room_stream_extra_info_update, remote_camera_state_update, remote_mic_state_update, broadcast_message, \
+        remote_sound_level_update (with --sound-levels), \
+        custom_command and token_will_expire events (one \
         JSON object per line) on stdout, or to --events FILE, until interrupted or --duration elapses. Streams \
         already live arrive as a room_stream_update "add"; user events come only with --user-status. \
         --send-message and --set-extra-info act once logged in; --stdin-commands reads one JSON command per \
-        line (send_message, set_extra_info, custom_command, set_stream_extra_info, renew_token, logout) and \
+        line (send_message, set_extra_info, custom_command, set_stream_extra_info, renew_token, logout; on publish \
+        also send_sei, mute_video, unmute_video, mute_audio, unmute_audio) and \
         answers each with a command_result event.
         """)
 
@@ -33,6 +36,9 @@ struct Login: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Read JSON commands from stdin, one per line; the end of stdin logs out.")
     var stdinCommands = false
+
+    @Flag(name: .long, help: "Receive remote_sound_level_update events: how loud each stream of the room is (0-100), as its publisher measures it, when it changes.")
+    var soundLevels = false
 
     @Flag(name: .long, help: "Log out as soon as the --send-message and --set-extra-info actions are done.")
     var once = false
@@ -69,7 +75,7 @@ struct Login: AsyncParsableCommand {
         let stop = StopSignal()
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events ?? "-", tokenSource: client.tokenSource)
         do {
-            _ = try await roomClient.login(roomID: room, userStatus: userStatus)
+            _ = try await roomClient.login(roomID: room, userStatus: userStatus, soundLevels: soundLevels)
         } catch {
             try await session.conclude(error)  // writes the refusal's room_state event before exiting
             return

@@ -42,11 +42,14 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The lowest video bit rate traffic control goes down to (default a tenth of --video-bitrate, at least 50k).", valueName: "rate"))
     var minVideoBitrate: BitRateValue?
 
-    @Flag(name: .long, help: "Read JSON commands from stdin while publishing (set_stream_extra_info, send_message, send_sei...; see rtcbox login).")
+    @Flag(name: .long, help: "Read JSON commands from stdin while publishing (set_stream_extra_info, send_message, send_sei, mute_video, unmute_audio...; see rtcbox login).")
     var stdinCommands = false
 
     @Flag(name: .long, help: "Send each line of stdin as side info (H.264 SEI) with the next video frame; players see player_recv_sei events (up to 4096 bytes a line).")
     var seiStdin = false
+
+    @Option(name: .long, help: ArgumentHelp("Measure the captured sound level every MS milliseconds (100-3000; 0: not at all): it rides with the audio, for logins that ask for sound levels, and is a captured_sound_level_update event. Not in --copy mode.", valueName: "ms"))
+    var soundLevelInterval = 100
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
@@ -68,6 +71,9 @@ struct Publish: AsyncParsableCommand {
         if seiStdin && encode.inputs.contains("-") { throw ValidationError("--sei-stdin and -i - both want stdin") }
         if seiStdin && stdinCommands { throw ValidationError("--sei-stdin and --stdin-commands both read stdin (send_sei is a command)") }
         if seiStdin && encode.noVideo { throw ValidationError("--sei-stdin rides the video: it does not go with --no-video") }
+        if soundLevelInterval != 0 && !(100...3000).contains(soundLevelInterval) {
+            throw ValidationError("--sound-level-interval must be 0 (off) or 100 to 3000 ms")
+        }
         if let min = minVideoBitrate, min.bitsPerSecond > encode.encoder.videoBitrate.bitsPerSecond {
             throw ValidationError("--min-video-bitrate is above --video-bitrate")
         }
@@ -91,7 +97,7 @@ struct Publish: AsyncParsableCommand {
         let roomClient = RoomClient(configuration: try client.configuration(defaultUserPrefix: "publisher"),
                                     logger: makeLogger("rtcbox.publish", output))
         let session = try ClientSession(client: roomClient, stop: stop, events: output.events, tokenSource: client.tokenSource)
-        let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
+        let pipeline = PublishPipeline(settings: try publishSettings(), stop: stop)
         let trafficOn = try trafficControlOn()
         let streamID = stream, extraInfo = self.extraInfo, commands = stdinCommands
         let sideInfo = SideInfoQueue()
@@ -109,7 +115,7 @@ struct Publish: AsyncParsableCommand {
                 let traffic = self.trafficSettings(tracks, on: trafficOn)
                 let publisher = try await roomClient.publish(streamID: streamID, tracks: tracks, extraInfo: extraInfo,
                                                              trafficControl: traffic)
-                if commands { StdinCommands.start(client: roomClient, writer: session.writer, stop: nil, sideInfo: sideInfo) }
+                if commands { StdinCommands.start(client: roomClient, writer: session.writer, stop: nil, sideInfo: sideInfo, publishing: streamID) }
                 return SideInfoSink(base: publisher, queue: sideInfo)
             }
             progress.finish()
@@ -130,7 +136,7 @@ struct Publish: AsyncParsableCommand {
         let stop = StopSignal()
         InterruptHandler.shared.onInterrupt { stop.raise() }
         let writer = try output.events.map { try EventWriter(destination: $0) }
-        let pipeline = PublishPipeline(settings: try encode.settings(), stop: stop)
+        let pipeline = PublishPipeline(settings: try publishSettings(), stop: stop)
         let bearer = self.bearer ?? ProcessInfo.processInfo.environment["RTCBOX_BEARER"].flatMap { $0.isEmpty ? nil : $0 }
         let quiet = output.quiet
         let trafficOn = try trafficControlOn()
@@ -187,6 +193,13 @@ struct Publish: AsyncParsableCommand {
         }
         if let runError { throw runError }
         if InterruptHandler.shared.wasInterrupted { throw CLIError(.interrupted, "interrupted") }
+    }
+
+    /// The encoder options with the sound level interval.
+    func publishSettings() throws -> PublishSettings {
+        var settings = try encode.settings()
+        settings.soundLevelIntervalMs = soundLevelInterval > 0 ? soundLevelInterval : nil
+        return settings
     }
 
     /// `--sei-stdin`: each line of stdin (without its newline) is side info for the next video frame; a line

@@ -11,15 +11,19 @@ import RoomClient
 ///     {"action":"set_stream_extra_info","stream_id":"cam","extra_info":"front"}
 ///     {"action":"renew_token","token":"04..."}
 ///     {"action":"send_sei","data":"question 3"}     (publish only: side info with the next video frame)
+///     {"action":"mute_video"}  unmute_video, mute_audio, unmute_audio   (publish only: camera / microphone off
+///                              and on; the stream stays published; others get remote_*_state_update)
 ///     {"action":"logout"}
 ///
 /// The end of stdin logs out, as `logout` does.
 enum StdinCommands {
-    static let actions = ["send_message", "set_extra_info", "custom_command", "set_stream_extra_info", "renew_token", "send_sei", "logout"]
+    static let actions = ["send_message", "set_extra_info", "custom_command", "set_stream_extra_info", "renew_token", "send_sei",
+                           "mute_video", "unmute_video", "mute_audio", "unmute_audio", "logout"]
 
     /// Reads stdin on its own thread until EOF or `logout`, then raises `stop` (publish passes nil: the end of
     /// its commands does not end the stream).
-    static func start(client: RoomClient, writer: EventWriter?, stop: StopSignal?, sideInfo: SideInfoQueue? = nil) {
+    static func start(client: RoomClient, writer: EventWriter?, stop: StopSignal?, sideInfo: SideInfoQueue? = nil,
+                      publishing: String? = nil) {
         let lines = AsyncStream<String> { continuation in
             Thread.detachNewThread {
                 while let line = readLine(strippingNewline: true) {
@@ -30,7 +34,7 @@ enum StdinCommands {
         }
         Task {
             for await line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                let (result, isLogout) = await perform(line, client: client, sideInfo: sideInfo)
+                let (result, isLogout) = await perform(line, client: client, sideInfo: sideInfo, publishing: publishing)
                 emit(result, writer)
                 if isLogout {
                     stop?.raise()
@@ -42,7 +46,8 @@ enum StdinCommands {
     }
 
     /// Runs one command line; returns its result object and whether it asked to log out.
-    static func perform(_ line: String, client: RoomClient, sideInfo: SideInfoQueue? = nil) async -> ([String: Any], Bool) {
+    static func perform(_ line: String, client: RoomClient, sideInfo: SideInfoQueue? = nil,
+                        publishing: String? = nil) async -> ([String: Any], Bool) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             return (failure(nil, nil, "the line is not a JSON object"), false)
         }
@@ -69,6 +74,12 @@ enum StdinCommands {
             case "send_sei":
                 guard let sideInfo else { throw CLIError(.usage, "send_sei goes with the video of a publish (rtcbox publish --stdin-commands)") }
                 do { try sideInfo.send(Array(try text("data").utf8)) } catch let e as SideInfoError { throw CLIError(.dataError, e.reason) }
+            case "mute_video", "unmute_video", "mute_audio", "unmute_audio":
+                guard let stream = (object["stream_id"] as? String) ?? publishing else {
+                    throw CLIError(.usage, "\(action) mutes a stream this session publishes (rtcbox publish --stdin-commands)")
+                }
+                try await client.setMuted(streamID: stream, action.hasSuffix("video") ? .video : .audio, action.hasPrefix("mute"))
+                result["stream_id"] = stream
             case "renew_token":
                 if let expire = try await client.renewToken(try text("token")) { result["token_expire"] = expire }
             case "logout":
