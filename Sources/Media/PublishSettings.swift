@@ -37,6 +37,18 @@ public struct PublishSettings: Sendable {
     /// How often the sound level of the captured audio is measured (ms; it rides on the audio frames, and is a
     /// captured_sound_level_update event); nil: not measured. `--copy` decodes nothing and measures nothing.
     public var soundLevelIntervalMs: Int? = 100
+    /// `--layers`: a second, small video layer from the same capture (nil: one layer). Its size; nil inside:
+    /// half the big one's.
+    public var smallLayer: SmallLayer?
+
+    public struct SmallLayer: Sendable, Equatable {
+        public var width: Int?
+        public var height: Int?
+        public init(width: Int? = nil, height: Int? = nil) {
+            self.width = width
+            self.height = height
+        }
+    }
 
     public init(inputs: [InputSpec]) {
         self.inputs = inputs

@@ -21,6 +21,8 @@ final class VideoFrameEncoder {
     private var captureTimes: [Int64: UInt64] = [:]
     private(set) var framesOut = 0
     private(set) var framesDropped = 0
+    /// Keyframes the encoder produced (sent or not): a layered publish aligns its small layer to them.
+    private(set) var keyframesOut = 0
 
     init(settings: VideoEncoderSettings) throws {
         encoder = try Encoder.video(settings)
@@ -96,6 +98,7 @@ final class VideoFrameEncoder {
             let tb = encoder.timeBase
             let us = AVRational(num: 1, den: 1_000_000)
             let capture = captureTimes.removeValue(forKey: packet.pts) ?? UInt64(FFmpegLibrary.wallClockMicros())
+            if packet.isKeyframe { keyframesOut += 1 }
             let sent = sink.send(track: .video, keyframe: packet.isKeyframe, pts: av_rescale_q(packet.pts, tb, us),
                                  dts: av_rescale_q(packet.dts, tb, us), captureTime: capture,
                                  payload: UnsafeRawBufferPointer(packet.bytes))

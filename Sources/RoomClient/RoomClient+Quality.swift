@@ -72,6 +72,7 @@ extension RoomClient {
         }
         for e in events { emit(e) }
         if let report { emit(.networkQuality(report)) }
+        layerTick()
     }
 
     /// The uplink from the publishers' samples, the downlink from the players' latency above the quietest seen.

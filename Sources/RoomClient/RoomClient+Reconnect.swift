@@ -129,7 +129,7 @@ extension RoomClient {
                 closeUDP(play: id)
                 let offer = playOffer()
                 let r = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                    .play(PlayRequest(id: $0, streamID: id, sdp: offer?.sessionDescription().serialized()))
+                    .play(PlayRequest(id: $0, streamID: id, sdp: offer?.sessionDescription().serialized(), layer: requestedLayer(id)))
                 }
                 await startUDP(play: id, offer: offer, answer: r.sdp)
             }

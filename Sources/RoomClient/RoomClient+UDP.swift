@@ -34,6 +34,8 @@ extension RoomClient {
     /// A publish's offer (nil with `--transport tcp`, or when no certificate could be made).
     func publishOffer(tracks: [TrackInfo]) -> RTPMediaOffer? {
         guard configuration.mediaTransport != .tcp, let certificate = try? dtlsCertificate() else { return nil }
+        // Layers travel on the connection: one RTP video track carries one layer.
+        guard !tracks.contains(where: { ($0.layers?.count ?? 0) > 1 }) else { return nil }
         let offer = RoomRTPOffers.publishOffer(tracks: tracks, iceCredentials: .random(), fingerprint: certificate.fingerprint)
         return offer.media.isEmpty ? nil : offer
     }

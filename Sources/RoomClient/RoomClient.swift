@@ -68,6 +68,11 @@ public final class RoomClient: Sendable {
         /// Totals at the last quality event, per "pub:"/"play:" + stream id.
         var lastQuality: [String: (counters: StreamCounters, at: NIODeadline)] = [:]
         var rttMs: Double?
+        /// What each play asked of a layered stream, and the selectors of `auto` plays (RoomClient+Layers).
+        var playLayerModes: [String: PlayLayer] = [:]
+        var layerSelectors: [String: LayerSelector] = [:]
+        /// Plays whose stream, as it started, is published in layers.
+        var layeredPlays: Set<String> = []
         /// The camera and microphone state last reported per live stream of the room (RoomClient+DeviceState).
         var deviceStates: [String: [TrackKind: DeviceState]] = [:]
 
@@ -265,14 +270,19 @@ public final class RoomClient: Sendable {
 
     /// Asks to play a stream. Its start, frames and end arrive in `queue`; if it is not live yet, the
     /// server starts it when it is published (a player_state play_requesting event until then).
-    public func play(streamID: String, into queue: MediaQueue) async throws {
+    public func play(streamID: String, into queue: MediaQueue, layer: PlayLayer? = nil) async throws {
         let connection = try currentConnection()
-        state.withLockedValue { $0.players[streamID] = queue }
+        state.withLockedValue { s in
+            s.players[streamID] = queue
+            s.playLayerModes[streamID] = layer
+            s.layerSelectors[streamID] = layer == .auto ? LayerSelector() : nil
+        }
+        let asked = requestedLayer(streamID)
         emit(.playerState(streamID: streamID, state: .playRequesting, errorCode: nil, reason: ""))
         let offer = playOffer()
         do {
             let result = try await connection.request(timeoutSeconds: configuration.requestTimeoutSeconds) {
-                .play(PlayRequest(id: $0, streamID: streamID, sdp: offer?.sessionDescription().serialized()))
+                .play(PlayRequest(id: $0, streamID: streamID, sdp: offer?.sessionDescription().serialized(), layer: asked))
             }
             await startUDP(play: streamID, offer: offer, answer: result.sdp)
         } catch let error as RoomClientError {
@@ -285,6 +295,8 @@ public final class RoomClient: Sendable {
     public func stopPlaying(_ streamID: String) async throws {
         guard state.withLockedValue({ s -> MediaQueue? in
             s.forgetHandles(of: streamID)
+            s.playLayerModes[streamID] = nil
+            s.layerSelectors[streamID] = nil
             return s.players.removeValue(forKey: streamID)
         }) != nil else { return }
         closeUDP(play: streamID)
@@ -344,6 +356,7 @@ public final class RoomClient: Sendable {
             let queue = state.withLockedValue { s -> MediaQueue? in
                 guard let q = s.players[p.streamID] else { return nil }
                 s.playersByHandle[p.streamHandle] = (p.streamID, q)
+                if p.stream.isLayered { s.layeredPlays.insert(p.streamID) } else { s.layeredPlays.remove(p.streamID) }
                 return q
             }
             guard let queue else { return }

@@ -169,6 +169,8 @@ public enum RoomEvent: Sendable {
     case remoteDeviceStateUpdate(kind: TrackKind, roomID: String, streamID: String, userID: String, state: DeviceState)
     /// A stream of the room is this loud now, 0-100 (`login --sound-levels`).
     case remoteSoundLevelUpdate(roomID: String, streamID: String, level: Double)
+    /// An `auto` play of a layered stream asks for another layer (it starts at the stream's next keyframe).
+    case playerLayerChanged(streamID: String, layer: String, reason: String)
     /// What this client publishes on a stream measured this loud, 0-100, over the last interval.
     case capturedSoundLevelUpdate(streamID: String, level: Double)
 
@@ -179,6 +181,7 @@ public enum RoomEvent: Sendable {
         "token_will_expire", "network_quality", "traffic_control", "room_stream_tracks_update", "player_video_size_changed",
         "media_transport", "relay_state", "mix_input_state", "player_recv_sei", "remote_camera_state_update",
         "remote_mic_state_update", "remote_sound_level_update", "captured_sound_level_update",
+        "player_layer_changed",
     ]
 
     public var name: String {
@@ -207,6 +210,7 @@ public enum RoomEvent: Sendable {
             return kind == .video ? "remote_camera_state_update" : "remote_mic_state_update"
         case .remoteSoundLevelUpdate: return "remote_sound_level_update"
         case .capturedSoundLevelUpdate: return "captured_sound_level_update"
+        case .playerLayerChanged: return "player_layer_changed"
         }
     }
 
@@ -264,6 +268,8 @@ public enum RoomEvent: Sendable {
             fields += [("room_id", room), ("stream_id", stream), ("user_id", user), ("state", state.rawValue)]
         case .remoteSoundLevelUpdate(let room, let stream, let level):
             fields += [("room_id", room), ("stream_id", stream), ("level", level)]
+        case .playerLayerChanged(let stream, let layer, let reason):
+            fields += [("stream_id", stream), ("layer", layer), ("reason", reason)]
         case .capturedSoundLevelUpdate(let stream, let level):
             fields += [("stream_id", stream), ("level", level)]
         case .mixInputState(let stream, let state, let region):

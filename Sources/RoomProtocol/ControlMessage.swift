@@ -16,6 +16,7 @@ public enum ControlMessage: Sendable, Equatable {
     case setStreamExtraInfo(SetStreamExtraInfo)
     case setStreamTracks(SetStreamTracks)
     case setStreamMuted(SetStreamMuted)
+    case setPlayLayer(SetPlayLayer)
     case sendBroadcastMessage(SendBroadcastMessage)
     case sendCustomCommand(SendCustomCommand)
     case renewToken(RenewToken)
@@ -64,6 +65,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .setStreamExtraInfo: return "set_stream_extra_info"
         case .setStreamTracks: return "set_stream_tracks"
         case .setStreamMuted: return "set_stream_muted"
+        case .setPlayLayer: return "set_play_layer"
         case .sendBroadcastMessage: return "send_broadcast_message"
         case .sendCustomCommand: return "send_custom_command"
         case .renewToken: return "renew_token"
@@ -85,7 +87,7 @@ public enum ControlMessage: Sendable, Equatable {
         "play_stopped", "keyframe_request", "set_room_extra_info", "set_stream_extra_info", "send_broadcast_message",
         "send_custom_command", "renew_token", "room_extra_info_update", "room_stream_extra_info_update",
         "broadcast_message", "custom_command", "token_will_expire", "set_stream_tracks", "room_stream_tracks_update",
-        "play_frames_dropped", "set_stream_muted", "room_stream_state_update", "room_sound_level_update",
+        "play_frames_dropped", "set_stream_muted", "room_stream_state_update", "room_sound_level_update", "set_play_layer",
     ]
 
     /// Encodes the JSON object (payload fields plus `"type"`, keys sorted so bytes are stable).
@@ -110,6 +112,7 @@ public enum ControlMessage: Sendable, Equatable {
         case .setStreamExtraInfo(let m): object = ControlCoding.encodeJSON(m)
         case .setStreamTracks(let m): object = ControlCoding.encodeJSON(m)
         case .setStreamMuted(let m): object = ControlCoding.encodeJSON(m)
+        case .setPlayLayer(let m): object = ControlCoding.encodeJSON(m)
         case .sendBroadcastMessage(let m): object = ControlCoding.encodeJSON(m)
         case .sendCustomCommand(let m): object = ControlCoding.encodeJSON(m)
         case .renewToken(let m): object = ControlCoding.encodeJSON(m)
@@ -188,6 +191,7 @@ public enum ControlMessage: Sendable, Equatable {
         case "set_stream_extra_info": return .setStreamExtraInfo(try body(SetStreamExtraInfo.self))
         case "set_stream_tracks": return .setStreamTracks(try body(SetStreamTracks.self))
         case "set_stream_muted": return .setStreamMuted(try body(SetStreamMuted.self))
+        case "set_play_layer": return .setPlayLayer(try body(SetPlayLayer.self))
         case "send_broadcast_message": return .sendBroadcastMessage(try body(SendBroadcastMessage.self))
         case "send_custom_command": return .sendCustomCommand(try body(SendCustomCommand.self))
         case "renew_token": return .renewToken(try body(RenewToken.self))

@@ -80,15 +80,38 @@ public struct PlayRequest: Codable, Sendable, Equatable {
     /// The SDP offer (text) for media over UDP (docs/protocol.md, "Media over UDP"); absent: the media
     /// frames travel on this connection.
     public var sdp: String?
+    /// Of a stream published in layers (`TrackInfo.layers`): which one to get; absent: the big one.
+    public var layer: VideoLayerChoice?
 
-    public init(id: UInt32?, streamID: String, sdp: String? = nil) {
+    public init(id: UInt32?, streamID: String, sdp: String? = nil, layer: VideoLayerChoice? = nil) {
         self.id = id
         self.streamID = streamID
         self.sdp = sdp
+        self.layer = layer
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, sdp
+        case id, sdp, layer
+        case streamID = "stream_id"
+    }
+}
+
+/// set_play_layer: switches a play of a layered stream to its big or small layer, at the next keyframe
+/// (the layers' keyframes come at the same times): the player gets room_stream_tracks_update with the
+/// layer's description just before that keyframe.
+public struct SetPlayLayer: Codable, Sendable, Equatable {
+    public var id: UInt32
+    public var streamID: String
+    public var layer: VideoLayerChoice
+
+    public init(id: UInt32, streamID: String, layer: VideoLayerChoice) {
+        self.id = id
+        self.streamID = streamID
+        self.layer = layer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, layer
         case streamID = "stream_id"
     }
 }

@@ -19,6 +19,8 @@ public struct MediaFrameHeader: Sendable, Equatable {
         /// One more byte follows the fixed header: the sound level of the captured audio (`soundLevel`).
         /// Set and cleared by `write` and `read` from `soundLevel`, never by hand.
         public static let soundLevel = Flags(rawValue: 1 << 3)
+        /// Video of the stream's small layer (`TrackInfo.layers`); the big layer's frames have it clear.
+        public static let smallLayer = Flags(rawValue: 1 << 4)
     }
 
     public var streamHandle: UInt32

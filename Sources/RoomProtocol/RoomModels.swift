@@ -53,9 +53,13 @@ public struct TrackInfo: Codable, Sendable, Equatable {
     public var bitRate: Int?
     /// Codec configuration, base64: H.264 SPS/PPS (Annex-B), AAC AudioSpecificConfig.
     public var extradata: String?
+    /// Video published in layers (`publish --layers`): each layer's size and bit rate, the big one first
+    /// (what the track's own figures describe), then the small one, whose frames carry the small-layer flag.
+    public var layers: [TrackLayer]?
 
     public init(kind: TrackKind, codec: String, width: Int? = nil, height: Int? = nil, frameRate: Double? = nil,
-                sampleRate: Int? = nil, channels: Int? = nil, bitRate: Int? = nil, extradata: String? = nil) {
+                sampleRate: Int? = nil, channels: Int? = nil, bitRate: Int? = nil, extradata: String? = nil,
+                layers: [TrackLayer]? = nil) {
         self.kind = kind
         self.codec = codec
         self.width = width
@@ -65,14 +69,62 @@ public struct TrackInfo: Codable, Sendable, Equatable {
         self.channels = channels
         self.bitRate = bitRate
         self.extradata = extradata
+        self.layers = layers
+    }
+
+    /// This track as a player of `layer` sees it: the small layer's size and bit rate (no extradata: its
+    /// parameter sets are in band), the big one's unchanged.
+    public func described(as layer: VideoLayerChoice) -> TrackInfo {
+        guard kind == .video, layer == .small, let layers, layers.count > 1 else { return self }
+        var t = self
+        t.width = layers[1].width
+        t.height = layers[1].height
+        t.bitRate = layers[1].bitRate
+        t.extradata = nil
+        return t
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, codec, width, height, channels, extradata
+        case kind, codec, width, height, channels, extradata, layers
         case frameRate = "frame_rate"
         case sampleRate = "sample_rate"
         case bitRate = "bit_rate"
     }
+}
+
+/// One layer of a video track published in layers.
+public struct TrackLayer: Codable, Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var bitRate: Int?
+
+    public init(width: Int, height: Int, bitRate: Int? = nil) {
+        self.width = width
+        self.height = height
+        self.bitRate = bitRate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case width, height
+        case bitRate = "bit_rate"
+    }
+}
+
+/// Which layer of a layered stream a play gets (the SDK's setPlayStreamVideoType).
+public enum VideoLayerChoice: String, Codable, Sendable, CaseIterable {
+    case big, small
+}
+
+extension StreamInfo {
+    /// The stream as a player of `layer` sees it.
+    public func described(as layer: VideoLayerChoice) -> StreamInfo {
+        var s = self
+        s.tracks = tracks.map { $0.described(as: layer) }
+        return s
+    }
+
+    /// Whether its video is published in a big and a small layer.
+    public var isLayered: Bool { tracks.contains { $0.kind == .video && ($0.layers?.count ?? 0) > 1 } }
 }
 
 /// A live stream as members of a room see it.

@@ -12,7 +12,8 @@ struct GOPCache {
     init(limitBytes: Int) { self.limitBytes = limitBytes }
 
     mutating func append(_ frame: CachedFrame, hasVideoTrack: Bool) {
-        if frame.isVideo && frame.isKeyframe {
+        // The big layer's keyframe starts a group; the small layer's, at the same time, follows it and is kept.
+        if frame.isVideo && frame.isKeyframe && !frame.isSmallLayer {
             frames.removeAll(keepingCapacity: true)
             bytes = 0
             collecting = true

@@ -269,6 +269,7 @@ final class RoomRegistry: @unchecked Sendable {
             }
             session.send(.result(ResultMessage(id: request.id ?? 0, sdp: answer)))
             guard !session.playing.contains(request.streamID) else { return }
+            session.setPlayLayer(request.streamID, request.layer ?? .big)
             session.playing.insert(request.streamID)
             if let stream = streams[key] {
                 startPlaying(session, stream)
@@ -326,7 +327,8 @@ final class RoomRegistry: @unchecked Sendable {
     // MARK: rules (called under the lock)
 
     private func startPlaying(_ player: ServerSession, _ stream: LiveStream) {
-        player.send(.playStarted(PlayStarted(streamID: stream.streamID, streamHandle: stream.handle, stream: stream.info)))
+        let layer = player.playLayer(stream.streamID)
+        player.send(.playStarted(PlayStarted(streamID: stream.streamID, streamHandle: stream.handle, stream: stream.info.described(as: layer))))
         stream.fanout.add(player)
         // The cached GOP gets the player going at once; a fresh IDR soon lets it catch up with live.
         stream.requestKeyframe()

@@ -176,6 +176,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .setStreamExtraInfo(let r): registry.setStreamExtraInfo(session, r)
         case .setStreamTracks(let r): registry.setStreamTracks(session, r)
         case .setStreamMuted(let r): registry.setStreamMuted(session, r)
+        case .setPlayLayer(let r): registry.setPlayLayer(session, r)
         case .sendBroadcastMessage(let r): registry.broadcast(session, r)
         case .sendCustomCommand(let r): registry.customCommand(session, r)
         case .renewToken(let r): registry.renewToken(session, r)
@@ -197,6 +198,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if let level = header.soundLevel, header.track == .audio, fanout.soundLevelChanged(level), let session {
             registry.soundLevelChanged(session, handle: header.streamHandle, dBov: level)
         }
-        fanout.forward(CachedFrame(wire: frame.wire, isVideo: header.track == .video, isKeyframe: header.isKeyframe, received: .now()))
+        fanout.forward(CachedFrame(wire: frame.wire, isVideo: header.track == .video, isKeyframe: header.isKeyframe, received: .now(),
+                                   isSmallLayer: header.flags.contains(.smallLayer)))
     }
 }

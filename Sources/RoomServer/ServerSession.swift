@@ -57,6 +57,11 @@ final class ServerSession: @unchecked Sendable {
 
     /// Plays whose media goes over UDP, by stream id (set under the registry lock, read on the loop).
     private let udpPlays = NIOLockedValueBox<[String: UDPMediaListener.Session]>([:])
+    /// The layer each play asked for (layered streams; big when absent), set under the registry lock.
+    private let playLayers = NIOLockedValueBox<[String: VideoLayerChoice]>([:])
+
+    func setPlayLayer(_ streamID: String, _ layer: VideoLayerChoice) { playLayers.withLockedValue { $0[streamID] = layer } }
+    func playLayer(_ streamID: String) -> VideoLayerChoice { playLayers.withLockedValue { $0[streamID] } ?? .big }
 
     /// Sets (nil: removes) a play's UDP session; returns whether it had one.
     @discardableResult
@@ -93,6 +98,16 @@ final class ServerSession: @unchecked Sendable {
     /// Media written since the last flush.
     private var unflushed = false
     private var needsKeyframe: [UInt32: Bool] = [:]
+    /// Per stream handle (on the loop): the layer delivered, and one asked for that starts at its next
+    /// keyframe, with the description the player gets just before it.
+    private var layers: [UInt32: LayerDelivery] = [:]
+    struct LayerDelivery {
+        var current: VideoLayerChoice
+        var pending: VideoLayerChoice?
+        var announcement: ControlMessage?
+        /// A keyframe of the current layer was skipped for the pending one; a second one gives up on it.
+        var skippedKeyframe = false
+    }
     /// Per play: frames dropped because this downlink could not take them, and how many the player was told of.
     private var linkDrops: [UInt32: (dropped: Int, told: Int)] = [:]
     /// When delivery of each stream started, until its first frame is written (join time).
@@ -186,6 +201,51 @@ final class ServerSession: @unchecked Sendable {
         needsKeyframe[handle] = true
         linkDrops[handle] = nil
         joinStarted[handle] = .now()
+        layers[handle] = LayerDelivery(current: playLayer(streamID))
+    }
+
+    /// Switches the layer delivered for `handle` at the next keyframe of `layer`.
+    func switchLayer(handle: UInt32, to layer: VideoLayerChoice, announcement: ControlMessage) {
+        eventLoop.preconditionInEventLoop()
+        guard var delivery = layers[handle] else { return }
+        if delivery.current == layer {
+            delivery.pending = nil
+        } else {
+            delivery.pending = layer
+            delivery.announcement = announcement
+            delivery.skippedKeyframe = false
+        }
+        layers[handle] = delivery
+    }
+
+    /// Whether a video frame is of the layer this play gets now; switches at the pending layer's keyframe
+    /// (writing its announcement first). A keyframe of the current layer is skipped while a switch waits
+    /// (the other layer's, at the same time, comes next), once.
+    private func takesLayer(_ frame: CachedFrame, handle: UInt32) -> Bool {
+        guard frame.isVideo, var d = layers[handle] else { return true }
+        let layer: VideoLayerChoice = frame.isSmallLayer ? .small : .big
+        if let pending = d.pending {
+            if layer == pending && frame.isKeyframe {
+                if let announcement = d.announcement {
+                    let note = announcement.frame(allocator: channel.allocator)
+                    writeMedia(note)
+                    backlog.wroteUntimed(note.readableBytes)
+                    unflushed = true
+                }
+                layers[handle] = LayerDelivery(current: pending)
+                return true
+            }
+            if layer == d.current && frame.isKeyframe {
+                if !d.skippedKeyframe {
+                    d.skippedKeyframe = true
+                    layers[handle] = d
+                    needsKeyframe[handle] = true
+                    return false
+                }
+                layers[handle] = LayerDelivery(current: d.current)   // the other layer did not come: stay
+            }
+        }
+        return layer == d.current
     }
 
     func stopDelivery(handle: UInt32) {
@@ -193,6 +253,7 @@ final class ServerSession: @unchecked Sendable {
         needsKeyframe[handle] = nil
         udpByHandle[handle] = nil
         joinStarted[handle] = nil
+        layers[handle] = nil
         linkDrops[handle] = nil
         flushMedia()   // audio written to ride with a video frame that will not come now
     }
@@ -295,7 +356,7 @@ final class ServerSession: @unchecked Sendable {
     }
 
     private func write(_ frame: CachedFrame, handle: UInt32) -> Delivery {
-        guard !closing, let waiting = needsKeyframe[handle] else { return Delivery() }
+        guard !closing, needsKeyframe[handle] != nil, takesLayer(frame, handle: handle), let waiting = needsKeyframe[handle] else { return Delivery() }
         if let udp = udpByHandle[handle], let delivery = writeUDP(frame, handle: handle, waiting: waiting, to: udp.session, kinds: udp.kinds) {
             return delivery
         }

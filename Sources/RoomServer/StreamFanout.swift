@@ -9,6 +9,8 @@ struct CachedFrame: Sendable {
     var isKeyframe: Bool
     /// When serve had read it from the publisher.
     var received: NIODeadline
+    /// Video of the stream's small layer (`publish --layers`).
+    var isSmallLayer = false
 }
 
 /// Forwards one stream's frames to its subscribers: each frame is the buffer the publisher's connection

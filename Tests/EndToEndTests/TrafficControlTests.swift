@@ -168,4 +168,47 @@ final class TrafficControlTests: XCTestCase {
         XCTAssertLessThan(latencies.max() ?? .infinity, 800, "capture-to-arrival latency after 10 s: \(latencies)")
         XCTAssertGreaterThan(fps.reduce(0, +) / Double(max(1, fps.count)), 20, "frame rate after 10 s: \(fps)")
     }
+
+    /// `play --layer auto` of a layered stream behind a 600 kbit/s downlink: the big layer (1.2 Mbit/s) backs
+    /// the downlink up, the player falls to the small one (300 kbit/s); when the cap is lifted it climbs back.
+    /// The output goes on through both switches and decodes, with pictures of both sizes.
+    func testAnAutoPlayerFallsToTheSmallLayerBehindASlowDownlinkAndClimbsBack() throws {
+        try startLink()
+        defer { _ = try? runTool(Self.linkem, ["stop", Self.linkName], timeout: 20) }
+        let uncapped = try runTool(Self.linkem, ["set", Self.linkName, "--dir", "both", "--rate", "0", "--delay", "20"])
+        XCTAssertEqual(uncapped.status, 0, uncapped.err)
+        let serve = try startServe()
+        defer { serve.signal(SIGTERM); serve.wait(timeout: 10) }
+        let publish = try inSide("b", ["publish", "r1", "cam", "--server", "198.18.0.2:7799", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+                                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "--layers", "2", "--video-bitrate", "1200k",
+                                       "--traffic-control", "off", "--gop", "1", "--preset", "ultrafast", "--duration", "50s", "-q"])
+        defer { publish.signal(SIGINT); publish.wait(timeout: 20) }
+        let capped = try runTool(Self.linkem, ["set", Self.linkName, "--dir", "ba", "--rate", "600", "--queue", "200", "--delay", "20"])
+        XCTAssertEqual(capped.status, 0, capped.err)
+        usleep(1_000_000)
+        let playEvents = temporaryPath("tcl-play.jsonl"), played = temporaryPath("tcl-play.mkv")
+        let play = try inSide("a", ["play", "r1", "cam", "--server", "198.18.0.2:7799", "-o", played, "--layer", "auto",
+                                    "--duration", "42s", "--events", playEvents, "-q"])
+        // 15 s behind the cap, then the link is fast again.
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline && Self.events(playEvents, "player_layer_changed").isEmpty { usleep(200_000) }
+        usleep(UInt32(max(0, deadline.timeIntervalSinceNow) * 1_000_000))
+        let lifted = try runTool(Self.linkem, ["set", Self.linkName, "--dir", "ba", "--rate", "0", "--delay", "20"])
+        XCTAssertEqual(lifted.status, 0, lifted.err)
+        let liftedAt = Date().timeIntervalSince1970
+        XCTAssertEqual(play.wait(timeout: 90), 0, play.errorText)
+
+        let changes = Self.events(playEvents, "player_layer_changed")
+        let layers = changes.compactMap { $0["layer"] as? String }
+        XCTAssertEqual(layers.first, "small", "the big layer backed the 600 kbit/s downlink up: \(changes)")
+        XCTAssertEqual(layers.last, "big", "climbed back once the cap was gone: \(changes)")
+        if let lastSmall = changes.last(where: { $0["layer"] as? String == "small" })?["ts"] as? Double {
+            XCTAssertLessThan(lastSmall, liftedAt + 3, "no fall after the cap was lifted: \(changes)")
+        }
+        XCTAssertEqual(try Probe.decodeErrors(path: played), "", "one valid output through the switches")
+        let sizes = try runTool(Tool.find("ffprobe"), ["-v", "error", "-select_streams", "v", "-show_entries", "frame=width,height",
+                                                       "-of", "csv=p=0", played], timeout: 120)
+        let seen = Set(sizes.out.split(separator: "\n").map(String.init))
+        XCTAssertTrue(seen.contains("640,360") && seen.contains("320,180"), "pictures of both layers: \(seen)")
+    }
 }

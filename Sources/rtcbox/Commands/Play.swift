@@ -65,6 +65,9 @@ struct Play: AsyncParsableCommand {
     @Flag(name: .long, help: "Write the audio track only.")
     var audioOnly = false
 
+    @Option(name: .long, help: ArgumentHelp("Of a stream published in two layers: big (the default), small, or auto (the downlink picks: small while it backs up, big again when it stays calm; switches at keyframes, the output goes on).", valueName: "big|small|auto"))
+    var layer: PlayLayerValue?
+
     @OptionGroup var push: PushOptions
 
     @OptionGroup var client: ClientOptions
@@ -75,6 +78,7 @@ struct Play: AsyncParsableCommand {
             if let problem = WHIPSignaling.check(whep) { throw ValidationError("--whep: \(problem)") }
             if room != nil || stream != nil { throw ValidationError("--whep plays its URL, not a ROOM and STREAM: give one or the other") }
             if keepWaiting { throw ValidationError("--keep-waiting needs a room: it does not go with --whep") }
+            if layer != nil { throw ValidationError("--layer needs a room: a WHEP session carries one video layer") }
         } else {
             guard let room, let stream else { throw ValidationError("give a ROOM and a STREAM (or --whep URL)") }
             if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
@@ -156,7 +160,7 @@ struct Play: AsyncParsableCommand {
         var runError: Error?
         do {
             _ = try await roomClient.login(roomID: room, userStatus: false)
-            try await roomClient.play(streamID: stream, into: queue)
+            try await roomClient.play(streamID: stream, into: queue, layer: layer?.value)
             let summary = try await pipeline.run(queue: queue)
             progress.finish()
             if !outputOptions.quiet {

@@ -51,6 +51,9 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Measure the captured sound level every MS milliseconds (100-3000; 0: not at all): it rides with the audio, for logins that ask for sound levels, and is a captured_sound_level_update event. Not in --copy mode.", valueName: "ms"))
     var soundLevelInterval = 100
 
+    @Option(name: .long, help: ArgumentHelp("Send the video in two layers from one capture: 2 (a small layer at half size), or BIG,SMALL sizes (WxH or 720p, 360p...: the first sets the size). Players get the big one unless they ask (play --layer); over the room connection, not UDP.", valueName: "2|big,small"))
+    var layers: LayersValue?
+
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
 
@@ -71,6 +74,13 @@ struct Publish: AsyncParsableCommand {
         if seiStdin && encode.inputs.contains("-") { throw ValidationError("--sei-stdin and -i - both want stdin") }
         if seiStdin && stdinCommands { throw ValidationError("--sei-stdin and --stdin-commands both read stdin (send_sei is a command)") }
         if seiStdin && encode.noVideo { throw ValidationError("--sei-stdin rides the video: it does not go with --no-video") }
+        if layers != nil {
+            if encode.copy { throw ValidationError("--layers encodes a second layer; --copy passes packets through without encoding") }
+            if encode.noVideo { throw ValidationError("--layers is video layers: it does not go with --no-video") }
+            if whip != nil { throw ValidationError("--layers needs a room: a WHIP session carries one video layer") }
+            if client.transportText == "udp" { throw ValidationError("--layers travel on the room connection: they do not go with --transport udp") }
+            if layers?.big != nil && encode.size != nil { throw ValidationError("--layers BIG,SMALL sets the size: leave out --size") }
+        }
         if soundLevelInterval != 0 && !(100...3000).contains(soundLevelInterval) {
             throw ValidationError("--sound-level-interval must be 0 (off) or 100 to 3000 ms")
         }
@@ -199,6 +209,10 @@ struct Publish: AsyncParsableCommand {
     func publishSettings() throws -> PublishSettings {
         var settings = try encode.settings()
         settings.soundLevelIntervalMs = soundLevelInterval > 0 ? soundLevelInterval : nil
+        if let layers {
+            if let big = layers.big { (settings.width, settings.height) = (big.width, big.height) }
+            settings.smallLayer = PublishSettings.SmallLayer(width: layers.small?.width, height: layers.small?.height)
+        }
         return settings
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoomClient
 
 /// "10", "10s", "500ms", "2m", "1h", "1m30s", "00:01:30.5" → seconds.
 struct DurationValue: ExpressibleByArgument, Sendable {
@@ -209,4 +210,44 @@ extension Switch {
         }
         return value.isOn
     }
+}
+
+/// `--layers 2` (a small layer at half size) or `--layers BIG,SMALL` (each WxH or NNNp, 16:9).
+struct LayersValue: ExpressibleByArgument, Sendable {
+    var big: VideoSizeValue?
+    var small: VideoSizeValue?
+
+    init?(argument: String) {
+        if argument == "2" { return }
+        let parts = argument.split(separator: ",").map(String.init)
+        guard parts.count == 2, let b = Self.size(parts[0]), let s = Self.size(parts[1]),
+              s.width <= b.width, s.height <= b.height, s.width * s.height < b.width * b.height else { return nil }
+        big = b
+        small = s
+    }
+
+    /// "1280x720", or "720p" (16:9, even width).
+    static func size(_ text: String) -> VideoSizeValue? {
+        if text.hasSuffix("p"), let h = Int(text.dropLast()), (16...4320).contains(h), h % 2 == 0 {
+            let w = (h * 16 / 9 + 1) & ~1
+            return VideoSizeValue(width: w, height: h)
+        }
+        return VideoSizeValue(argument: text)
+    }
+
+    static var defaultCompletionKind: CompletionKind { .list(["2", "720p,360p", "1080p,540p"]) }
+}
+
+/// `play --layer big|small|auto`.
+struct PlayLayerValue: ExpressibleByArgument, Sendable {
+    var value: PlayLayer
+    init?(argument: String) {
+        switch argument {
+        case "big": value = .fixed(.big)
+        case "small": value = .fixed(.small)
+        case "auto": value = .auto
+        default: return nil
+        }
+    }
+    static var allValueStrings: [String] { ["big", "small", "auto"] }
 }
