@@ -189,23 +189,24 @@ final class BrowserTests: XCTestCase {
     JSON.stringify({ ...rtcbox.stats(), decodedAfter: rtcbox.stats().players.cam.videoDecoded - window.back.decoded })
     """
 
-    /// A CLI player gets more than 30 H.264 packets of `stream` in 3 s of media, within `seconds` (tries again
-    /// while the page is still coming back: a player that joins during the outage gets the GOP from before it,
-    /// then the gap, and its 3 s are up after a few frames). A page that never comes back fails the test.
-    func assertCLIPlaysH264(_ stream: String, server: String, within seconds: Double = 20,
+    /// A CLI player gets 31 H.264 packets of `stream` within `seconds` (tries again while the page is still
+    /// coming back: a player that joins during the outage may get the GOP from before it, then the gap). A page
+    /// that never comes back fails the test; the failure shows the last player's log and the server's.
+    func assertCLIPlaysH264(_ stream: String, server: ServeProcess, within seconds: Double = 25,
                             file: StaticString = #filePath, line: UInt = #line) throws {
         let deadline = Date().addingTimeInterval(seconds)
         var last = ""
         repeat {
             let played = try runTool(Tool.find("bash"), ["-c", """
-                set -o pipefail; timeout 30 "\(Tool.rtcbox)" play r1 \(stream) --server \(server) --user probe -o - --duration 3 -q \
+                set -o pipefail; timeout 20 "\(Tool.rtcbox)" play r1 \(stream) --server \(server.address) --user probe -o - --frames 31 \
                 | ffprobe -v error -count_packets -select_streams v -show_entries stream=codec_name,nb_read_packets -of csv=p=0 -
                 """], timeout: 60)
             let videoPackets = Int(played.out.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
             if played.status == 0 && played.out.hasPrefix("h264,") && videoPackets > 30 { return }
-            last = "status \(played.status): \(played.out) \(played.err)"
+            last = "status \(played.status): \(played.out) \(played.err.suffix(1500))"
         } while Date() < deadline
-        XCTFail("no 3 s of \(stream) with more than 30 H.264 packets in \(seconds) s; the last try: \(last)", file: file, line: line)
+        XCTFail("no 31 H.264 packets of \(stream) in \(seconds) s; the last try: \(last)\nserve: \(server.child.errorText.suffix(1500))",
+                file: file, line: line)
     }
 
     /// The page (run with `backAfterReconnect`) played before it lost its connection and 30 frames after it came
@@ -234,7 +235,7 @@ final class BrowserTests: XCTestCase {
         usleep(1_000_000)
         let second = try ServeProcess(["--listen", "127.0.0.1:\(port)", "--web", "127.0.0.1:\(webPort)"])
         // The page's camera is published again on the new server: a CLI player gets its H.264.
-        try assertCLIPlaysH264("webcam6", server: second.address)
+        try assertCLIPlaysH264("webcam6", server: second)
         let run = try finish(page)
         let back = try assertCameBack(run)
         XCTAssertEqual((back["resumed"] as? NSNumber)?.boolValue, false, "a new server cannot resume the session: \(back)")
@@ -259,7 +260,7 @@ final class BrowserTests: XCTestCase {
         proxy.cut()
         // The page's camera plays for a CLI player after the drop.
         try await Task.sleep(for: .seconds(2))
-        try assertCLIPlaysH264("webcam7", server: serve.address)
+        try assertCLIPlaysH264("webcam7", server: serve)
         let run = try finish(page)
         let back = try assertCameBack(run)
         XCTAssertEqual((back["resumed"] as? NSNumber)?.boolValue, true, "the server held the session: \(back)")
