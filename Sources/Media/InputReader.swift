@@ -17,25 +17,39 @@ final class InputReader {
 
     var tracks: [TrackInfo] { [video?.track, audio?.track].compactMap { $0 } }
 
-    init(spec: InputSpec, settings: PublishSettings, wantVideo: Bool, wantAudio: Bool, stop: StopSignal) throws {
-        let opened = try InputMedia(url: spec.url, format: spec.format, options: spec.options.sorted { $0.key < $1.key },
-                                    interrupt: stop.makeInterruptFlag())
-        input = opened
+    /// An input opened and its streams chosen, before any encoder exists (the settings may still change:
+    /// a room's scenario is known only after the login).
+    struct Opened: InputReaderLike {
+        let input: InputMedia
+        let videoIndex: Int?
+        let audioIndex: Int?
+        var claimsVideo: Bool { videoIndex != nil }
+        var claimsAudio: Bool { audioIndex != nil }
+
+        init(spec: InputSpec, wantVideo: Bool, wantAudio: Bool, stop: StopSignal) throws {
+            input = try InputMedia(url: spec.url, format: spec.format, options: spec.options.sorted { $0.key < $1.key },
+                                   interrupt: stop.makeInterruptFlag())
+            videoIndex = wantVideo ? input.bestStream(AVMEDIA_TYPE_VIDEO) : nil
+            audioIndex = wantAudio ? input.bestStream(AVMEDIA_TYPE_AUDIO) : nil
+        }
+    }
+
+    init(_ opened: Opened, settings: PublishSettings, stop: StopSignal) throws {
+        input = opened.input
         self.settings = settings
         self.stop = stop
         // Files and lavfi are read at their native rate; devices, stdin and network streams come at their own.
-        realtime = settings.realtime ?? !(opened.isLiveDevice || opened.isStream)
-        let v = wantVideo ? opened.bestStream(AVMEDIA_TYPE_VIDEO) : nil
-        let a = wantAudio ? opened.bestStream(AVMEDIA_TYPE_AUDIO) : nil
-        video = try v.map { index -> TrackSource in
-            settings.copy ? try TrackCopier(input: opened, streamIndex: index, kind: .video)
-                          : try VideoTrackEncoder(input: opened, streamIndex: index, settings: settings)
+        realtime = settings.realtime ?? !(input.isLiveDevice || input.isStream)
+        let input = self.input
+        video = try opened.videoIndex.map { index -> TrackSource in
+            settings.copy ? try TrackCopier(input: input, streamIndex: index, kind: .video)
+                          : try VideoTrackEncoder(input: input, streamIndex: index, settings: settings)
         }
-        audio = try a.map { index -> TrackSource in
-            settings.copy ? try TrackCopier(input: opened, streamIndex: index, kind: .audio)
-                          : try AudioTrackEncoder(input: opened, streamIndex: index, settings: settings)
+        audio = try opened.audioIndex.map { index -> TrackSource in
+            settings.copy ? try TrackCopier(input: input, streamIndex: index, kind: .audio)
+                          : try AudioTrackEncoder(input: input, streamIndex: index, settings: settings)
         }
-        let start = opened.context.pointee.start_time
+        let start = input.context.pointee.start_time
         if start != cff_nopts_value() { startMicros = start }
     }
 

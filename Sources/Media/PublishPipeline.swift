@@ -4,9 +4,10 @@ import RoomProtocol
 
 /// Capture → decode → encode → sink, one thread per input.
 ///
-/// Each input thread opens its input and encoders (libav objects never leave that thread), reports its
-/// track descriptions, and waits; once every input is ready, `makeSink` (e.g. a room publish) gets all the
-/// tracks, and the threads start sending to the sink it returns.
+/// Each input thread opens its input (libav objects never leave that thread) and waits; once every input is
+/// open, `prepare` may change the settings (e.g. to a room's scenario after the login: a bad input fails before
+/// any login); then each thread opens its encoders and reports its track descriptions; once every input is
+/// ready, `makeSink` (e.g. a room publish) gets all the tracks, and the threads start sending to its sink.
 public final class PublishPipeline: Sendable {
     public let settings: PublishSettings
     public let stop: StopSignal
@@ -16,7 +17,8 @@ public final class PublishPipeline: Sendable {
         self.stop = stop
     }
 
-    public func run(makeSink: @escaping @Sendable ([TrackInfo]) async throws -> MediaSink) async throws -> PublishSummary {
+    public func run(prepare: @escaping @Sendable (PublishSettings) async throws -> PublishSettings = { $0 },
+                    makeSink: @escaping @Sendable ([TrackInfo]) async throws -> MediaSink) async throws -> PublishSummary {
         guard !settings.inputs.isEmpty else {
             throw FFmpegError(operation: "publish", message: "no input given (use -i)")
         }
@@ -28,14 +30,17 @@ public final class PublishPipeline: Sendable {
             for (i, spec) in settings.inputs.enumerated() {
                 group.addTask {
                     let summary = try await runOnThread(name: "rtcbox-input-\(i)") {
-                        try Self.runInput(index: i, spec: spec, settings: settings, gate: gate, stop: stop)
+                        try Self.runInput(index: i, spec: spec, useVideo: settings.useVideo, useAudio: settings.useAudio,
+                                          gate: gate, stop: stop)
                     }
                     return (i, summary)
                 }
             }
             group.addTask {
-                let tracks = try await runOnThread(name: "rtcbox-gate") { try gate.waitForTracks() }
                 do {
+                    try await runOnThread(name: "rtcbox-gate") { try gate.waitUntilOpened() }
+                    gate.prepared(try await prepare(settings))
+                    let tracks = try await runOnThread(name: "rtcbox-gate") { try gate.waitForTracks() }
                     gate.open(with: try await makeSink(tracks))
                 } catch {
                     gate.abort(error)
@@ -63,15 +68,15 @@ public final class PublishPipeline: Sendable {
         return total
     }
 
-    private static func runInput(index: Int, spec: InputSpec, settings: PublishSettings, gate: StartGate, stop: StopSignal) throws -> PublishSummary {
+    private static func runInput(index: Int, spec: InputSpec, useVideo: Bool, useAudio: Bool, gate: StartGate,
+                                 stop: StopSignal) throws -> PublishSummary {
         let reader: InputReader
         do {
             // An input takes video if no earlier input offers video (same for audio); decided in order.
-            let claim = try gate.claim(index: index) { wantVideo, wantAudio in
-                try InputReader(spec: spec, settings: settings, wantVideo: wantVideo && settings.useVideo,
-                                wantAudio: wantAudio && settings.useAudio, stop: stop)
+            let opened = try gate.claim(index: index) { wantVideo, wantAudio in
+                try InputReader.Opened(spec: spec, wantVideo: wantVideo && useVideo, wantAudio: wantAudio && useAudio, stop: stop)
             }
-            reader = claim
+            reader = try InputReader(opened, settings: try gate.waitForSettings(), stop: stop)
         } catch {
             gate.abort(error)
             throw error
@@ -97,6 +102,7 @@ final class StartGate: @unchecked Sendable {
     private var audioTaken = false
     private var tracks: [Int: [TrackInfo]] = [:]
     private var sink: MediaSink?
+    private var settings: PublishSettings?
     private var startMicros: Int64 = 0
     private var failure: Error?
 
@@ -122,6 +128,31 @@ final class StartGate: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         return reader
+    }
+
+    /// Until every input is open (or one failed).
+    func waitUntilOpened() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while nextToOpen < parties && failure == nil { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// The settings the encoders open with, once `prepare` has given them.
+    func prepared(_ s: PublishSettings) {
+        condition.lock()
+        settings = s
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForSettings() throws -> PublishSettings {
+        condition.lock()
+        defer { condition.unlock() }
+        while settings == nil && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        guard let settings else { throw FFmpegError(operation: "publish", message: "no settings") }
+        return settings
     }
 
     func arrive(index: Int, tracks t: [TrackInfo]) throws -> (MediaSink, Int64)? {
@@ -167,7 +198,4 @@ protocol InputReaderLike {
     var claimsAudio: Bool { get }
 }
 
-extension InputReader: InputReaderLike {
-    var claimsVideo: Bool { video != nil }
-    var claimsAudio: Bool { audio != nil }
-}
+

@@ -40,6 +40,8 @@ public struct PublishSettings: Sendable {
     /// `--layers`: a second, small video layer from the same capture (nil: one layer). Its size; nil inside:
     /// half the big one's.
     public var smallLayer: SmallLayer?
+    /// Traffic control's floor for the video bit rate (nil: its default, a tenth of `videoBitRate`).
+    public var minVideoBitRate: Int?
 
     public struct SmallLayer: Sendable, Equatable {
         public var width: Int?

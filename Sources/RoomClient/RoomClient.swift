@@ -15,6 +15,9 @@ public struct LoginResult: Sendable {
     public var roomExtraInfo: [RoomExtraInfo]
     /// When the session's token expires (unix seconds), for token logins.
     public var tokenExpire: Int64?
+    /// The scenario the server gives the room (its publishers default to it); nil when none, or one this
+    /// client does not know.
+    public var scenario: Scenario?
 }
 
 /// The client engine (the "SDK"): one login to one room, publishing and playing streams, reporting
@@ -140,7 +143,8 @@ public final class RoomClient: Sendable {
             let result = try await sendLogin(on: connection, roomID: roomID, userStatus: userStatus, sessionID: nil)
             state.withLockedValue { $0.sessionID = result.sessionID }
             let login = LoginResult(sessionID: result.sessionID ?? "", users: result.users ?? [], streams: result.streams ?? [],
-                                    roomExtraInfo: result.roomExtraInfo ?? [], tokenExpire: result.tokenExpire)
+                                    roomExtraInfo: result.roomExtraInfo ?? [], tokenExpire: result.tokenExpire,
+                                    scenario: result.scenario.flatMap(Scenario.init(rawValue:)))
             logger.info("logged in to room \(roomID): session \(login.sessionID), \(login.streams.count) live stream\(login.streams.count == 1 ? "" : "s")")
             emit(.roomState(roomID: roomID, state: .logined, errorCode: nil, reason: ""))
             if !login.users.isEmpty {

@@ -164,10 +164,13 @@ public struct ResultMessage: Codable, Sendable, Equatable {
     public var resumed: Bool?
     /// publish, play with an `sdp` offer: the server's SDP answer (text).
     public var sdp: String?
+    /// login: the scenario the server's config gives the room (publishers default to it); a name this
+    /// client does not know is left alone.
+    public var scenario: String?
 
     public init(id: UInt32, sessionID: String? = nil, users: [UserInfo]? = nil, streams: [StreamInfo]? = nil,
                 streamHandle: UInt32? = nil, roomExtraInfo: [RoomExtraInfo]? = nil, tokenExpire: Int64? = nil,
-                messageID: UInt64? = nil, resumed: Bool? = nil, sdp: String? = nil) {
+                messageID: UInt64? = nil, resumed: Bool? = nil, sdp: String? = nil, scenario: String? = nil) {
         self.id = id
         self.sessionID = sessionID
         self.users = users
@@ -178,6 +181,7 @@ public struct ResultMessage: Codable, Sendable, Equatable {
         self.messageID = messageID
         self.resumed = resumed
         self.sdp = sdp
+        self.scenario = scenario
     }
 
     enum CodingKeys: String, CodingKey {
@@ -187,7 +191,7 @@ public struct ResultMessage: Codable, Sendable, Equatable {
         case roomExtraInfo = "room_extra_info"
         case tokenExpire = "token_expire"
         case messageID = "message_id"
-        case resumed, sdp
+        case resumed, sdp, scenario
     }
 }
 

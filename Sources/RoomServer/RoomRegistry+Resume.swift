@@ -73,7 +73,8 @@ extension RoomRegistry {
         session.send(.result(ResultMessage(id: request.id, sessionID: login.sessionID, users: request.userStatus ? others : nil,
                                            streams: room.liveStreams.map(\.info),
                                            roomExtraInfo: room.extraInfoList.isEmpty ? nil : room.extraInfoList,
-                                           tokenExpire: grant.expiresAt, resumed: true)))
+                                           tokenExpire: grant.expiresAt, resumed: true,
+                                           scenario: configuration.app(login.appID)?.scenario(forRoom: login.roomID)?.rawValue)))
         scheduleTokenTimers(session)
         logger.info("session resumed", metadata: ["user": "\(login.user.userID)", "session": "\(session.id)"])
     }

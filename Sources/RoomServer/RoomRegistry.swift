@@ -114,7 +114,7 @@ final class RoomRegistry: @unchecked Sendable {
         session.send(.result(ResultMessage(id: id, sessionID: sessionID, users: request.userStatus ? others : nil,
                                            streams: room.liveStreams.map(\.info),
                                            roomExtraInfo: room.extraInfoList.isEmpty ? nil : room.extraInfoList,
-                                           tokenExpire: grant.expiresAt)))
+                                           tokenExpire: grant.expiresAt, scenario: app.scenario(forRoom: request.roomID)?.rawValue)))
         scheduleTokenTimers(session)
         if request.soundLevels == true { sendSoundLevels(of: room, to: session) }
         queueUserEvent(.add, request.user, seq: seq, in: room, key: roomKey, loop: session.eventLoop)

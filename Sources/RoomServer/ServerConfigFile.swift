@@ -1,5 +1,6 @@
 import Foundation
 import RoomAuth
+import RoomProtocol
 import TOMLKit
 
 /// The settings a TOML file gives `rtcbox serve`. Every field is optional: the command line and the
@@ -29,6 +30,8 @@ import TOMLKit
 ///     max_users_per_room = 50
 ///     max_streams_per_room = 10
 ///     messages_per_second = 10
+///     scenario = "call"               # the scenario publishers of its rooms default to (login's `scenario`)
+///     room_scenarios = { town-hall = "broadcast", lounge = "chatroom" }
 public struct ServerConfigFile: Sendable, Equatable {
     public var listen: String?
     public var threads: Int?
@@ -52,7 +55,7 @@ public struct ServerConfigFile: Sendable, Equatable {
     static let topKeys: Set<String> = ["listen", "threads", "realtime_priority", "metrics", "web", "web_origins", "udp", "udp_advertise", "tls_cert", "tls_key", "log_level", "max_frame_length",
                                        "slow_consumer_timeout", "gop_cache_bytes", "token_warning", "apps"]
     static let appKeys: Set<String> = ["app_id", "app_sign", "server_secret", "anonymous", "max_users_per_room",
-                                       "max_streams_per_room", "messages_per_second"]
+                                       "max_streams_per_room", "messages_per_second", "scenario", "room_scenarios"]
 
     /// Reads and checks a config file. Errors name the file and the key (or line) at fault.
     public static func load(path: String) throws -> ServerConfigFile {
@@ -134,6 +137,14 @@ public struct ServerConfigFile: Sendable, Equatable {
         app.maxUsersPerRoom = try reader.int("max_users_per_room", in: 1...1_000_000) ?? app.maxUsersPerRoom
         app.maxStreamsPerRoom = try reader.int("max_streams_per_room", in: 1...100_000) ?? app.maxStreamsPerRoom
         app.messagesPerSecond = try reader.double("messages_per_second", in: 0.01...10_000) ?? app.messagesPerSecond
+        app.scenario = try reader.string("scenario").map { try reader.scenario($0, "scenario") }
+        if let value = reader.table["room_scenarios"] {
+            guard let rooms = value.table else { throw reader.error("room_scenarios", "must be a table of room = \"scenario\"") }
+            for room in rooms.keys.sorted() {
+                guard let name = rooms[room]?.string else { throw reader.error("room_scenarios.\(room)", "must be a string") }
+                app.roomScenarios[room] = try reader.scenario(name, "room_scenarios.\(room)")
+            }
+        }
         return app
     }
 
@@ -167,6 +178,13 @@ public struct ServerConfigFile: Sendable, Equatable {
                 guard let s = element.string else { throw error(key, "must be an array of strings") }
                 return s
             }
+        }
+
+        func scenario(_ name: String, _ key: String) throws -> Scenario {
+            guard let scenario = Scenario(rawValue: name) else {
+                throw error(key, "must be one of \(Scenario.names), not \"\(name)\"")
+            }
+            return scenario
         }
 
         func bool(_ key: String) throws -> Bool? {

@@ -74,6 +74,12 @@ public struct AppConfiguration: Sendable, Equatable {
     public var maxStreamsPerRoom: Int
     /// Broadcast messages a room accepts per second (a burst of this many, refilled continuously).
     public var messagesPerSecond: Double
+    /// The scenario publishers in this app's rooms default to (nil: none), and per room.
+    public var scenario: Scenario?
+    public var roomScenarios: [String: Scenario] = [:]
+
+    /// What a login to `roomID` is told its publishers default to.
+    public func scenario(forRoom roomID: String) -> Scenario? { roomScenarios[roomID] ?? scenario }
 
     public init(appID: UInt32, appSign: AppSign? = nil, serverSecret: String? = nil, allowsAnonymous: Bool = false,
                 maxUsersPerRoom: Int = 10_000, maxStreamsPerRoom: Int = 1_000, messagesPerSecond: Double = 10) {

@@ -64,6 +64,8 @@ final class ControlMessageGoldenTests: XCTestCase {
             (.result(ResultMessage(id: 1, sessionID: "abc", streams: [], roomExtraInfo: [RoomExtraInfo(key: "k", value: "v", updateUser: u, updateTime: 5)], tokenExpire: 1800000000)),
              #"{"type":"result","id":1,"room_extra_info":[{"key":"k","update_time":5,"update_user":{"user_id":"u1","user_name":"U"},"value":"v"}],"session_id":"abc","streams":[],"token_expire":1800000000}"#),
             (.result(ResultMessage(id: 10, messageID: 3)), #"{"type":"result","id":10,"message_id":3}"#),
+            (.result(ResultMessage(id: 2, sessionID: "abc", streams: [], scenario: "chatroom")),
+             #"{"type":"result","id":2,"scenario":"chatroom","session_id":"abc","streams":[]}"#),
             (.roomExtraInfoUpdate(RoomExtraInfoUpdate(roomID: "r1", extraInfo: [RoomExtraInfo(key: "k", value: "v", updateUser: u, updateTime: 5)])),
              #"{"type":"room_extra_info_update","extra_info":[{"key":"k","update_time":5,"update_user":{"user_id":"u1","user_name":"U"},"value":"v"}],"room_id":"r1"}"#),
             (.roomStreamExtraInfoUpdate(RoomStreamExtraInfoUpdate(roomID: "r1", streams: [audioStream])),

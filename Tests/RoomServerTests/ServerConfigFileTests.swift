@@ -57,6 +57,24 @@ final class ServerConfigFileTests: XCTestCase {
         }
     }
 
+    func testRoomScenarios() throws {
+        let config = try ServerConfigFile.parse("""
+            [[apps]]
+            app_id = 1
+            anonymous = true
+            scenario = "call"
+            room_scenarios = { lounge = "chatroom", "town hall" = "broadcast" }
+            [[apps]]
+            app_id = 2
+            anonymous = true
+            """, file: "a.toml")
+        let apps = try XCTUnwrap(config.apps)
+        XCTAssertEqual(apps[0].scenario(forRoom: "lounge"), .chatroom)
+        XCTAssertEqual(apps[0].scenario(forRoom: "town hall"), .broadcast)
+        XCTAssertEqual(apps[0].scenario(forRoom: "r1"), .call, "the app's default for every other room")
+        XCTAssertNil(apps[1].scenario(forRoom: "lounge"), "no scenario unless the config gives one")
+    }
+
     func testMistakesNameFileAndKey() {
         let cases: [(String, String)] = [
             ("listen = 7", "a.toml: listen must be a string"),
@@ -70,6 +88,10 @@ final class ServerConfigFileTests: XCTestCase {
             ("[[apps]]\napp_id = 1\nanonymous = true\n[[apps]]\napp_id = 1\nanonymous = true", "a.toml: apps[1].app_id app 1 is defined twice"),
             ("[[apps]]\napp_id = 1\nanonymous = true\ncolour = 1", "a.toml: apps[0].colour is not a known key"),
             ("apps = 3", "a.toml: apps must be an array of tables ([[apps]])"),
+            ("[[apps]]\napp_id = 1\nanonymous = true\nscenario = \"party\"",
+             "a.toml: apps[0].scenario must be one of call, hq-call, chatroom, broadcast, karaoke, not \"party\""),
+            ("[[apps]]\napp_id = 1\nanonymous = true\nroom_scenarios = \"call\"", "a.toml: apps[0].room_scenarios must be a table of room = \"scenario\""),
+            ("[[apps]]\napp_id = 1\nanonymous = true\nroom_scenarios = { a = 1 }", "a.toml: apps[0].room_scenarios.a must be a string"),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try ServerConfigFile.parse(text, file: "a.toml"), text) {

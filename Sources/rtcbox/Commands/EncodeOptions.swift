@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Media
+import RoomProtocol
 
 /// What to capture or read and how to encode it: shared by publish and preview.
 struct EncodeOptions: ParsableArguments {
@@ -37,7 +38,7 @@ struct EncodeOptions: ParsableArguments {
 
     @OptionGroup var encoder: EncoderOptions
 
-    @Option(name: .long, help: ArgumentHelp("Defaults for a kind of call: call, hq-call, chatroom, broadcast, karaoke (size, fps, bit rates, GOP, audio channels; see the SCENARIOS section); flags given explicitly win.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Defaults for a kind of call: call, hq-call, chatroom, broadcast, karaoke (size, fps, bit rates, GOP, audio channels, traffic floor, layers; see the SCENARIOS section of rtcbox-publish(1)); flags given explicitly win.", valueName: "name"))
     var scenario: ScenarioValue?
 
     @Flag(name: .long, help: "Pass H.264 and AAC or Opus through without re-encoding (bit-identical packets); other codecs are refused.")
@@ -72,7 +73,24 @@ struct EncodeOptions: ParsableArguments {
         return pairs.map { InputSpec(url: $0.url, format: $0.format, options: $0.options) }
     }
 
-    func settings() throws -> PublishSettings {
+    /// The settings a scenario leaves alone because they were given on the command line (argument-parser's
+    /// defaults cannot tell given from default).
+    func scenarioKeeps() -> Set<Scenario.Field> {
+        let arguments = CommandLine.arguments.dropFirst()
+        func given(_ flag: String) -> Bool { arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") } }
+        var keep: Set<Scenario.Field> = []
+        if size != nil { keep.insert(.size) }
+        if fps != nil { keep.insert(.frameRate) }
+        if given("--video-bitrate") { keep.insert(.videoBitRate) }
+        if given("--gop") { keep.insert(.gop) }
+        if given("--audio-bitrate") { keep.insert(.audioBitRate) }
+        if noVideo { keep.insert(.layers) }
+        return keep
+    }
+
+    /// What to encode; `--scenario` fills what was not given, and `extraKeeps` (layers unless the command
+    /// sends them, a traffic floor it was given).
+    func settings(extraKeeps: Set<Scenario.Field> = [.layers]) throws -> PublishSettings {
         var s = PublishSettings(inputs: try inputSpecs())
         s.width = size?.width
         s.height = size?.height
@@ -86,18 +104,7 @@ struct EncodeOptions: ParsableArguments {
         s.realtime = realtime ? nil : false
         s.duration = duration?.seconds
         s.copy = copy
-        if let scenario {
-            // What was given on the command line wins (argument-parser's defaults cannot tell given from default).
-            let arguments = CommandLine.arguments.dropFirst()
-            func given(_ flag: String) -> Bool { arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") } }
-            var keep: Set<Scenario.Field> = []
-            if size != nil { keep.insert(.size) }
-            if fps != nil { keep.insert(.frameRate) }
-            if given("--video-bitrate") { keep.insert(.videoBitRate) }
-            if given("--gop") { keep.insert(.gop) }
-            if given("--audio-bitrate") { keep.insert(.audioBitRate) }
-            scenario.value.apply(to: &s, keeping: keep)
-        }
+        if let scenario { scenario.value.apply(to: &s, keeping: scenarioKeeps().union(extraKeeps)) }
         return s
     }
 

@@ -92,11 +92,11 @@ struct Publish: AsyncParsableCommand {
     func trafficControlOn() throws -> Bool { try Switch.trafficControl(trafficControl) }
 
     /// What traffic control steers for these tracks: nil when off, and in --copy mode (nothing to re-encode).
-    func trafficSettings(_ tracks: [TrackInfo], on: Bool) -> TrafficController.Settings? {
-        guard on, !encode.copy, let video = tracks.first(where: { $0.kind == .video }) else { return nil }
+    func trafficSettings(_ tracks: [TrackInfo], _ settings: PublishSettings, on: Bool) -> TrafficController.Settings? {
+        guard on, !settings.copy, let video = tracks.first(where: { $0.kind == .video }) else { return nil }
         let audio = tracks.first { $0.kind == .audio }.map { $0.bitRate ?? 64_000 } ?? 0
-        return TrafficController.Settings(maxVideoBitRate: video.bitRate ?? encode.encoder.videoBitrate.bitsPerSecond,
-                                          minVideoBitRate: minVideoBitrate?.bitsPerSecond, otherBitRate: audio + 16_000)
+        return TrafficController.Settings(maxVideoBitRate: video.bitRate ?? settings.videoBitRate,
+                                          minVideoBitRate: settings.minVideoBitRate, otherBitRate: audio + 16_000)
     }
 
     func run() async throws {
@@ -110,6 +110,8 @@ struct Publish: AsyncParsableCommand {
         let pipeline = PublishPipeline(settings: try publishSettings(), stop: stop)
         let trafficOn = try trafficControlOn()
         let streamID = stream, extraInfo = self.extraInfo, commands = stdinCommands
+        let roomDefaultApplies = encode.scenario == nil && !encode.copy, keeps = scenarioKeeps(), quiet = output.quiet
+        let final = NIOLockedValueBox(pipeline.settings)
         let sideInfo = SideInfoQueue()
         if seiStdin { Self.readSideInfo(into: sideInfo) }
         nonisolated(unsafe) var previous: (StreamCounters, Date)?
@@ -120,9 +122,18 @@ struct Publish: AsyncParsableCommand {
         defer { progress.finish() }
         var runError: Error?
         do {
-            let summary = try await pipeline.run { tracks in
-                _ = try await roomClient.login(roomID: room, userStatus: false)
-                let traffic = self.trafficSettings(tracks, on: trafficOn)
+            let summary = try await pipeline.run(prepare: { settings in
+                // Inputs are open (a bad one has failed by now); the login tells the room's scenario before the
+                // encoders open.
+                let login = try await roomClient.login(roomID: room, userStatus: false)
+                guard roomDefaultApplies, let scenario = login.scenario else { return settings }
+                var s = settings
+                scenario.apply(to: &s, keeping: keeps)
+                final.withLockedValue { $0 = s }
+                if !quiet { printError("rtcbox publish: room \(room) has the \(scenario.rawValue) scenario (the server's default; --scenario or explicit flags win)") }
+                return s
+            }) { tracks in
+                let traffic = self.trafficSettings(tracks, final.withLockedValue { $0 }, on: trafficOn)
                 let publisher = try await roomClient.publish(streamID: streamID, tracks: tracks, extraInfo: extraInfo,
                                                              trafficControl: traffic)
                 if commands { StdinCommands.start(client: roomClient, writer: session.writer, stop: nil, sideInfo: sideInfo, publishing: streamID) }
@@ -163,7 +174,7 @@ struct Publish: AsyncParsableCommand {
                 do {
                     let client = try await WHIPClient.start(.publish(tracks), endpoint: endpoint, bearer: bearer,
                                                             group: MultiThreadedEventLoopGroup.singleton,
-                                                            trafficControl: self.trafficSettings(tracks, on: trafficOn), onEvent: { event in
+                                                            trafficControl: self.trafficSettings(tracks, pipeline.settings, on: trafficOn), onEvent: { event in
                         switch event {
                         case .failed(let reason):
                             failure.withLockedValue { $0 = $0 ?? reason }
@@ -206,8 +217,17 @@ struct Publish: AsyncParsableCommand {
     }
 
     /// The encoder options with the sound level interval.
+    /// What a scenario (given, or the room's) leaves alone: the flags given, layers where they cannot go.
+    func scenarioKeeps() -> Set<Scenario.Field> {
+        var keep = encode.scenarioKeeps()
+        if layers != nil || whip != nil || client.transportText == "udp" { keep.insert(.layers) }
+        if minVideoBitrate != nil { keep.insert(.minVideoBitRate) }
+        return keep
+    }
+
     func publishSettings() throws -> PublishSettings {
-        var settings = try encode.settings()
+        var settings = try encode.settings(extraKeeps: scenarioKeeps())
+        if let min = minVideoBitrate { settings.minVideoBitRate = min.bitsPerSecond }
         settings.soundLevelIntervalMs = soundLevelInterval > 0 ? soundLevelInterval : nil
         if let layers {
             if let big = layers.big { (settings.width, settings.height) = (big.width, big.height) }
