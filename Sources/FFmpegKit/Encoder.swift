@@ -20,17 +20,21 @@ public struct VideoEncoderSettings: Sendable, Equatable {
     }
 }
 
-/// Settings of the AAC encoder (libavcodec's native "aac").
+/// Settings of an audio encoder: libavcodec's native "aac" (the default), or "libopus".
 public struct AudioEncoderSettings: Sendable, Equatable {
     public var codecName = "aac"
     public var sampleRate: Int
     public var channels: Int
     public var bitRate: Int
+    /// What the encoder takes: planar float for FFmpeg's AAC, interleaved for libopus.
+    public var sampleFormat: AVSampleFormat
 
-    public init(sampleRate: Int, channels: Int, bitRate: Int) {
+    public init(codecName: String = "aac", sampleRate: Int, channels: Int, bitRate: Int) {
+        self.codecName = codecName
         self.sampleRate = sampleRate
         self.channels = channels
         self.bitRate = bitRate
+        sampleFormat = codecName == "libopus" ? AV_SAMPLE_FMT_FLT : AV_SAMPLE_FMT_FLTP
     }
 }
 
@@ -109,7 +113,7 @@ public final class Encoder {
     /// AAC (fltp), with the AudioSpecificConfig in `extradata`.
     public static func audio(_ s: AudioEncoderSettings) throws -> Encoder {
         try Encoder(codecName: s.codecName, configure: { ctx in
-            ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+            ctx.pointee.sample_fmt = s.sampleFormat
             ctx.pointee.sample_rate = Int32(s.sampleRate)
             av_channel_layout_default(&ctx.pointee.ch_layout, Int32(s.channels))
             ctx.pointee.bit_rate = Int64(s.bitRate)

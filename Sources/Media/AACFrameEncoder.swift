@@ -19,10 +19,12 @@ final class AACFrameEncoder {
     var levelMeter: SoundLevelMeter?
     var onSoundLevel: ((UInt8) -> Void)?
 
-    init(sampleRate: Int, channels: Int, bitRate: Int) throws {
-        encoder = try Encoder.audio(AudioEncoderSettings(sampleRate: sampleRate, channels: channels, bitRate: bitRate))
-        resampler = try Resampler(sampleRate: sampleRate, channels: channels, sampleFormat: AV_SAMPLE_FMT_FLTP)
-        fifo = try AudioFIFO(sampleFormat: AV_SAMPLE_FMT_FLTP, channels: channels)
+    /// `codecName`: "aac", or "libopus" (48 kHz, 20 ms frames) for WebRTC players of an AAC stream.
+    init(sampleRate: Int, channels: Int, bitRate: Int, codecName: String = "aac") throws {
+        let settings = AudioEncoderSettings(codecName: codecName, sampleRate: sampleRate, channels: channels, bitRate: bitRate)
+        encoder = try Encoder.audio(settings)
+        resampler = try Resampler(sampleRate: sampleRate, channels: channels, sampleFormat: settings.sampleFormat)
+        fifo = try AudioFIFO(sampleFormat: settings.sampleFormat, channels: channels)
         chunk = try Frame()
         packet = try Packet()
         self.sampleRate = sampleRate

@@ -53,14 +53,17 @@ public enum RoomRTPOffers {
     }
 
     /// The server's answer to a player's offer. It sends video as H.264 and audio in the stream's codec when
-    /// the stream is live (`tracks`), else in the offer's first audio format; a track of the stream the
-    /// answer did not give a format for goes to the player over TCP.
-    public static func answerPlay(_ offer: RTPMediaOffer, streamTracks tracks: [TrackInfo]?, iceCredentials: ICECredentials,
-                                  fingerprint: DTLSFingerprint, candidate: TransportAddress) throws(RTPNegotiationError) -> RTPMediaOffer {
+    /// the stream is live (`tracks`), else in the offer's first audio format; with `opusFromAAC` (the server
+    /// transcodes), an AAC stream's audio goes as Opus to an offer without AAC (a browser's). A track of the
+    /// stream the answer did not give a format for goes to the player over TCP.
+    public static func answerPlay(_ offer: RTPMediaOffer, streamTracks tracks: [TrackInfo]?, opusFromAAC: Bool = false,
+                                  iceCredentials: ICECredentials, fingerprint: DTLSFingerprint,
+                                  candidate: TransportAddress) throws(RTPNegotiationError) -> RTPMediaOffer {
         var sending: [RTPTrack] = []
         for section in offer.media where section.receives {
             let wanted = tracks?.first { $0.kind.rtpKind == section.kind }
             let format = section.formats.first { f in wanted.map { f.codec.carries($0.codec) } ?? true }
+                ?? (opusFromAAC && wanted?.codec.lowercased() == "aac" ? section.formats.first { $0.codec == .opus } : nil)
             guard let format else { continue }
             sending.append(RTPTrack(codec: format.codec, payloadType: format.payloadType, ssrc: randomSSRC(),
                                     rtxPayloadType: format.rtxPayloadType, rtxSSRC: format.rtxPayloadType == nil ? nil : randomSSRC(),

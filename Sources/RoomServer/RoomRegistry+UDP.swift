@@ -111,7 +111,8 @@ extension RoomRegistry {
         }
         do {
             let offer = try RTPMediaOffer(parsing: sdp)
-            let answer = try RoomRTPOffers.answerPlay(offer, streamTracks: tracks, iceCredentials: .random(),
+            let answer = try RoomRTPOffers.answerPlay(offer, streamTracks: tracks, opusFromAAC: audioTranscoding != nil,
+                                                      iceCredentials: .random(),
                                                       fingerprint: udp.localFingerprint, candidate: udp.candidate)
             let parameters = try RTPMediaOffer.peerParameters(role: .server, local: answer, remote: offer)
             let logger = self.logger

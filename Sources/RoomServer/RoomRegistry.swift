@@ -34,10 +34,15 @@ final class RoomRegistry: @unchecked Sendable {
         set { udpBox.withLockedValue { $0 = newValue } }
     }
 
-    init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = .disabled) {
+    /// AAC → Opus for WebRTC players of AAC streams (nil: such players get no audio).
+    let audioTranscoding: (any AudioTranscoding)?
+
+    init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = .disabled,
+         audioTranscoding: (any AudioTranscoding)? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        self.audioTranscoding = audioTranscoding
     }
 
     struct Counts: Equatable, Sendable {
@@ -213,7 +218,8 @@ final class RoomRegistry: @unchecked Sendable {
             let codecs = Dictionary(request.tracks.map { ($0.kind, $0.codec) }, uniquingKeysWith: { a, _ in a })
             let fanout = StreamFanout(handle: handle, streamID: request.streamID, codecs: codecs,
                                       hasVideo: request.tracks.contains { $0.kind == .video },
-                                      gopCacheLimitBytes: configuration.gopCacheLimitBytes, metrics: metrics)
+                                      gopCacheLimitBytes: configuration.gopCacheLimitBytes, metrics: metrics,
+                                      audioTrack: request.tracks.first { $0.kind == .audio }, transcoding: audioTranscoding, logger: logger)
             let stream = LiveStream(appID: login.appID, roomID: login.roomID, handle: handle, publisher: session, info: info, fanout: fanout)
             fanout.onKeyframeWanted = { [weak stream] in stream?.requestKeyframe() }
             fanoutBox.withLockedValue { $0 = fanout }

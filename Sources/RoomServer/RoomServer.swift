@@ -25,7 +25,9 @@ public final class RoomServer: Sendable {
     private let metrics: ServerMetrics
     private let prometheus: PrometheusCollectorRegistry?
 
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "rtcbox.serve")) {
+    /// `audioTranscoding`: AAC → Opus for WebRTC players of AAC streams (browsers play no AAC over WebRTC).
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "rtcbox.serve"),
+                audioTranscoding: (any AudioTranscoding)? = nil) {
         self.configuration = configuration
         self.logger = logger
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
@@ -42,7 +44,7 @@ public final class RoomServer: Sendable {
             self.prometheus = nil
             self.metrics = .disabled
         }
-        self.registry = RoomRegistry(configuration: configuration, logger: logger, metrics: metrics)
+        self.registry = RoomRegistry(configuration: configuration, logger: logger, metrics: metrics, audioTranscoding: audioTranscoding)
     }
 
     /// Binds the listener; returns the bound address (port 0 picks a free port).

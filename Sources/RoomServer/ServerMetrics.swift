@@ -26,6 +26,8 @@ final class ServerMetrics: Sendable {
     let fanoutVideoDelay: CoreMetrics.Timer
     /// The UDP media port (serve --udp): its sessions, what it read and wrote, and what it dropped, by reason.
     let udpSessions: Meter
+    /// Streams whose AAC is made Opus for WebRTC players right now.
+    let opusTranscodes: Meter
     let udpDatagramsIn: Counter
     let udpBytesIn: Counter
     let udpDatagramsOut: Counter
@@ -49,6 +51,7 @@ final class ServerMetrics: Sendable {
         joinTime = CoreMetrics.Timer(label: "rtcbox_join_seconds", factory: factory)
         fanoutVideoDelay = CoreMetrics.Timer(label: "rtcbox_fanout_video_delay_seconds", factory: factory)
         udpSessions = Meter(label: "rtcbox_udp_sessions", factory: factory)
+        opusTranscodes = Meter(label: "rtcbox_opus_transcodes", factory: factory)
         udpDatagramsIn = Counter(label: "rtcbox_udp_datagrams_in_total", factory: factory)
         udpBytesIn = Counter(label: "rtcbox_udp_bytes_in_total", factory: factory)
         udpDatagramsOut = Counter(label: "rtcbox_udp_datagrams_out_total", factory: factory)

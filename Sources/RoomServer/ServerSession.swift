@@ -74,6 +74,13 @@ final class ServerSession: @unchecked Sendable {
         return old != nil
     }
 
+    /// Whether this session's play of `streamID` takes its audio as Opus made from the stream's AAC (its UDP
+    /// answer gave audio in Opus).
+    func takesOpus(of streamID: String, streamCodec: String) -> Bool {
+        guard let udp = udpPlays.withLockedValue({ $0[streamID] }) else { return false }
+        return OpusBranch.needed(sent: udp.parameters.sendTracks, streamCodec: streamCodec)
+    }
+
     /// How many plays of this session have a UDP session (a login holds at most `RoomRegistry.maxUDPSessions`).
     var udpPlayCount: Int { udpPlays.withLockedValue { $0.count } }
 
@@ -87,8 +94,9 @@ final class ServerSession: @unchecked Sendable {
 
     // Owned by the event loop.
     /// The UDP session of each stream handle delivered over UDP (from `udpPlays` when delivery starts), and
-    /// the kinds it carries: those its answer gave the stream's codec (the rest go on the connection).
-    private var udpByHandle: [UInt32: (session: UDPMediaListener.Session, kinds: Set<TrackKind>)] = [:]
+    /// the kinds it carries: those its answer gave the stream's codec (the rest go on the connection), and
+    /// whether its audio is the stream's AAC made Opus (it takes the transcoded frames, not the AAC ones).
+    private var udpByHandle: [UInt32: (session: UDPMediaListener.Session, kinds: Set<TrackKind>, opus: Bool)] = [:]
     /// Where media writes and flushes enter the pipeline (see `attachMediaPath`); the channel until then.
     private var mediaContext: ChannelHandlerContext?
     /// Whether media written here bypasses the byte-counting handler, so the fan-out counts it.
@@ -193,10 +201,12 @@ final class ServerSession: @unchecked Sendable {
     func startDelivery(handle: UInt32, streamID: String, codecs: [TrackKind: String] = [:]) {
         eventLoop.preconditionInEventLoop()
         udpByHandle[handle] = udpPlays.withLockedValue { $0[streamID] }.map { udp in
-            let kinds = Set(TrackKind.allCases.filter { kind in
+            var kinds = Set(TrackKind.allCases.filter { kind in
                 udp.parameters.sendTracks.contains { $0.codec.kind == kind.rtpKind && codecs[kind].map($0.codec.carries) ?? true }
             })
-            return (udp, kinds)
+            let opus = OpusBranch.needed(sent: udp.parameters.sendTracks, streamCodec: codecs[.audio])
+            if opus { kinds.insert(.audio) }
+            return (udp, kinds, opus)
         }
         needsKeyframe[handle] = true
         linkDrops[handle] = nil
@@ -357,6 +367,8 @@ final class ServerSession: @unchecked Sendable {
 
     private func write(_ frame: CachedFrame, handle: UInt32) -> Delivery {
         guard !closing, needsKeyframe[handle] != nil, takesLayer(frame, handle: handle), let waiting = needsKeyframe[handle] else { return Delivery() }
+        // The stream's AAC, or the Opus made from it: each player takes the one its session carries.
+        if !frame.isVideo && frame.isTranscoded != (udpByHandle[handle]?.opus ?? false) { return Delivery() }
         if let udp = udpByHandle[handle], let delivery = writeUDP(frame, handle: handle, waiting: waiting, to: udp.session, kinds: udp.kinds) {
             return delivery
         }

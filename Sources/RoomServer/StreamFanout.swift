@@ -1,3 +1,4 @@
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RoomProtocol
@@ -11,6 +12,8 @@ struct CachedFrame: Sendable {
     var received: NIODeadline
     /// Video of the stream's small layer (`publish --layers`).
     var isSmallLayer = false
+    /// Opus made from the stream's AAC (`OpusBranch`), for the players that need it; never cached.
+    var isTranscoded = false
 }
 
 /// Forwards one stream's frames to its subscribers: each frame is the buffer the publisher's connection
@@ -33,6 +36,13 @@ final class StreamFanout: @unchecked Sendable {
     static let timedEvery = 30
     /// The last sound level its audio frames carried (under the lock): the registry hears of changes only.
     private var lastSoundLevel: UInt8?
+    /// The stream's AAC track, when it has one and the server can transcode: players that take only Opus
+    /// get it through `opus`, which exists while `opusPlayers` is not empty (under the lock).
+    private let aacTrack: TrackInfo?
+    private let transcoding: (any AudioTranscoding)?
+    private var opus: OpusBranch?
+    private var opusPlayers: Set<ObjectIdentifier> = []
+    private let logger: Logger
 
     /// Whether an audio frame's sound level differs from the last one (and remembers it).
     func soundLevelChanged(_ dBov: UInt8) -> Bool {
@@ -68,7 +78,11 @@ final class StreamFanout: @unchecked Sendable {
     private let metrics: ServerMetrics
 
     init(handle: UInt32, streamID: String, codecs: [TrackKind: String] = [:], hasVideo: Bool, gopCacheLimitBytes: Int,
-         metrics: ServerMetrics = .disabled) {
+         metrics: ServerMetrics = .disabled, audioTrack: TrackInfo? = nil, transcoding: (any AudioTranscoding)? = nil,
+         logger: Logger = Logger(label: "rtcbox.serve")) {
+        aacTrack = audioTrack?.codec.lowercased() == "aac" ? audioTrack : nil
+        self.transcoding = transcoding
+        self.logger = logger
         self.handle = handle
         self.streamID = streamID
         self.codecs = codecs
@@ -79,15 +93,19 @@ final class StreamFanout: @unchecked Sendable {
 
     var subscriberCount: Int { lock.withLock { groups.values.reduce(0) { $0 + $1.sessions.count } } }
 
+    /// Players taking the stream's audio as Opus made from its AAC (0: no transcoder runs).
+    var opusPlayerCount: Int { lock.withLock { opusPlayers.count } }
+
     /// Called on the publisher's event loop for each frame.
     func forward(_ frame: CachedFrame) {
-        let (targets, timed): ([LoopGroup], Bool) = lock.withLock {
-            guard !closed else { return ([], false) }
-            cache.append(frame, hasVideoTrack: hasVideo)
-            guard frame.isVideo else { return (Array(groups.values), false) }
+        let (targets, timed, branch): ([LoopGroup], Bool, OpusBranch?) = lock.withLock {
+            guard !closed else { return ([], false, nil) }
+            if !frame.isTranscoded { cache.append(frame, hasVideoTrack: hasVideo) }
+            guard frame.isVideo else { return (Array(groups.values), false, frame.isTranscoded ? nil : opus) }
             videoFrames += 1
-            return (Array(groups.values), videoFrames % Self.timedEvery == 0)
+            return (Array(groups.values), videoFrames % Self.timedEvery == 0, nil)
         }
+        branch?.feed(frame) { [weak self] opus in self?.forward(opus) }
         let handle = self.handle
         for group in targets {
             let sessions = group.sessions
@@ -134,6 +152,19 @@ final class StreamFanout: @unchecked Sendable {
     func add(_ session: ServerSession) {
         lock.withLock {
             guard !closed else { return }
+            if let aacTrack, let transcoding, session.takesOpus(of: streamID, streamCodec: aacTrack.codec) {
+                opusPlayers.insert(ObjectIdentifier(session))
+                if opus == nil {
+                    do {
+                        opus = OpusBranch(transcoder: try transcoding.opusTranscoder(for: aacTrack), handle: handle, streamID: streamID,
+                                          logger: logger)
+                        metrics.opusTranscodes.increment()
+                        logger.notice("AAC to Opus for WebRTC players", metadata: ["stream": "\(streamID)"])
+                    } catch {
+                        logger.warning("AAC to Opus cannot start: \(error)", metadata: ["stream": "\(streamID)"])
+                    }
+                }
+            }
             let key = ObjectIdentifier(session.eventLoop)
             if groups[key] == nil { groups[key] = LoopGroup(loop: session.eventLoop, sessions: [], flush: HeldFlush()) }
             guard groups[key]?.sessions.contains(where: { $0 === session }) == false else { return }
@@ -156,6 +187,11 @@ final class StreamFanout: @unchecked Sendable {
 
     func remove(_ session: ServerSession) {
         lock.withLock {
+            if opusPlayers.remove(ObjectIdentifier(session)) != nil, opusPlayers.isEmpty, opus != nil {
+                opus = nil
+                metrics.opusTranscodes.decrement()
+                logger.notice("AAC to Opus ended: no WebRTC player needs it", metadata: ["stream": "\(streamID)"])
+            }
             let key = ObjectIdentifier(session.eventLoop)
             groups[key]?.sessions.removeAll { $0 === session }
             if groups[key]?.sessions.isEmpty == true { groups[key] = nil }
@@ -168,6 +204,9 @@ final class StreamFanout: @unchecked Sendable {
     func close() {
         lock.withLock {
             closed = true
+            if opus != nil { metrics.opusTranscodes.decrement() }
+            opus = nil
+            opusPlayers.removeAll()
             groups.removeAll()
             cache.clear()
         }

@@ -93,24 +93,30 @@ final class WHIPTests: XCTestCase {
         _ = serve.stop()
     }
 
+    /// A page plays an rtcbox stream (H.264 + AAC) over WHEP: >= 90 % of the video frames decode, and the AAC
+    /// arrives as Opus (browsers play no AAC over WebRTC), transcoded once by the server while the page plays.
     func testBrowserPlaysACLIStreamOverWHEP() throws {
         try skipUnlessBrowser()
         let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
         let webPort = try XCTUnwrap(serve.webPort)
         let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cli", "--server", serve.address, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-                                                "--duration", "40", "-q"])
+                                                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "--duration", "40", "-q"])
         defer { publisher.signal(SIGINT); publisher.wait() }
         try waitForStream("cli", room: "r1", on: serve)
         // From the first decoded frame, count for 8 s.
         let until = """
-        (() => { const v = window.rtcbox.stats && window.rtcbox.stats.video; if (window.rtcbox.error) return true;
+        (() => { const s = window.rtcbox.stats, v = s && s.video, a = s && s.audio; if (window.rtcbox.error) return true;
           if (!v || !v.framesDecoded) return false;
-          if (!window.t0) window.t0 = { at: window.rtcbox.stats.at, decoded: v.framesDecoded };
-          return window.rtcbox.stats.at - window.t0.at >= 8000; })()
+          if (!window.t0) window.t0 = { at: s.at, decoded: v.framesDecoded, packets: a.packetsReceived || 0,
+                                        samples: a.totalSamplesReceived || 0, concealed: a.concealedSamples || 0 };
+          return s.at - window.t0.at >= 8000; })()
         """
         let eval = """
-        JSON.stringify({ error: window.rtcbox.error, video: window.rtcbox.stats.video,
-          decoded: window.rtcbox.stats.video.framesDecoded - window.t0.decoded, seconds: (window.rtcbox.stats.at - window.t0.at) / 1000 })
+        (() => { const s = window.rtcbox.stats, a = s.audio; const r = JSON.stringify({ error: window.rtcbox.error, video: s.video, audio: a,
+          decoded: s.video.framesDecoded - window.t0.decoded, seconds: (s.at - window.t0.at) / 1000,
+          audioPackets: (a.packetsReceived || 0) - window.t0.packets, samples: (a.totalSamplesReceived || 0) - window.t0.samples,
+          concealed: (a.concealedSamples || 0) - window.t0.concealed });
+          document.getElementById('stop').click(); return r; })()
         """
         let run = try finish(openPage("http://127.0.0.1:\(webPort)/whip.html?play=r1/cli", until: until, eval: eval, timeout: 40), timeout: 60)
         XCTAssertTrue(run.ok, "\(run.value) \(run.console)")
@@ -122,7 +128,23 @@ final class WHIPTests: XCTestCase {
         let video = run.value["video"] as? [String: Any] ?? [:]
         XCTAssertEqual(video["width"] as? Int, 640, "\(video)")
         XCTAssertEqual(video["height"] as? Int, 360, "\(video)")
+        // The audio: Opus, 50 packets a second (20 ms frames), played out with little concealment.
+        let audio = run.value["audio"] as? [String: Any] ?? [:]
+        XCTAssertEqual(audio["codec"] as? String, "audio/opus", "\(audio)")
+        XCTAssertGreaterThanOrEqual(Double(run.value["audioPackets"] as? Int ?? 0), 0.9 * 50 * seconds, "\(run.value)")
+        let samples = Double(run.value["samples"] as? Int ?? 0), concealed = Double(run.value["concealed"] as? Int ?? 0)
+        XCTAssertGreaterThan(samples, 0.9 * 48_000 * seconds, "\(run.value)")
+        XCTAssertLessThan(concealed, 0.05 * samples, "\(run.value)")
+        // Not silence: Opus spends a few bytes on a silent 20 ms frame, and over a hundred on a tone at 64 kbit/s.
+        // (getStats' audioLevel is the muted element's output, 0.)
+        let bytes = Double(audio["bytesReceived"] as? Int ?? 0), packets = Double(audio["packetsReceived"] as? Int ?? 1)
+        XCTAssertGreaterThan(bytes / packets, 100, "a sine, not silence: \(audio)")
         XCTAssertEqual(run.exceptions.count, 0, "\(run.exceptions)")
+        // The page ended its session (DELETE): the transcoder stops with its last player.
+        let deadline = Date().addingTimeInterval(15)
+        while !serve.child.errorText.contains("AAC to Opus ended") && Date() < deadline { usleep(100_000) }
+        XCTAssertTrue(serve.child.errorText.contains("AAC to Opus for WebRTC players"), serve.child.errorText)
+        XCTAssertTrue(serve.child.errorText.contains("AAC to Opus ended"), serve.child.errorText)
         _ = serve.stop()
     }
 

@@ -76,6 +76,26 @@ final class RoomRTPTests: XCTestCase {
             XCTAssertEqual(client.receiveTracks.map(\.ssrc), server.sendTracks.map(\.ssrc))
         }
     }
+
+    /// A browser's WHEP offer lists Opus and no AAC: an AAC stream's audio is answered Opus only when the
+    /// server transcodes (`opusFromAAC`), else that section gets no sender.
+    func testPlayAnswerGivesOpusForAnAACStreamOnlyWhenTranscoding() throws {
+        let (clientICE, clientCert) = try endpoint()
+        let (serverICE, serverCert) = try endpoint()
+        let candidate = TransportAddress("127.0.0.1:3478")!
+        var offer = RoomRTPOffers.playOffer(iceCredentials: clientICE, fingerprint: clientCert.fingerprint)
+        for i in offer.media.indices where offer.media[i].kind == .audio {
+            offer.media[i].formats.removeAll { if case .aac = $0.codec { return true } else { return false } }
+        }
+        XCTAssertTrue(offer.media.contains { $0.kind == .audio && $0.formats.map(\.codec) == [.opus] })
+        for (transcoding, expected) in [(true, [RTPCodec.h264, .opus]), (false, [.h264])] {
+            let answer = try RoomRTPOffers.answerPlay(offer, streamTracks: [video, audio], opusFromAAC: transcoding,
+                                                      iceCredentials: serverICE, fingerprint: serverCert.fingerprint,
+                                                      candidate: candidate)
+            let server = try RTPMediaOffer.peerParameters(role: .server, local: answer, remote: offer)
+            XCTAssertEqual(server.sendTracks.map(\.codec), expected, "opusFromAAC: \(transcoding)")
+        }
+    }
 }
 
 final class TrackInfoFromCodecTests: XCTestCase {

@@ -87,10 +87,12 @@ export class WebRTCSession {
       if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && out[s.kind]) {
         const o = out[s.kind];
         for (const key of ['packetsSent', 'bytesSent', 'framesEncoded', 'framesSent', 'packetsReceived', 'bytesReceived',
-                           'packetsLost', 'framesDecoded', 'framesReceived', 'nackCount', 'pliCount', 'retransmittedPacketsSent']) {
+                           'packetsLost', 'framesDecoded', 'framesReceived', 'nackCount', 'pliCount', 'retransmittedPacketsSent',
+                           'totalSamplesReceived', 'concealedSamples']) {
           if (typeof s[key] === 'number') o[key] = (o[key] || 0) + s[key];
         }
         if (s.frameWidth) { o.width = s.frameWidth; o.height = s.frameHeight; }
+        if (typeof s.audioLevel === 'number') o.audioLevel = Math.max(o.audioLevel || 0, s.audioLevel);
         if (s.framesPerSecond) o.fps = s.framesPerSecond;
         if (s.qualityLimitationReason) o.limitedBy = s.qualityLimitationReason;
         if (s.codecId && codecs[s.codecId]) o.codec = codecs[s.codecId];

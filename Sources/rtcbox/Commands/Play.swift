@@ -118,7 +118,7 @@ struct Play: AsyncParsableCommand {
         push.apply(to: &s)
         let quiet = outputOptions.quiet
         let streamID = stream
-        s.onNote = { note in if !quiet { printError("rtcbox play: \(streamID): \(note)") } }
+        s.onNote = { note in if !quiet { printError("rtcbox play: \(streamID ?? "whep"): \(note)") } }
         s.onRelayState = relayReporter(command: "play", streamID: stream ?? "whep", url: output, writer: writer, quiet: quiet)
         let id = stream ?? "whep"
         if seiOnly {
@@ -134,7 +134,7 @@ struct Play: AsyncParsableCommand {
         }
         if window {
             s.window = windowDevice
-            s.output = "rtcbox play \(room)/\(stream)"
+            s.output = "rtcbox play \(room ?? "")/\(stream ?? "")"
         }
         return PlayPipeline(settings: s, stop: stop)
     }

@@ -199,7 +199,7 @@ struct Serve: AsyncParsableCommand {
         let (config, logLevel) = try resolve()
         var logger = makeLogger("rtcbox.serve", output)
         if let logLevel, let level = Logger.Level(rawValue: logLevel) { logger.logLevel = level }
-        let server = RoomServer(configuration: config, logger: logger)
+        let server = RoomServer(configuration: config, logger: logger, audioTranscoding: MediaOpusTranscoding())
         let address: String
         do {
             let bound = try await server.start()
