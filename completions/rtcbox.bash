@@ -338,7 +338,7 @@ _rtcbox_publish() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--copy --no-video --no-audio --realtime --no-realtime --stdin-commands --sei-stdin -q --quiet --version -h --help)
     repeating_options=(-i --input -f --format-in --video-size --framerate --pixel-format --sample-rate --channels --input-option)
-    non_repeating_options=(--whip --bearer --size --fps --video-bitrate --gop --preset --audio-bitrate --scenario --duration --extra-info --traffic-control --min-video-bitrate --sound-level-interval --layers --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    non_repeating_options=(--whip --bearer --ca-file --size --fps --video-bitrate --gop --preset --audio-bitrate --scenario --duration --extra-info --traffic-control --min-video-bitrate --sound-level-interval --layers --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -347,6 +347,9 @@ _rtcbox_publish() {
         return
         ;;
     '--bearer')
+        return
+        ;;
+    '--ca-file')
         return
         ;;
     '-i'|'--input')
@@ -457,7 +460,7 @@ _rtcbox_play() {
     repeating_flags=(-v --verbose)
     non_repeating_flags=(--keep-waiting --decode --window --sei-only --video-only --audio-only -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--whep --bearer -o --output --format --duration --frames --window-device --audio-codec --layer --push-timeout --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
+    non_repeating_options=(--whep --bearer --ca-file -o --output --format --duration --frames --window-device --audio-codec --layer --push-timeout --server --app-id --token --token-file --token-command --app-sign --reconnect-timeout --transport --user --user-name --events --log-level)
     __rtcbox_offer_flags_options 2
 
     # Offer option value completions
@@ -466,6 +469,9 @@ _rtcbox_play() {
         return
         ;;
     '--bearer')
+        return
+        ;;
+    '--ca-file')
         return
         ;;
     '-o'|'--output')

@@ -11,6 +11,37 @@ public enum RTPHeaderExtensionURI {
     public static let sdesMid = "urn:ietf:params:rtp-hdrext:sdes:mid"
     /// The client-to-mixer audio level (RFC 6464): audio m-lines only.
     public static let audioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+    /// The sender's bounds on the receiver's playout delay: http://www.webrtc.org/experiments/rtp-hdrext/playout-delay
+    public static let playoutDelay = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+}
+
+/// The playout-delay extension (WebRTC's experiments/rtp-hdrext/playout-delay): 12 bits of minimum and 12 of
+/// maximum delay, in 10 ms units, that the receiver's jitter buffer and renderer should keep to. A maximum of 0
+/// asks for frames to be shown as soon as they are decoded (Chromium then skips its render smoothing).
+public struct PlayoutDelayExtension: Sendable, Hashable {
+    /// In 10 ms units, 0...4095.
+    public var minimum: UInt16
+    public var maximum: UInt16
+
+    public init(minimumMs: Int, maximumMs: Int) {
+        minimum = UInt16(clamping: min(4095, max(0, minimumMs / 10)))
+        maximum = max(minimum, UInt16(clamping: min(4095, max(0, maximumMs / 10))))
+    }
+
+    public static func parse(_ data: ByteBuffer) throws(RTPParseError) -> PlayoutDelayExtension {
+        guard data.readableBytes >= 3, let bytes = data.getBytes(at: data.readerIndex, length: 3) else {
+            throw .invalidExtensionLength(uri: RTPHeaderExtensionURI.playoutDelay, length: data.readableBytes)
+        }
+        let minimum = UInt16(bytes[0]) << 4 | UInt16(bytes[1]) >> 4
+        let maximum = UInt16(bytes[1] & 0x0F) << 8 | UInt16(bytes[2])
+        return PlayoutDelayExtension(minimumMs: Int(minimum) * 10, maximumMs: Int(maximum) * 10)
+    }
+
+    public var data: ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeBytes([UInt8(minimum >> 4), UInt8((minimum & 0x0F) << 4 | maximum >> 8), UInt8(maximum & 0xFF)])
+        return buffer
+    }
 }
 
 /// The client-to-mixer audio level (RFC 6464 section 3): one byte, the voice activity bit and the level of the

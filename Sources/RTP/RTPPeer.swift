@@ -36,6 +36,9 @@ public final class RTPPeer {
         public var rtcpInterval: Int64 = 1_000_000
         /// A peer not connected (ICE and DTLS done) this long after start fails.
         public var connectTimeout: Int64 = 10_000_000
+        /// Sent on video where the remote offered playout-delay (browsers do): what its jitter buffer and
+        /// renderer may add. nil sends none.
+        public var playoutDelay: PlayoutDelayExtension? = PlayoutDelayExtension(minimumMs: 0, maximumMs: 0)
         /// The round-trip time assumed until one is measured.
         public var initialRoundTripTime: Int64 = 100_000
         public var bandwidth = BandwidthEstimator.Configuration(minBitrate: 50_000, maxBitrate: 20_000_000, startBitrate: 1_000_000)
@@ -274,6 +277,9 @@ public final class RTPPeer {
         }
         if let id = ids.audioLevel, frame.kind == .audio, let level = frame.audioLevel {
             elements.append(RTPHeaderExtensionElement(id: id, data: AudioLevelExtension(level: level).data))
+        }
+        if let id = ids.playoutDelay, frame.kind == .video, let delay = configuration.playoutDelay {
+            elements.append(RTPHeaderExtensionElement(id: id, data: delay.data))
         }
         redundancy = REDEncoder.redundancy(lossRate: remoteLossRate, above: configuration.redundancyAbove, wasOn: redundancy)
         let packets = sendStreams[index].packetize(frame, extensions: elements, redundancy: redundancy ? configuration.redundantPackets : 0, now: now)

@@ -54,10 +54,13 @@ public struct RTPExtensionIDs: Sendable, Hashable {
     public var frameTiming: UInt8?
     /// urn:ietf:params:rtp-hdrext:ssrc-audio-level (RFC 6464), on audio: the sound level of each frame.
     public var audioLevel: UInt8?
+    /// http://www.webrtc.org/experiments/rtp-hdrext/playout-delay, on video: a browser offers it; rtcbox's own
+    /// offers do not (its players keep their own buffers).
+    public var playoutDelay: UInt8?
     public init(absCaptureTime: UInt8? = nil, transportWideSequenceNumber: UInt8? = nil, mid: UInt8? = nil, frameTiming: UInt8? = nil,
-                audioLevel: UInt8? = nil) {
+                audioLevel: UInt8? = nil, playoutDelay: UInt8? = nil) {
         self.absCaptureTime = absCaptureTime; self.transportWideSequenceNumber = transportWideSequenceNumber
-        self.mid = mid; self.frameTiming = frameTiming; self.audioLevel = audioLevel
+        self.mid = mid; self.frameTiming = frameTiming; self.audioLevel = audioLevel; self.playoutDelay = playoutDelay
     }
     /// The ids rtcbox offers: 1 abs-capture-time, 2 transport-wide-cc, 3 mid, 4 frame-timing, 5 audio level.
     public static let rtcbox = RTPExtensionIDs(absCaptureTime: 1, transportWideSequenceNumber: 2, mid: 3, frameTiming: 4, audioLevel: 5)

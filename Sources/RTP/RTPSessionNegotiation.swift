@@ -76,6 +76,7 @@ public struct RTPMediaSection: Sendable, Hashable {
         // The audio level is audio's alone (browsers offer it on their audio m-line only).
         var ids = extensions
         if kind != .audio { ids.audioLevel = nil }
+        if kind != .video { ids.playoutDelay = nil }
         self.extensions = ids
     }
 
@@ -273,6 +274,7 @@ extension RTPExtensionIDs {
             (RTPHeaderExtensionURI.sdesMid, \.mid),
             (RTPExtensionIDs.frameTimingURI, \.frameTiming),
             (RTPHeaderExtensionURI.audioLevel, \.audioLevel),
+            (RTPHeaderExtensionURI.playoutDelay, \.playoutDelay),
         ]
     }
 }

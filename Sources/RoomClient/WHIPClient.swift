@@ -26,6 +26,7 @@ public final class WHIPClient: Sendable {
     public let remote: String
     private let socket: UDPMediaSocket
     private let bearer: String?
+    private let trust: WHIPTrust
     private let group: EventLoopGroup
     private let keyframeWanted: NIOLockedValueBox<Bool>
     private let closed = NIOLockedValueBox(false)
@@ -40,8 +41,9 @@ public final class WHIPClient: Sendable {
         var configuredVideo: TrackInfo?
     }
 
-    private init(endpoint: String, resource: String?, remote: String, socket: UDPMediaSocket, bearer: String?, group: EventLoopGroup,
-                 keyframeWanted: NIOLockedValueBox<Bool>) {
+    private init(endpoint: String, resource: String?, remote: String, socket: UDPMediaSocket, bearer: String?, trust: WHIPTrust,
+                 group: EventLoopGroup, keyframeWanted: NIOLockedValueBox<Bool>) {
+        self.trust = trust
         self.endpoint = endpoint
         self.resource = resource
         self.remote = remote
@@ -58,7 +60,7 @@ public final class WHIPClient: Sendable {
     /// A publish with `trafficControl` lowers and raises its video bit rate (and layer) from the session's
     /// bandwidth estimate, pacer and feedback every `trafficIntervalSeconds`, as a room publish over UDP does;
     /// each step is a `TrafficControlReport` (stream id "whip") to `onTrafficControl`.
-    public static func start(_ kind: Kind, endpoint: String, bearer: String?, group: EventLoopGroup,
+    public static func start(_ kind: Kind, endpoint: String, bearer: String?, trust: WHIPTrust = .system, group: EventLoopGroup,
                              connectSeconds: Double = 10,
                              trafficControl: TrafficController.Settings? = nil, trafficIntervalSeconds: Double = 0.5,
                              onFrames: @escaping @Sendable ([RTPFrame]) -> Void = { _ in },
@@ -76,7 +78,7 @@ public final class WHIPClient: Sendable {
             offer = RoomRTPOffers.playOffer(iceCredentials: .random(), fingerprint: certificate.fingerprint)
         }
         let response = try await WHIPSignaling.request(.POST, url: endpoint, body: offer.sessionDescription().serialized(),
-                                                       contentType: "application/sdp", bearer: bearer, group: group)
+                                                       contentType: "application/sdp", bearer: bearer, trust: trust, group: group)
         guard response.status == 201 || response.status == 200 else { throw refusal(response) }
         let parameters: RTPPeerParameters
         do {
@@ -130,7 +132,7 @@ public final class WHIPClient: Sendable {
                                                        tell(event)
                                                    })
         let client = WHIPClient(endpoint: endpoint, resource: resource, remote: parameters.remoteAddress.map { "\($0)" } ?? "?",
-                                socket: socket, bearer: bearer, group: group, keyframeWanted: keyframeWanted)
+                                socket: socket, bearer: bearer, trust: trust, group: group, keyframeWanted: keyframeWanted)
         do {
             try await withTimeout(seconds: connectSeconds, on: connected.futureResult.eventLoop, connected.futureResult,
                                   what: "the WebRTC session's ICE checks and DTLS handshake with \(client.remote)")
@@ -228,7 +230,7 @@ public final class WHIPClient: Sendable {
             t.task = nil
         }
         if let resource {
-            _ = try? await WHIPSignaling.request(.DELETE, url: resource, bearer: bearer, group: group, timeoutSeconds: 3)
+            _ = try? await WHIPSignaling.request(.DELETE, url: resource, bearer: bearer, trust: trust, group: group, timeoutSeconds: 3)
         }
         try? await socket.close().get()
     }

@@ -5,6 +5,40 @@ import NIOPosix
 import NIOSSL
 import RoomProtocol
 
+/// Certificates an https WHIP/WHEP server may be signed by besides the system's (`--ca-file`: a self-signed
+/// server's own certificate, or a private CA's), in PEM.
+public struct WHIPTrust: Sendable {
+    let certificates: [NIOSSLCertificate]
+    public static let system = WHIPTrust(certificates: [])
+
+    private init(certificates: [NIOSSLCertificate]) { self.certificates = certificates }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case unreadable(String)
+        case notCertificates(String, detail: String)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path): return "cannot read \"\(path)\""
+            case .notCertificates(let path, let detail): return "\"\(path)\" holds no PEM certificate (\(detail))"
+            }
+        }
+    }
+
+    /// Reads every certificate of a PEM file.
+    public init(pemFile path: String) throws(LoadError) {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw .unreadable(path) }
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw .notCertificates(path, detail: "\(error)")
+        }
+        guard !certificates.isEmpty else { throw .notCertificates(path, detail: "none found") }
+        self.certificates = certificates
+    }
+}
+
 /// The HTTP side of WHIP (RFC 9725) and WHEP as a client: one request per connection (POST the offer, DELETE
 /// the session), http or https, the body read whole (at most `maximumBody`).
 public enum WHIPSignaling {
@@ -32,7 +66,8 @@ public enum WHIPSignaling {
     /// Sends one request and reads its response. Throws `RoomClientError.unreachable` when nothing answers,
     /// `.timedOut` when the answer does not come within `timeoutSeconds`.
     public static func request(_ method: HTTPMethod, url text: String, body: String? = nil, contentType: String? = nil,
-                               bearer: String?, group: EventLoopGroup, timeoutSeconds: Double = 10) async throws -> Response {
+                               bearer: String?, trust: WHIPTrust = .system, group: EventLoopGroup,
+                               timeoutSeconds: Double = 10) async throws -> Response {
         guard check(text) == nil, let url = URL(string: text), let host = url.host else {
             throw RoomClientError.refused(ErrorMessage(id: nil, code: .badRequest, message: check(text) ?? "bad URL \(text)"))
         }
@@ -48,7 +83,9 @@ public enum WHIPSignaling {
         let bytes = body.map { Array($0.utf8) } ?? []
         if let contentType { headers.add(name: "Content-Type", value: contentType) }
         if body != nil || method == .POST { headers.add(name: "Content-Length", value: String(bytes.count)) }
-        let tls: NIOSSLContext? = https ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+        if !trust.certificates.isEmpty { tlsConfiguration.additionalTrustRoots = [.certificates(trust.certificates)] }
+        let tls: NIOSSLContext? = https ? try NIOSSLContext(configuration: tlsConfiguration) : nil
         let loop = group.next()
         let done = loop.makePromise(of: Response.self)
         let collector = ResponseCollector(done: done)

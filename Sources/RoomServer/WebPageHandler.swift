@@ -134,6 +134,12 @@ final class WebPageHandler: ChannelInboundHandler, RemovableChannelHandler, @unc
             respond(context, head, .methodNotAllowed, text: "only GET and HEAD\n")
             return
         }
+        if path == "/server.json" {
+            // What the page asks before it picks a mode: WebRTC only where the server takes it.
+            let webrtc = gateway?.takesSessions ?? false
+            respond(context, head, .ok, type: "application/json", body: Array("{\"webrtc\":\(webrtc)}\n".utf8))
+            return
+        }
         if path == "/favicon.ico" {
             respond(context, head, .noContent, type: nil, body: [])
             return

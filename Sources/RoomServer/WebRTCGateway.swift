@@ -43,6 +43,9 @@ final class WebRTCGateway: Sendable {
 
     private let configuration: ServerConfiguration
     private let hasUDP: @Sendable () -> Bool
+    /// Whether WHIP/WHEP sessions can be made now (the UDP media port is open): what the room page's
+    /// `/server.json` says, so that it picks its WebRTC mode only where it works.
+    var takesSessions: Bool { hasUDP() }
     private let connect: @Sendable () async throws -> LocalMember
     private let sessions = NIOLockedValueBox<[String: Session]>([:])
     private let logger: Logger

@@ -35,7 +35,7 @@ final class BrowserTests: XCTestCase {
           const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const colours = new Set(); let lit = 0, n = 0;
           for (let i = 0; i < d.length; i += 4 * 97) { n++; colours.add((d[i] >> 4) << 8 | (d[i + 1] >> 4) << 4 | (d[i + 2] >> 4));
             if (d[i] + d[i + 1] + d[i + 2] > 60) lit++; }
-          return JSON.stringify({ decoded: p.videoDecoded - window.t0.decoded, received: p.videoIn - window.t0.received,
+          return JSON.stringify({ mode: s.mode, decoded: p.videoDecoded - window.t0.decoded, received: p.videoIn - window.t0.received,
             seconds: (performance.now() - window.t0.at) / 1000, errors: s.errors, decoderErrors: p.errors, latencyAll: p.latencyP50,
             latency: (() => { const l = p.latencies.slice(-60).sort((a, b) => a - b); return l.length ? l[l.length >> 1] : null; })(),
             firstFrameMs: p.firstFrameMs, audio: p.audioDecoded, width: c.width, height: c.height, colours: colours.size, lit: lit / n }); })()
@@ -46,6 +46,10 @@ final class BrowserTests: XCTestCase {
         let run = try finish(page)
         XCTAssertTrue(run.ok, "the page decoded nothing for 8 s: \(run.value) \(run.console)")
         let v = run.value
+        // A server without --udp takes no WebRTC media: the page picks WebCodecs over the WebSocket by itself.
+        XCTAssertEqual(v["mode"] as? String, "webcodecs", "\(v)")
+        let capabilities = try runTool(Tool.find("curl"), ["-sS", "http://127.0.0.1:\(webPort)/server.json"], timeout: 10)
+        XCTAssertEqual(capabilities.out, "{\"webrtc\":false}\n", capabilities.err)
         let decoded = v["decoded"] as? Int ?? 0
         let received = v["received"] as? Int ?? 0
         let seconds = v["seconds"] as? Double ?? 5

@@ -148,8 +148,9 @@ final class WHIPTests: XCTestCase {
         _ = serve.stop()
     }
 
-    /// The room page with `mode=webrtc`: it logs in over the WebSocket as ever, and its publish and play carry
-    /// RTCPeerConnection's offers (media over the UDP port). A CLI login and the page see each other.
+    /// The room page on a server with `--udp` picks its WebRTC mode by itself (no `mode=` asked): it logs in over
+    /// the WebSocket as ever, and its publish and play carry RTCPeerConnection's offers (media over the UDP
+    /// port). A CLI login and the page see each other; the player reports its capture-to-shown latency.
     func testRoomPageInWebRTCModePublishesPlaysAndSeesTheRoom() throws {
         try skipUnlessBrowser()
         let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
@@ -167,10 +168,13 @@ final class WHIPTests: XCTestCase {
           return seen && p.statsAt - window.t0.at >= 8000 && s.publisher && s.publisher.videoSent > 60; })()
         """
         let eval = """
-        (() => { const s = rtcbox.stats(); return JSON.stringify({ mode: s.mode, errors: s.errors, publisher: s.publisher,
+        (() => { const s = rtcbox.stats(); const l = s.players.cli.latencies.slice(-60).sort((a, b) => a - b);
+          return JSON.stringify({ mode: s.mode, errors: s.errors, publisher: s.publisher, latency: l.length ? l[l.length >> 1] : null,
           decoded: s.players.cli.videoDecoded - window.t0.decoded, seconds: (s.players.cli.statsAt - window.t0.at) / 1000 }); })()
         """
-        let page = try openPage("http://127.0.0.1:\(webPort)/?room=r1&user=web1&autologin=1&autoplay=1&mode=webrtc&publish=webcam",
+        let capabilities = try runTool(Tool.find("curl"), ["-sS", "http://127.0.0.1:\(webPort)/server.json"], timeout: 10)
+        XCTAssertEqual(capabilities.out, "{\"webrtc\":true}\n", capabilities.err)
+        let page = try openPage("http://127.0.0.1:\(webPort)/?room=r1&user=web1&autologin=1&autoplay=1&publish=webcam",
                                 until: until, eval: eval, timeout: 50, fakeMedia: true)
         try waitForStream("webcam", room: "r1", on: serve)
         let watcher = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--user", "watcher", "--user-status",
@@ -191,6 +195,10 @@ final class WHIPTests: XCTestCase {
         let decoded = run.value["decoded"] as? Int ?? 0
         let seconds = run.value["seconds"] as? Double ?? 5
         XCTAssertGreaterThanOrEqual(Double(decoded), 0.9 * 30 * seconds, "the CLI stream over WebRTC: \(run.value)")
+        // Capture (the CLI publisher's clock) to shown (the <video>), the median of the last 60 frames.
+        let latency = try XCTUnwrap(run.value["latency"] as? Double, "no latency from requestVideoFrameCallback: \(run.value)")
+        XCTAssertGreaterThan(latency, 0, "\(run.value)")
+        XCTAssertLessThan(latency, 500, "\(run.value)")
         XCTAssertEqual(run.exceptions.count, 0, "\(run.exceptions)")
         _ = serve.stop()
     }
@@ -238,6 +246,38 @@ final class WHIPTests: XCTestCase {
         // The publisher's DELETE ended its session: the stream is gone from the room.
         let after = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--once", "-q"], timeout: 20)
         XCTAssertFalse(after.out.contains("\"stream_id\":\"cli\""), after.out)
+        _ = serve.stop()
+    }
+
+    /// An https WHIP/WHEP server with a self-signed certificate: refused by default (the system's roots do not
+    /// sign it), trusted with `--ca-file` (the POST and the DELETE both); a bad --ca-file is one line.
+    func testCLITrustsASelfSignedHTTPSServerWithCAFile() throws {
+        let cert = temporaryPath("whip-cert-\(UUID().uuidString).pem")
+        let key = temporaryPath("whip-key-\(UUID().uuidString).pem")
+        let made = try runTool(Tool.find("openssl"), ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                                                      "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        XCTAssertEqual(made.status, 0, made.err)
+        let serve = try ServeProcess(["--web", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+        let base = "https://127.0.0.1:\(try XCTUnwrap(serve.webPort))"
+        let untrusted = try runTool(Tool.rtcbox, ["play", "--whep", "\(base)/whep/r1/none", "-o", "-", "-q"], timeout: 30)
+        XCTAssertNotEqual(untrusted.status, 0)
+        XCTAssertNotEqual(untrusted.status, 77, "no room answer without trust: \(untrusted.err)")
+        XCTAssertEqual(untrusted.err.split(separator: "\n").count, 1, untrusted.err)
+        let trusted = try runTool(Tool.rtcbox, ["play", "--whep", "\(base)/whep/r1/none", "--ca-file", cert, "-o", "-", "-q"], timeout: 30)
+        XCTAssertEqual(trusted.status, 77, "the server's own answer, over TLS: \(trusted.err)")
+        XCTAssertTrue(trusted.err.contains("(stream_not_found)"), trusted.err)
+        let publisher = try runTool(Tool.rtcbox, ["publish", "--whip", "\(base)/whip/r1/tls", "--ca-file", cert, "-f", "lavfi",
+                                                  "-i", "testsrc2=size=320x180:rate=30", "--duration", "3", "-q"], timeout: 40)
+        XCTAssertEqual(publisher.status, 0, publisher.err)
+        let after = try runTool(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--once", "-q"], timeout: 20)
+        XCTAssertFalse(after.out.contains("\"stream_id\":\"tls\""), "the DELETE went over TLS too: \(after.out)")
+        for (file, status) in [("/nonexistent/ca.pem", Int32(66)), (key, Int32(65))] {
+            let r = try runTool(Tool.rtcbox, ["play", "--whep", "\(base)/whep/r1/none", "--ca-file", file, "-o", "-", "-q"], timeout: 20)
+            XCTAssertEqual(r.status, status, "\(file): \(r.err)")
+            XCTAssertTrue(r.err.hasPrefix("rtcbox play: --ca-file:") && r.err.split(separator: "\n").count == 1, r.err)
+        }
+        let misplaced = try runTool(Tool.rtcbox, ["play", "r1", "cam", "--ca-file", cert], timeout: 20)
+        XCTAssertEqual(misplaced.status, 64, misplaced.err)
         _ = serve.stop()
     }
 

@@ -86,6 +86,18 @@ final class RTPHeaderExtensionsTests: XCTestCase {
         }
     }
 
+    /// playout-delay: 12 bits of minimum, 12 of maximum, 10 ms units (golden bytes both ways).
+    func testPlayoutDelay() throws {
+        XCTAssertEqual(Array(PlayoutDelayExtension(minimumMs: 0, maximumMs: 0).data.readableBytesView), [0x00, 0x00, 0x00])
+        let d = PlayoutDelayExtension(minimumMs: 100, maximumMs: 400)
+        XCTAssertEqual(Array(d.data.readableBytesView), [0x00, 0xA0, 0x28])
+        XCTAssertEqual(try PlayoutDelayExtension.parse(ByteBuffer(bytes: [0x00, 0xA0, 0x28])), d)
+        XCTAssertEqual(try PlayoutDelayExtension.parse(ByteBuffer(bytes: [0xFF, 0xFF, 0xFF])), PlayoutDelayExtension(minimumMs: 40950, maximumMs: 40950))
+        XCTAssertEqual(PlayoutDelayExtension(minimumMs: 500, maximumMs: 100), PlayoutDelayExtension(minimumMs: 500, maximumMs: 500),
+                       "the maximum is never below the minimum")
+        XCTAssertThrowsError(try PlayoutDelayExtension.parse(ByteBuffer(bytes: [0x00, 0x01])))
+    }
+
     func testAbsCaptureTimeMicrosecondRoundTrip() {
         for micros: Int64 in [0, 1, 999_999, 1_700_000_000_123_457, 2_085_978_496_000_001 /* after 2036 */] {
             XCTAssertEqual(AbsCaptureTime(wallClockMicros: micros).wallClockMicros, micros)

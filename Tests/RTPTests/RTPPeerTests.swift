@@ -36,7 +36,7 @@ final class PeerWire {
     static let serverICE = ICECredentials(ufrag: "srvr", password: "serverpassword0123456789")!
 
     init(clientSends: [RTPTrack], serverReceives: [RTPTrack], serverSends: [RTPTrack] = [], clientReceives: [RTPTrack] = [],
-         configure: (inout RTPPeer.Configuration) -> Void = { _ in }) throws {
+         extensions: RTPExtensionIDs = .rtcbox, configure: (inout RTPPeer.Configuration) -> Void = { _ in }) throws {
         let clientCertificate = try DTLSCertificate()
         let serverCertificate = try DTLSCertificate()
         var configuration = RTPPeer.Configuration()
@@ -45,12 +45,12 @@ final class PeerWire {
         client = try RTPPeer(
             parameters: RTPPeerParameters(role: .client, localICE: Self.clientICE, remoteICE: Self.serverICE,
                                           remoteFingerprint: serverCertificate.fingerprint, remoteAddress: Self.serverAddress,
-                                          sendTracks: clientSends, receiveTracks: clientReceives),
+                                          sendTracks: clientSends, receiveTracks: clientReceives, extensions: extensions),
             certificate: clientCertificate, configuration: configuration, now: now)
         server = try RTPPeer(
             parameters: RTPPeerParameters(role: .server, localICE: Self.serverICE, remoteICE: Self.clientICE,
                                           remoteFingerprint: clientCertificate.fingerprint,
-                                          sendTracks: serverSends, receiveTracks: serverReceives),
+                                          sendTracks: serverSends, receiveTracks: serverReceives, extensions: extensions),
             certificate: serverCertificate, configuration: configuration, now: now)
     }
 
@@ -401,6 +401,51 @@ final class RTPPeerTests: XCTestCase {
         s.arrivalRate = 0
         s.queueDelayMeasuredAt = 2_020_000
         XCTAssertEqual(s.pathQueueDelay(at: 2_050_000), 70_000)
+    }
+
+    /// Where playout-delay was negotiated (a browser offers it), every video packet carries the configured
+    /// bounds (0, 0 by default: shown as soon as decoded) and no audio packet does; without it, none.
+    func testPlayoutDelayRidesOnVideoPacketsWhereNegotiated() throws {
+        for negotiated in [true, false] {
+            var ids = RTPExtensionIDs.rtcbox
+            ids.playoutDelay = negotiated ? 6 : nil
+            let wire = try PeerWire(clientSends: [Self.video, Self.audio],
+                                    serverReceives: [RTPTrack(codec: .h264, payloadType: 96, ssrc: 0, rtxPayloadType: 97, rtxSSRC: 0x1112),
+                                                     RTPTrack(codec: .opus, payloadType: 111, ssrc: 0)], extensions: ids)
+            var seen: [UInt8: (packets: Int, delays: Set<[UInt8]>)] = [:]
+            wire.tapToServer = { datagram in
+                // SRTP leaves the RTP header (and its extensions) in the clear; RTCP is 200-206 with the marker.
+                guard let first = datagram.getInteger(at: datagram.readerIndex, as: UInt8.self), first >> 6 == 2,
+                      let second = datagram.getInteger(at: datagram.readerIndex + 1, as: UInt8.self), !(200...206).contains(second),
+                      let packet = try? RTPPacket.parse(datagram) else { return }
+                var entry = seen[packet.payloadType] ?? (0, [])
+                entry.packets += 1
+                if let data = try? packet.headerExtensionElement(id: 6) { entry.delays.insert(Array(data.readableBytesView)) }
+                seen[packet.payloadType] = entry
+            }
+            wire.start()
+            wire.run(until: wire.now + 500_000)
+            XCTAssertTrue(wire.connected)
+            let begin = wire.now
+            wire.run(until: begin + 300_000) { now in
+                let t = now - begin
+                if t % 33_000 == 0 {
+                    let index = Int(t / 33_000)
+                    wire.absorb(wire.client.send(RTPFrame(kind: .video, isKeyframe: index == 0, pts: Int64(index) * 33_333, dts: Int64(index) * 33_333,
+                                                          captureTime: 0, payload: SyntheticVideo.accessUnit(index: index, keyframe: index == 0, size: 3000)),
+                                                 now: now), fromClient: true)
+                }
+                if t % 20_000 == 0 {
+                    wire.absorb(wire.client.send(RTPFrame(kind: .audio, isKeyframe: true, pts: t, dts: t, captureTime: 0,
+                                                          payload: ByteBuffer(bytes: [0xFC, 1, 2, 3])), now: now), fromClient: true)
+                }
+            }
+            let video = try XCTUnwrap(seen[96]), audio = try XCTUnwrap(seen[111])
+            XCTAssertGreaterThan(video.packets, 10)
+            XCTAssertGreaterThan(audio.packets, 10)
+            XCTAssertEqual(video.delays, negotiated ? [[0, 0, 0]] : [], "negotiated: \(negotiated)")
+            XCTAssertEqual(audio.delays, [], "negotiated: \(negotiated)")
+        }
     }
 
     func testKeyframeRequestReachesSender() throws {

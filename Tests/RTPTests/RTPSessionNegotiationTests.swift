@@ -245,7 +245,7 @@ final class RTPSessionNegotiationTests: XCTestCase {
             RTPMediaSection(mid: "1", kind: .video, direction: .sendrecv,
                             formats: [RTPPayloadFormat(codec: .h264, payloadType: 102, rtxPayloadType: 103)],
                             ssrc: 2863311530, rtxSSRC: 1431655765, feedback: .video,
-                            extensions: RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4)),
+                            extensions: RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4, playoutDelay: 5)),
         ])
         // The server answers a browser's publish: recvonly both, the offer's ids, ice-lite, passive.
         let answer = try serverAnswer(to: offer)
@@ -257,8 +257,8 @@ final class RTPSessionNegotiationTests: XCTestCase {
             RTPTrack(codec: .opus, payloadType: 111, ssrc: 3735928559),
             RTPTrack(codec: .h264, payloadType: 102, ssrc: 2863311530, rtxPayloadType: 103, rtxSSRC: 1431655765),
         ])
-        XCTAssertEqual(server.extensions, RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4, audioLevel: 1),
-                       "Chrome's audio level (RFC 6464) is taken: its sound level reaches the room")
+        XCTAssertEqual(server.extensions, RTPExtensionIDs(transportWideSequenceNumber: 3, mid: 4, audioLevel: 1, playoutDelay: 5),
+                       "Chrome's audio level (RFC 6464) is taken: its sound level reaches the room; playout-delay on video")
         // By default the answer leaves RED out (Chrome then sends plain Opus); a side that takes it keeps it.
         XCTAssertEqual(answer.media[0].formats, [RTPPayloadFormat(codec: .opus, payloadType: 111)])
         let withRED = try RTPMediaOffer.answer(

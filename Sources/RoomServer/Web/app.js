@@ -1,9 +1,10 @@
 // The rtcbox room page: logs into a room over the server's WebSocket (/ws), shows room, user and stream events,
-// plays streams with WebCodecs and publishes the camera and microphone (H.264 + Opus). ES modules served as
+// plays streams and publishes the camera and microphone (H.264 + Opus): over RTCPeerConnection where the
+// server takes WebRTC (its default), else with WebCodecs over the WebSocket. ES modules served as
 // they are (no build step, strict as every module), one concept each: common, connection, h264, player,
 // publisher, room, and this one, the form. webrtc.js (WHIP/WHEP) is the WebRTC session, used by whip.html.
 
-import { $, params, state, log, setStatus } from './common.js';
+import { $, params, state, log, setStatus, chooseMode } from './common.js';
 import { Publisher, WebRTCPublisher } from './publisher.js';
 import { Room } from './room.js';
 
@@ -22,6 +23,8 @@ function setControls(loggedIn) {
 }
 
 async function doLogin() {
+  if (!state.loggedIn && !state.publisher && state.players.size === 0) state.webrtc = await chooseMode();
+  $('mode').textContent = state.webrtc ? 'media: WebRTC' : 'media: WebCodecs over the WebSocket';
   if (!state.webrtc && typeof VideoDecoder === 'undefined') {
     log('this page has no WebCodecs: open it over https, or on localhost / 127.0.0.1', true);
     return;

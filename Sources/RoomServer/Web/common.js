@@ -21,9 +21,26 @@ export const params = new URLSearchParams(location.search);
 export const wallMicros = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 // What tests and curious users can read: window.rtcbox.stats().
-// webrtc: media over RTCPeerConnection (?mode=webrtc) instead of WebCodecs over the WebSocket.
+// webrtc: media over RTCPeerConnection instead of WebCodecs over the WebSocket; chooseMode sets it at login.
 export const state = { loggedIn: false, reconnecting: false, events: [], errors: [], players: new Map(), publisher: null, room: null,
-                       webrtc: params.get('mode') === 'webrtc' && typeof RTCPeerConnection !== 'undefined' };
+                       webrtc: false };
+
+/**
+ * The page's media path: WebRTC where the browser has RTCPeerConnection and the server takes WebRTC media
+ * (its /server.json: serve --udp), else WebCodecs over the room's WebSocket. ?mode=webcodecs or ?mode=webrtc
+ * decides instead (webrtc still needs RTCPeerConnection).
+ */
+export async function chooseMode() {
+  const asked = params.get('mode');
+  if (asked === 'webcodecs' || typeof RTCPeerConnection === 'undefined') return false;
+  if (asked === 'webrtc') return true;
+  try {
+    const response = await fetch('server.json', { cache: 'no-store' });
+    return response.ok && (await response.json()).webrtc === true;
+  } catch (e) {
+    return false;
+  }
+}
 window.rtcbox = {
   state,
   stats() {

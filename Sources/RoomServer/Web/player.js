@@ -240,7 +240,39 @@ export class WebRTCPlayer {
     this.video.playsInline = true;
     this.video.muted = true;   // autoplay; the page's own audio choice is the browser's
     buildPlayerView(this, `${streamID} (WebRTC)`, this.video);
+    this.windowLatencies = [];
+    this.watchFrames();
     this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  /**
+   * Latency, capture to shown: for each frame the <video> presents (requestVideoFrameCallback, with its RTP
+   * timestamp), the publisher's capture time of that frame from abs-capture-time, which the video receiver's
+   * getSynchronizationSources reports for the frames it delivers (NTP time; same machine, same clock as the
+   * page's). Frames whose capture time was not seen are left out; none without abs-capture-time.
+   */
+  watchFrames() {
+    if (typeof this.video.requestVideoFrameCallback !== 'function') return;
+    const NTP_TO_UNIX_MS = 2208988800000;
+    const captures = new Map();   // RTP timestamp -> capture time, Unix ms
+    const onFrame = (now, meta) => {
+      const receiver = this.session && this.session.pc.getReceivers().find((r) => r.track && r.track.kind === 'video');
+      for (const source of receiver ? receiver.getSynchronizationSources() : []) {
+        if (source.captureTimestamp) captures.set(source.rtpTimestamp, source.captureTimestamp - NTP_TO_UNIX_MS);
+      }
+      while (captures.size > 64) captures.delete(captures.keys().next().value);
+      const capture = captures.get(meta.rtpTimestamp);
+      if (capture !== undefined) {
+        const ms = performance.timeOrigin + (meta.presentationTime || now) - capture;
+        if (ms > -1000 && ms < 60000) {
+          this.latencies.push(ms);
+          if (this.latencies.length > 10000) this.latencies.shift();
+          this.windowLatencies.push(ms);
+        }
+      }
+      if (this.video) this.video.requestVideoFrameCallback(onFrame);
+    };
+    this.video.requestVideoFrameCallback(onFrame);
   }
 
   /** The play request, with an offer (again after a reconnect: a new peer connection). */
@@ -277,14 +309,17 @@ export class WebRTCPlayer {
     this.counts.bytes = (v.bytesReceived || 0) + (a.bytesReceived || 0);
     if (this.firstFrameAt === null && this.counts.videoDecoded > 0) this.firstFrameAt = performance.now();
     const kbps = previous ? ((this.counts.bytes - (previous.video.bytesReceived || 0) - (previous.audio.bytesReceived || 0)) * 8) / 1000 : 0;
-    this.last = { fps: v.fps || 0, kbps, latency: null, rttMs: s.rttMs, lost: (v.packetsLost || 0) + (a.packetsLost || 0) };
-    this.statsLine.textContent = `${(v.fps || 0).toFixed(0)} fps  ${Math.round(kbps)} kbit/s  rtt ${s.rttMs === null ? '-' : Math.round(s.rttMs) + ' ms'}` +
+    const latency = median(this.windowLatencies);
+    this.windowLatencies = [];
+    this.last = { fps: v.fps || 0, kbps, latency, rttMs: s.rttMs, lost: (v.packetsLost || 0) + (a.packetsLost || 0) };
+    this.statsLine.textContent = `${(v.fps || 0).toFixed(0)} fps  ${Math.round(kbps)} kbit/s  latency ${latency === null ? '-' : latency.toFixed(0) + ' ms'}` +
+      `  rtt ${s.rttMs === null ? '-' : Math.round(s.rttMs) + ' ms'}` +
       `  lost ${this.last.lost}  decoded ${this.counts.videoDecoded} video (${v.width || '?'}x${v.height || '?'})`;
   }
 
   summary() {
     return { handle: this.handle, tracks: this.tracks, transport: 'webrtc', ...this.counts, statsAt: this.statsAt || null,
-             latencyP50: null, latencies: [],
+             latencyP50: median(this.latencies), latencies: this.latencies.slice(-600),
              last: this.last || null, webrtc: this.stats,
              firstFrameMs: this.firstFrameAt === null ? null : this.firstFrameAt - this.requestedAt };
   }

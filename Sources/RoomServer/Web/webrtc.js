@@ -16,6 +16,19 @@ export function preferH264(transceiver) {
   transceiver.setCodecPreferences([...baseline, ...mode1.filter((c) => !baseline.includes(c)), ...rest]);
 }
 
+const ABS_CAPTURE_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time';
+
+/**
+ * Offers abs-capture-time (off in Chromium by default), which rtcbox sends and reads: a played frame then
+ * carries its publisher's capture time (requestVideoFrameCallback's captureTime), and a published one its own.
+ */
+export function offerCaptureTime(transceiver) {
+  if (typeof transceiver.getHeaderExtensionsToNegotiate !== 'function') return;
+  const extensions = transceiver.getHeaderExtensionsToNegotiate();
+  for (const e of extensions) if (e.uri === ABS_CAPTURE_TIME) e.direction = 'sendrecv';
+  try { transceiver.setHeaderExtensionsToNegotiate(extensions); } catch (e) { /* offered without it */ }
+}
+
 export class WebRTCSession {
   /**
    * @param {string} endpoint  a WHIP (publish) or WHEP (play) URL, e.g. http://host:8080/whip/ROOM/STREAM
@@ -37,6 +50,7 @@ export class WebRTCSession {
     for (const track of stream.getTracks()) {
       const transceiver = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
       if (track.kind === 'video') preferH264(transceiver);
+      offerCaptureTime(transceiver);
     }
     await this.negotiate();
   }
@@ -45,7 +59,8 @@ export class WebRTCSession {
   async play(onTrack) {
     const video = this.pc.addTransceiver('video', { direction: 'recvonly' });
     preferH264(video);
-    this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    offerCaptureTime(video);
+    offerCaptureTime(this.pc.addTransceiver('audio', { direction: 'recvonly' }));
     const remote = new MediaStream();
     this.pc.addEventListener('track', (e) => {
       remote.addTrack(e.track);

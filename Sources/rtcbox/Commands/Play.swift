@@ -29,6 +29,9 @@ struct Play: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Authorization: Bearer TOKEN for --whep (env RTCBOX_BEARER).", valueName: "token"))
     var bearer: String?
 
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM certificates to trust for an https --whep server besides the system's: a self-signed server's own certificate, or a private CA's.", valueName: "file"))
+    var caFile: String?
+
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output file, - for stdout, or a server to push to: rtmp://HOST/APP/KEY (FLV), srt://, rist://, udp:// (MPEG-TS); a push reconnects with backoff when the far end drops.", valueName: "path|-|url"))
     var output = "-"
 
@@ -84,6 +87,7 @@ struct Play: AsyncParsableCommand {
             if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
             if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
             if bearer != nil { throw ValidationError("--bearer goes with --whep; a room login takes --token") }
+            if caFile != nil { throw ValidationError("--ca-file goes with --whep (an https server's certificate)") }
         }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
         if videoOnly && audioOnly { throw ValidationError("--video-only and --audio-only leave nothing to play") }
@@ -183,11 +187,12 @@ struct Play: AsyncParsableCommand {
         let pipeline = self.pipeline(stop, writer: writer)
         try pipeline.checkWindow()
         let bearer = self.bearer ?? ProcessInfo.processInfo.environment["RTCBOX_BEARER"].flatMap { $0.isEmpty ? nil : $0 }
+        let trust = try WHIPTrust.option(caFile)
         let queue = MediaQueue(capacity: 2048)
         _ = writer?.write(.playerState(streamID: "whep", state: .playRequesting, errorCode: nil, reason: ""))
         let client: WHIPClient
         do {
-            client = try await WHIPClient.start(.play(queue), endpoint: endpoint, bearer: bearer, group: MultiThreadedEventLoopGroup.singleton)
+            client = try await WHIPClient.start(.play(queue), endpoint: endpoint, bearer: bearer, trust: trust, group: MultiThreadedEventLoopGroup.singleton)
         } catch let error as RoomClientError {
             _ = writer?.write(.playerState(streamID: "whep", state: .noPlay, errorCode: error.code, reason: error.reason))
             throw error

@@ -31,6 +31,9 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Authorization: Bearer TOKEN for --whip (env RTCBOX_BEARER).", valueName: "token"))
     var bearer: String?
 
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM certificates to trust for an https --whip server besides the system's: a self-signed server's own certificate, or a private CA's.", valueName: "file"))
+    var caFile: String?
+
     @OptionGroup var encode: EncodeOptions
 
     @Option(name: .long, help: ArgumentHelp("Stream extra info shown to the room.", valueName: "text"))
@@ -68,6 +71,7 @@ struct Publish: AsyncParsableCommand {
             if let problem = Identifier.problem(with: room, kind: .room) { throw ValidationError(problem) }
             if let problem = Identifier.problem(with: stream, kind: .stream) { throw ValidationError(problem) }
             if bearer != nil { throw ValidationError("--bearer goes with --whip; a room login takes --token") }
+            if caFile != nil { throw ValidationError("--ca-file goes with --whip (an https server's certificate)") }
         }
         if (extraInfo?.utf8.count ?? 0) > 1024 { throw ValidationError("--extra-info is longer than 1024 bytes") }
         if stdinCommands && encode.inputs.contains("-") { throw ValidationError("--stdin-commands and -i - both want stdin") }
@@ -159,6 +163,7 @@ struct Publish: AsyncParsableCommand {
         let writer = try output.events.map { try EventWriter(destination: $0) }
         let pipeline = PublishPipeline(settings: try publishSettings(), stop: stop)
         let bearer = self.bearer ?? ProcessInfo.processInfo.environment["RTCBOX_BEARER"].flatMap { $0.isEmpty ? nil : $0 }
+        let trust = try WHIPTrust.option(caFile)
         let quiet = output.quiet
         let trafficOn = try trafficControlOn()
         let logger = makeLogger("rtcbox.publish", output)
@@ -172,7 +177,7 @@ struct Publish: AsyncParsableCommand {
             let summary = try await pipeline.run { tracks in
                 _ = writer?.write(.publisherState(streamID: "whip", state: .publishRequesting, errorCode: nil, reason: ""))
                 do {
-                    let client = try await WHIPClient.start(.publish(tracks), endpoint: endpoint, bearer: bearer,
+                    let client = try await WHIPClient.start(.publish(tracks), endpoint: endpoint, bearer: bearer, trust: trust,
                                                             group: MultiThreadedEventLoopGroup.singleton,
                                                             trafficControl: self.trafficSettings(tracks, pipeline.settings, on: trafficOn), onEvent: { event in
                         switch event {
