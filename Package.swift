@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -68,6 +69,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Several serve nodes, one set of rooms: the shared state in PostgreSQL (serve --cluster).
+        .target(
+            name: "Cluster",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Media",
             dependencies: ["FFmpegKit", "RoomClient", "RoomProtocol", .product(name: "NIOCore", package: "swift-nio"),
@@ -104,6 +114,8 @@ let package = Package(
         ),
         .testTarget(name: "RoomRTPTests", dependencies: ["RoomRTP", "RoomProtocol", "RTP"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "FFmpegKit", "RoomProtocol"]),
+        // Against a real PostgreSQL the tests start (initdb + postgres on a private port; skipped without one).
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["rtcbox", "TestSupport"]),
     ]
 )
