@@ -40,6 +40,19 @@ public final class ClusterStore: Sendable {
         runner = Task { await client.run() }
     }
 
+    /// A dedicated connection's configuration (the event feed's LISTEN: the pool has none).
+    func connectionConfiguration() -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        switch url.endpoint {
+        case .tcp(let host, let port):
+            configuration = .init(host: host, port: port, username: url.user, password: url.password, database: url.database, tls: .disable)
+        case .unixSocket(let path):
+            configuration = .init(unixSocketPath: path, username: url.user, password: url.password, database: url.database)
+        }
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
+
     public func close() async {
         runner.cancel()
         _ = await runner.value
@@ -90,6 +103,17 @@ public final class ClusterStore: Sendable {
             PRIMARY KEY (app_id, user_id))
         """,
         "CREATE INDEX IF NOT EXISTS rtcbox_sessions_room ON rtcbox_sessions (app_id, room_id)",
+        // Room events: seq is the room's own, 1, 2, 3, ... (ClusterEvents.swift).
+        """
+        CREATE TABLE IF NOT EXISTS rtcbox_room_events (
+            app_id bigint NOT NULL,
+            room_id text NOT NULL,
+            seq bigint NOT NULL,
+            origin_node text NOT NULL,
+            payload text NOT NULL,
+            at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (app_id, room_id, seq))
+        """,
     ]
 
     // MARK: nodes and leases
@@ -292,7 +316,7 @@ public final class ClusterStore: Sendable {
 
     /// Runs one piece of work on the pool, at most `callTimeout`; PostgreSQL's errors become `ClusterError`s that
     /// say what failed.
-    private func run<T: Sendable>(_ what: String, _ work: @escaping @Sendable (PostgresClient, Logger) async throws -> T) async throws(ClusterError) -> T {
+    func run<T: Sendable>(_ what: String, _ work: @escaping @Sendable (PostgresClient, Logger) async throws -> T) async throws(ClusterError) -> T {
         let client = self.client, logger = self.logger
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -310,12 +334,21 @@ public final class ClusterStore: Sendable {
         } catch let error as PSQLError {
             // 23503: a foreign key violation: this node's row is gone (its lease lapsed and a sweep removed it).
             if error.serverInfo?[.sqlState] == "23503" { throw .leaseLost(node: node) }
-            let message = error.serverInfo?[.message] ?? "\(error.code)"
-            throw .unavailable("\(what): \(message)")
+            throw .unavailable("\(what): \(ClusterError.describe(error))")
         } catch let error as ClusterError {
             throw error
         } catch {
             throw .unavailable("\(what): \(error)")
         }
+    }
+}
+
+extension ClusterError {
+    /// One line for an error of PostgresNIO (whose description hides everything) or any other.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
     }
 }
