@@ -1,3 +1,4 @@
+import Foundation
 import RoomProtocol
 
 /// Where and who a client is.
@@ -25,6 +26,20 @@ public struct ClientConfiguration: Sendable {
     public var networkQualityIntervalSeconds: Double = 2
     /// How publishes and plays carry media: UDP when the server offers it (auto), UDP only, or TCP only.
     public var mediaTransport: MediaTransport = .auto
+    /// More servers after `host:port` (`--server a:7700,b:7700`): a login tries them in order until one
+    /// answers; a reconnect tries the one it had first, then the others in turn.
+    public var otherServers: [ServerAddress] = []
+
+    /// `host:port` first, then `otherServers`.
+    public var servers: [ServerAddress] { [ServerAddress(host: host, port: port)] + otherServers }
+
+    /// This configuration aimed at one of `servers`.
+    public func aimed(at server: ServerAddress) -> ClientConfiguration {
+        var copy = self
+        copy.host = server.host
+        copy.port = server.port
+        return copy
+    }
 
     public init(host: String = "127.0.0.1", port: Int = RoomProtocolConstants.defaultPort, appID: UInt32 = 1,
                 user: UserInfo, token: String? = nil, appSign: String? = nil) {
@@ -34,6 +49,17 @@ public struct ClientConfiguration: Sendable {
         self.user = user
         self.token = token
         self.appSign = appSign
+    }
+
+    /// Parses one address or several separated by commas ("a:7700,b:7700"); nil when any is not one.
+    public static func parseAddressList(_ text: String, defaultPort: Int = RoomProtocolConstants.defaultPort) -> [ServerAddress]? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var out: [ServerAddress] = []
+        for part in parts {
+            guard !part.isEmpty, let a = parseAddress(part, defaultPort: defaultPort) else { return nil }
+            out.append(ServerAddress(host: a.host, port: a.port))
+        }
+        return out.isEmpty ? nil : out
     }
 
     /// Parses "HOST:PORT", "HOST", ":PORT" or "[v6]:PORT".
@@ -57,4 +83,12 @@ public struct ClientConfiguration: Sendable {
             return nil
         }
     }
+}
+
+/// One room server's address.
+public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) { self.host = host; self.port = port }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

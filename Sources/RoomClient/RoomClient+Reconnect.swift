@@ -62,12 +62,16 @@ extension RoomClient {
         var delay = 0.2
         var lastError: RoomClientError = firstReason
         var attempts = 0
+        let firstServer = state.withLockedValue { $0.serverIndex }
         while true {
             if state.withLockedValue({ $0.loggedOut || $0.ended != nil }) { return }
             attempts += 1
-            logger.info("reconnect attempt \(attempts) to \(configuration.host):\(configuration.port), \(String(format: "%.1f", max(0, deadline.timeIntervalSinceNow))) s left")
+            // The server it had first, then (with --server a,b,...) the others in turn, one per attempt.
+            let servers = configuration.servers
+            let index = (firstServer + attempts - 1) % servers.count
+            logger.info("reconnect attempt \(attempts) to \(servers[index]), \(String(format: "%.1f", max(0, deadline.timeIntervalSinceNow))) s left")
             do {
-                let resumed = try await reestablish(roomID: roomID)
+                let resumed = try await reestablish(roomID: roomID, server: index)
                 emit(.roomState(roomID: roomID, state: .reconnected, errorCode: nil,
                                 reason: resumed ? "session resumed after \(attempts) attempt\(attempts == 1 ? "" : "s")"
                                                 : "logged in again after \(attempts) attempt\(attempts == 1 ? "" : "s")"))
@@ -100,11 +104,13 @@ extension RoomClient {
 
     /// One attempt: connect, log in with the session id (resumed if the server still has it), publish and
     /// play again. Returns whether the server resumed the session.
-    private func reestablish(roomID: String) async throws -> Bool {
+    private func reestablish(roomID: String, server index: Int) async throws -> Bool {
         let (generation, sessionID, userStatus) = state.withLockedValue { ($0.generation, $0.sessionID, $0.userStatus) }
-        let connection = try await RoomConnection.connect(configuration, group: group) { [weak self] inbound in
+        let servers = configuration.servers
+        let connection = try await RoomConnection.connect(configuration.aimed(at: servers[index % servers.count]), group: group) { [weak self] inbound in
             self?.handle(inbound, generation: generation)
         }
+        state.withLockedValue { $0.serverIndex = index % servers.count }
         do {
             let result = try await sendLogin(on: connection, roomID: roomID, userStatus: userStatus, sessionID: sessionID)
             let (publishers, publishing, players) = state.withLockedValue { s in

@@ -54,6 +54,8 @@ public final class RoomClient: Sendable {
         var generation = 0
         var lastInbound = NIODeadline.now()
         var sessionID: String?
+        /// Which of `configuration.servers` the connection is to.
+        var serverIndex = 0
         var userStatus = false
         /// Whether the login asked for room_sound_level_update (remote_sound_level_update events).
         var soundLevels = false
@@ -133,11 +135,8 @@ public final class RoomClient: Sendable {
                 s.roomID = roomID
                 return s.generation
             }
-            logger.info("connecting to \(configuration.host):\(configuration.port)")
-            let connection = try await RoomConnection.connect(configuration, group: group) { [weak self] inbound in
-                self?.handle(inbound, generation: generation)
-            }
-            logger.debug("connected to \(configuration.host):\(configuration.port), server \(connection.serverHello.details.software)")
+            let connection = try await connectFirstAnswering(generation: generation)
+            logger.debug("connected to \(currentServer), server \(connection.serverHello.details.software)")
             state.withLockedValue { $0.connection = connection }
             logger.info("logging in to room \(roomID) as user \(configuration.user.userID) (app \(configuration.appID), \(configuration.token != nil ? "token" : configuration.appSign != nil ? "app sign" : "no credentials"))")
             let result = try await sendLogin(on: connection, roomID: roomID, userStatus: userStatus, sessionID: nil)
@@ -206,6 +205,33 @@ public final class RoomClient: Sendable {
     }
 
     /// Sends a login (with the app sign signature for this connection's nonce) and waits for its result.
+    /// The server the connection is to (or was last).
+    var currentServer: ServerAddress {
+        let servers = configuration.servers
+        return servers[state.withLockedValue { $0.serverIndex } % servers.count]
+    }
+
+    /// A login's connection: the servers in order until one answers; the last refusal to connect when none does.
+    private func connectFirstAnswering(generation: Int) async throws -> RoomConnection {
+        let servers = configuration.servers
+        var lastError: Error?
+        for (index, server) in servers.enumerated() {
+            logger.info("connecting to \(server)")
+            do {
+                let connection = try await RoomConnection.connect(configuration.aimed(at: server), group: group) { [weak self] inbound in
+                    self?.handle(inbound, generation: generation)
+                }
+                state.withLockedValue { $0.serverIndex = index }
+                return connection
+            } catch let error as RoomClientError {
+                guard case .unreachable = error, index < servers.count - 1 else { throw error }
+                logger.info("\(server) did not answer (\(error.reason)); trying \(servers[index + 1])")
+                lastError = error
+            }
+        }
+        throw lastError ?? RoomClientError.connectionLost("no server to connect to")
+    }
+
     func sendLogin(on connection: RoomConnection, roomID: String, userStatus: Bool, sessionID: String?) async throws -> ResultMessage {
         let config = configuration
         let (token, soundLevels) = state.withLockedValue { ($0.token, $0.soundLevels) }

@@ -43,6 +43,48 @@ final class ServerRestartTests: XCTestCase {
         _ = second.stop()
     }
 
+    /// `--server a,b`: a login skips a server that does not answer; when the server in use dies, the publisher
+    /// and the player reconnect to the other one (a fresh login there: it never knew the session) and meet
+    /// again, the player's output one valid file.
+    func testClientsWithSeveralServersFailOverToTheNextOne() throws {
+        let first = try ServeProcess()
+        let second = try ServeProcess()
+        let dead = try ServeProcess()
+        let deadAddress = dead.address
+        _ = dead.stop()
+        let once = try runTool(Tool.rtcbox, ["login", "r1", "--server", "\(deadAddress),\(second.address)", "--once", "-q"], timeout: 20)
+        XCTAssertEqual(once.status, 0, "the first server is down, the second answers: \(once.err)")
+        let servers = "\(first.address),\(second.address)"
+        let pubEvents = temporaryPath("fo-pub-\(UUID().uuidString).jsonl")
+        let playEvents = temporaryPath("fo-play-\(UUID().uuidString).jsonl")
+        let out = temporaryPath("failover-\(UUID().uuidString).ts")
+        let publisher = try Child(Tool.rtcbox, ["publish", "r1", "cam", "--server", servers] + testSource
+                                  + ["--duration", "20", "--events", pubEvents, "-q"])
+        usleep(600_000)
+        let player = try Child(Tool.rtcbox, ["play", "r1", "cam", "--server", servers, "-o", out, "--duration", "8",
+                                             "--events", playEvents, "-q"])
+        usleep(3_000_000)
+        first.child.signal(SIGKILL)
+        first.child.wait()
+        XCTAssertEqual(player.wait(timeout: 30), 0, player.errorText)
+        publisher.signal(SIGINT)
+        publisher.wait()
+        for (name, path) in [("publisher", pubEvents), ("player", playEvents)] {
+            let states = events(path).filter { $0["event"] as? String == "room_state" }
+            XCTAssertEqual(states.compactMap { $0["state"] as? String }.prefix(4), ["logining", "logined", "reconnecting", "reconnected"], name)
+            let reason = states.first { $0["state"] as? String == "reconnected" }?["reason"] as? String ?? ""
+            XCTAssertTrue(reason.hasPrefix("logged in again"), "\(name): the other server never knew the session: \(reason)")
+        }
+        let probe = try Probe(path: out)
+        XCTAssertTrue(probe.dtsStrictlyIncreasing)
+        XCTAssertGreaterThan(probe.video?.frames ?? 0, 150, "frames from both servers")
+        XCTAssertEqual(try Probe.decodeErrors(path: out), "")
+        let bad = try runTool(Tool.rtcbox, ["login", "r1", "--server", "\(second.address),", "--once"], timeout: 10)
+        XCTAssertEqual(bad.status, 64, bad.err)
+        XCTAssertTrue(bad.err.contains("is not HOST:PORT[,HOST:PORT...]"), bad.err)
+        _ = second.stop()
+    }
+
     func testNoServerToComeBackToExits75() throws {
         let serve = try ServeProcess()
         let login = try Child(Tool.rtcbox, ["login", "r1", "--server", serve.address, "--reconnect-timeout", "2"])

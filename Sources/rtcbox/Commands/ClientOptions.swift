@@ -8,7 +8,7 @@ import RoomProtocol
 
 /// Where the server is and who logs in: shared by every client command.
 struct ClientOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Room server HOST:PORT (env RTCBOX_SERVER).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("Room server HOST:PORT, or several, comma-separated: a login tries them in order until one answers, a reconnect the one it had and then the others in turn (env RTCBOX_SERVER).", valueName: "host:port[,...]"))
     var server: String?
 
     @Option(name: .long, help: ArgumentHelp("Application id (env RTCBOX_APP_ID). The embedded server's dev app is 1.", valueName: "id"))
@@ -42,8 +42,8 @@ struct ClientOptions: ParsableArguments {
         if let user, let problem = Identifier.problem(with: user, kind: .user) {
             throw ValidationError(problem)
         }
-        if address == nil {
-            throw ValidationError("--server \"\(serverText)\" is not HOST:PORT")
+        if addresses == nil {
+            throw ValidationError("--server \"\(serverText)\" is not HOST:PORT[,HOST:PORT...]")
         }
         if let reconnectTimeout, DurationValue.parse(reconnectTimeout) == nil {
             throw ValidationError("--reconnect-timeout \"\(reconnectTimeout)\" is not a duration")
@@ -75,10 +75,10 @@ struct ClientOptions: ParsableArguments {
 
     var serverText: String { server ?? environment["RTCBOX_SERVER"] ?? "127.0.0.1:\(RoomProtocolConstants.defaultPort)" }
 
-    var address: (host: String, port: Int)? { ClientConfiguration.parseAddress(serverText) }
+    var addresses: [ServerAddress]? { ClientConfiguration.parseAddressList(serverText) }
 
     func configuration(defaultUserPrefix: String) throws -> ClientConfiguration {
-        guard let address else { throw CLIError(.usage, "--server \"\(serverText)\" is not HOST:PORT") }
+        guard let addresses, let address = addresses.first else { throw CLIError(.usage, "--server \"\(serverText)\" is not HOST:PORT[,HOST:PORT...]") }
         let appText = environment["RTCBOX_APP_ID"]
         var app: UInt32 = 1
         if let appID { app = appID } else if let appText {
@@ -92,6 +92,7 @@ struct ClientOptions: ParsableArguments {
                                          token: loginToken.flatMap { $0.isEmpty ? nil : $0 }, appSign: appSignText)
         if let text = reconnectTimeout, let seconds = DurationValue.parse(text) { config.reconnectTimeoutSeconds = seconds }
         if let mediaTransport { config.mediaTransport = mediaTransport }
+        config.otherServers = Array(addresses.dropFirst())
         return config
     }
 }
