@@ -47,9 +47,21 @@ final class ClusterEventsTests: XCTestCase {
         server = nil
     }
 
-    func database() throws -> PostgresTestServer { try ClusterTestDatabase.start(into: &Self.server) }
+    func database() throws -> PostgresTestServer {
+        if let server = Self.server { return server }
+        guard PostgresTestServer.binaries != nil || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_POSTGRES"] == "1" else {
+            throw XCTSkip("no PostgreSQL installed (scripts/install-deps installs it)")
+        }
+        let server = try PostgresTestServer()
+        Self.server = server
+        return server
+    }
 
-    func store(_ name: String, _ server: PostgresTestServer) throws -> ClusterStore { try ClusterTestDatabase.store(name, on: server) }
+    func store(_ name: String, _ server: PostgresTestServer) throws -> ClusterStore {
+        var logger = Logger(label: "test.\(name)")
+        logger.logLevel = .error
+        return ClusterStore(url: try ClusterDatabaseURL(parsing: server.url), node: "\(name)-\(UUID().uuidString.prefix(6))", logger: logger)
+    }
 
     /// Collects `count` events from the feed, or what came within `seconds`.
     func collect(_ feed: ClusterEventFeed, _ count: Int, seconds: Double = 10) async -> [RoomEvent] {
@@ -83,8 +95,9 @@ final class ClusterEventsTests: XCTestCase {
             try await node.migrate()
             try await node.register(advertise: "127.0.0.1:1", leaseSeconds: 60)
         }
-        // Quiet: the dropped connection below is a warning.
-        let feed = ClusterEventFeed(store: a, logger: ClusterTestDatabase.quietLogger("feed"))
+        var feedLogger = Logger(label: "test.feed")
+        feedLogger.logLevel = .error   // the dropped connection below is a warning
+        let feed = ClusterEventFeed(store: a, logger: feedLogger)
         let rooms = ["r1-\(UUID().uuidString.prefix(4))", "r2-\(UUID().uuidString.prefix(4))"]
         for room in rooms { feed.follow(app: 1, room: room, after: 0) }
         feed.start()

@@ -12,13 +12,23 @@ final class ClusterNodeTests: XCTestCase {
         server = nil
     }
 
-    func database() throws -> PostgresTestServer { try ClusterTestDatabase.start(into: &Self.server) }
+    func database() throws -> PostgresTestServer {
+        if let server = Self.server { return server }
+        guard PostgresTestServer.binaries != nil || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_POSTGRES"] == "1" else {
+            throw XCTSkip("no PostgreSQL installed (scripts/install-deps installs it)")
+        }
+        let server = try PostgresTestServer()
+        Self.server = server
+        return server
+    }
 
     let fast = ClusterNode.Timing(leaseSeconds: 2, renewEvery: .milliseconds(400), sweepEvery: .milliseconds(300))
 
     func node(_ name: String, _ server: PostgresTestServer) throws -> ClusterNode {
-        ClusterNode(store: try ClusterTestDatabase.store(name, on: server), advertise: "127.0.0.1:7700", timing: fast,
-                    logger: ClusterTestDatabase.quietLogger(name))
+        var logger = Logger(label: "test.\(name)")
+        logger.logLevel = .error
+        let store = ClusterStore(url: try ClusterDatabaseURL(parsing: server.url), node: "\(name)-\(UUID().uuidString.prefix(6))", logger: logger)
+        return ClusterNode(store: store, advertise: "127.0.0.1:7700", timing: fast, logger: logger)
     }
 
     /// The first change matching `predicate` within `seconds`, and when it came.

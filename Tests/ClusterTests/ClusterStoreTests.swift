@@ -35,10 +35,23 @@ final class ClusterStoreTests: XCTestCase {
         server = nil
     }
 
-    func database() throws -> PostgresTestServer { try ClusterTestDatabase.start(into: &Self.server) }
+    func database() throws -> PostgresTestServer {
+        if let server = Self.server { return server }
+        guard PostgresTestServer.binaries != nil || ProcessInfo.processInfo.environment["RTCBOX_REQUIRE_POSTGRES"] == "1" else {
+            throw XCTSkip("no PostgreSQL installed (scripts/install-deps installs it)")
+        }
+        let server = try PostgresTestServer()
+        Self.server = server
+        return server
+    }
 
     func stores(_ names: [String], on server: PostgresTestServer) throws -> [ClusterStore] {
-        try names.map { try ClusterTestDatabase.store($0, on: server) }
+        let url = try ClusterDatabaseURL(parsing: server.url)
+        return names.map { name in
+            var logger = Logger(label: "test.\(name)")
+            logger.logLevel = .error   // the pool's reconnect attempts while the database is away are info
+            return ClusterStore(url: url, node: "\(name)-\(UUID().uuidString.prefix(6))", logger: logger)
+        }
     }
 
     func testConcurrentClaimsOfOneStreamIDHaveExactlyOneWinner() async throws {

@@ -1,5 +1,4 @@
 import Foundation
-import TestSupport
 import XCTest
 
 /// A real nginx-rtmp (Debian's nginx + libnginx-mod-rtmp) on 127.0.0.1, recording every publish it gets
@@ -54,10 +53,23 @@ final class NginxRTMP {
         process = try Child(Self.binary ?? "nginx", ["-p", directory, "-c", "\(directory)/nginx.conf"])
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if LoopbackPort.accepts(port) { return }
+            if Self.accepts(port) { return }
             usleep(50_000)
         }
         throw NSError(domain: "rtcbox-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "nginx did not listen on \(port): \(process?.errorText ?? "")"])
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     /// Fast shutdown (SIGTERM: connections are closed at once), waiting for nginx to exit.

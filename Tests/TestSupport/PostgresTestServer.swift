@@ -46,7 +46,7 @@ public final class PostgresTestServer: @unchecked Sendable {
         directory = base
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         if getuid() == 0 { _ = try Self.run(["/bin/chown", "postgres:postgres", base]) }
-        port = try LoopbackPort.free()
+        port = try Self.freePort()
         let initdb = try Self.run(runAs + ["\(bin)/initdb", "-D", "\(base)/data", "-U", user, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"])
         guard initdb.status == 0 else { throw Unavailable.failed("initdb: \(initdb.output.suffix(600))") }
         try start()
@@ -75,7 +75,7 @@ public final class PostgresTestServer: @unchecked Sendable {
         // Ready when it takes a TCP connection.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if LoopbackPort.accepts(port) { return }
+            if Self.accepts(port: port) { return }
             guard process.isRunning else { break }
             usleep(50_000)
         }
@@ -95,6 +95,19 @@ public final class PostgresTestServer: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     /// Stops the server and removes its directory.
@@ -125,5 +138,21 @@ public final class PostgresTestServer: @unchecked Sendable {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Unavailable.failed("socket: \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Unavailable.failed("bind: \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
